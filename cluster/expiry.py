@@ -1,0 +1,99 @@
+"""Expiry cleanup: one sweeper at a time over the deadline index, the ground truth.
+
+Sessions expire by Redis TTL (the ``alive`` shadow key expires first; data keys live a little
+longer). What TTL cannot clean is the cross-session indexes, so every node runs a
+:class:`Sweeper`, but only the holder of a lease sweeps: no herd of nodes all scanning every
+minute. Each pass takes the due members of ``stui:expiry``; a session whose ``alive`` key still
+exists was refreshed (sliding expiry) and is rescheduled at its real deadline, the others are
+removed with :meth:`SessionStore.remove`, which is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Protocol
+
+import trio
+from coredis.exceptions import RedisError
+
+from . import keys
+from .store import SessionStore, parse_expiry_member
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger("stui.expiry")
+
+BATCH = 500
+
+
+class EvictionCounter(Protocol):
+    @property
+    def evictions(self) -> _Inc: ...
+
+
+class _Inc(Protocol):
+    def inc(self, amount: float = 1) -> None: ...
+
+
+class Sweeper:
+    """Sweeps expired sessions every ``cleanup_interval`` seconds while it holds the lease."""
+
+    def __init__(self, store: SessionStore, holder: str, metrics: EvictionCounter | None = None):
+        self.store = store
+        self.holder = holder
+        self.metrics = metrics
+        self.interval = store.settings.cleanup_interval
+
+    async def run(self) -> None:
+        """Loop forever (cancel to stop); a failed pass is logged and retried next time."""
+        while True:
+            try:
+                if await self.acquire_lease():
+                    await self.sweep()
+            except (RedisError, OSError, TimeoutError, trio.TooSlowError) as exc:
+                log.warning("sweep failed", extra={"error": repr(exc)})
+            await trio.sleep(self.interval)
+
+    async def acquire_lease(self) -> bool:
+        """Take or keep the sweeper lease (valid a little longer than one interval)."""
+        redis = self.store.redis
+        ttl_ms = int(self.interval * 1000 * 2) + 1000
+        if await redis.set(keys.SWEEPER_LEASE, self.holder, px=ttl_ms, condition="NX"):
+            return True
+        if await redis.get(keys.SWEEPER_LEASE) == self.holder:
+            await redis.pexpire(keys.SWEEPER_LEASE, ttl_ms)
+            return True
+        return False
+
+    async def sweep(self, now: float | None = None) -> int:
+        """One pass over due sessions; how many were removed."""
+        redis = self.store.redis
+        now = time.time() if now is None else now
+        removed = 0
+        while True:
+            due = await redis.zrangebyscore(keys.EXPIRY_INDEX, "-inf", now, offset=0, count=BATCH)
+            if not due:
+                return removed
+            async with redis.pipeline(transaction=False) as pipe:
+                ttls = [
+                    pipe.pttl(keys.SessionKeys(parse_expiry_member(str(m))[0]).alive) for m in due
+                ]
+            rescheduled: dict[str, float] = {}
+            for member, ttl_req in zip(due, ttls, strict=True):
+                ttl = await ttl_req
+                session_id, client_id = parse_expiry_member(str(member))
+                if ttl >= 0:
+                    rescheduled[str(member)] = now + ttl / 1000
+                else:
+                    await self.store.remove(session_id, client_id)
+                    removed += 1
+                    if self.metrics is not None:
+                        self.metrics.evictions.inc()
+            if rescheduled:
+                await redis.zadd(keys.EXPIRY_INDEX, rescheduled)
+            if len(due) < BATCH:
+                if removed:
+                    log.info("expired sessions cleaned", extra={"count": removed})
+                return removed

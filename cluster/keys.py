@@ -1,0 +1,118 @@
+"""Every Redis key of STUI Cluster, spelled once.
+
+A session's keys share the hash tag ``{<session_id>}``, so every multi-key transaction over one
+session stays in one Redis Cluster slot. Cross-session indexes live under their own keys and are
+never part of a session's transaction.
+
+| key | type | what |
+|---|---|---|
+| ``stui:{sid}:meta`` | hash | client id, times, timeout, version, epoch, owner, schema, digest |
+| ``stui:{sid}:state`` | string | the client's ``state_data``, sealed with its digest |
+| ``stui:{sid}:heap`` | hash | object id -> sealed object record (Smalltalk heap) |
+| ``stui:{sid}:workspace`` | string | sealed workspace record (bindings, classes, history) |
+| ``stui:{sid}:registry`` | hash | registry id -> sealed registry entry |
+| ``stui:{sid}:inspectors`` | string | sealed inspector state |
+| ``stui:{sid}:done`` | hash | request id -> stored response (exactly-once) |
+| ``stui:{sid}:events`` | stream | transcript and other events; the stream id is the ``seq`` |
+| ``stui:{sid}:alive`` | string | shadow key, TTL = timeout; its expiry starts cleanup |
+| ``stui:{sid}:quarantine`` | hash | key name -> raw bytes of a record that failed its check |
+| ``stui:{sid}:ctl`` | channel | handoff between nodes |
+| ``stui:client:{cid}:sessions`` | sorted set | a client's session ids, scored by creation time |
+| ``stui:clients`` | set | client ids that have (or recently had) sessions |
+| ``stui:expiry`` | sorted set | session id -> earliest possible deadline (sweeper's truth) |
+| ``stui:sweeper`` | string | the sweeper lease (holder and fencing epoch) |
+| ``stui:nodes`` / ``stui:node:<id>`` | sorted set / hash | node registry and heartbeats |
+"""
+
+from __future__ import annotations
+
+import attrs
+
+PREFIX = "stui"
+
+EXPIRY_INDEX = f"{PREFIX}:expiry"
+CLIENTS = f"{PREFIX}:clients"
+SWEEPER_LEASE = f"{PREFIX}:sweeper"
+SWEEPER_EPOCH = f"{PREFIX}:sweeper:epoch"
+NODES = f"{PREFIX}:nodes"
+
+
+def client_sessions(client_id: str) -> str:
+    """The per-client index: a sorted set of session ids scored by creation time."""
+    return f"{PREFIX}:client:{{{client_id}}}:sessions"
+
+
+def node(node_id: str) -> str:
+    """A node's heartbeat hash (with a TTL: a dead node disappears by itself)."""
+    return f"{PREFIX}:node:{node_id}"
+
+
+@attrs.frozen
+class SessionKeys:
+    """The keys of one session; all share the session's hash tag."""
+
+    session_id: str
+
+    def _key(self, part: str) -> str:
+        return f"{PREFIX}:{{{self.session_id}}}:{part}"
+
+    @property
+    def meta(self) -> str:
+        return self._key("meta")
+
+    @property
+    def state(self) -> str:
+        return self._key("state")
+
+    @property
+    def heap(self) -> str:
+        return self._key("heap")
+
+    @property
+    def workspace(self) -> str:
+        return self._key("workspace")
+
+    @property
+    def registry(self) -> str:
+        return self._key("registry")
+
+    @property
+    def inspectors(self) -> str:
+        return self._key("inspectors")
+
+    @property
+    def done(self) -> str:
+        return self._key("done")
+
+    @property
+    def events(self) -> str:
+        return self._key("events")
+
+    @property
+    def alive(self) -> str:
+        return self._key("alive")
+
+    @property
+    def quarantine(self) -> str:
+        return self._key("quarantine")
+
+    @property
+    def control_channel(self) -> str:
+        return self._key("ctl")
+
+    def data_keys(self) -> tuple[str, ...]:
+        """Every key that holds session data (expired together, deleted together)."""
+        return (
+            self.meta,
+            self.state,
+            self.heap,
+            self.workspace,
+            self.registry,
+            self.inspectors,
+            self.done,
+            self.events,
+        )
+
+    def all_keys(self) -> tuple[str, ...]:
+        """Data keys plus the shadow key (quarantine is kept for inspection)."""
+        return (*self.data_keys(), self.alive)

@@ -1,0 +1,104 @@
+"""Settings of a node and of the cluster tools, from environment variables and flags.
+
+Every setting has one field here, a ``STUI_*`` environment variable and a ``--flag``; a flag
+wins over the environment, which wins over the default. Defaults are those of the protocol
+spec (timeout 3600 s, 5 sessions per client, 1 MiB frames).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+
+def _csv(value: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
+def _setting(default: Any, help: str, parse: Any = None) -> Any:
+    return attrs.field(default=default, metadata={"help": help, "parse": parse})
+
+
+@attrs.frozen
+class Settings:
+    """One node's configuration (immutable; build a new one to change it)."""
+
+    redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis URL of the session store")
+    secret: str = _setting(
+        "", "shared secret; when set, clients must authenticate with HMAC-SHA256(secret, id)"
+    )
+    host: str = _setting("127.0.0.1", "address the node listens on")
+    port: int = _setting(8765, "WebSocket port (0 picks a free one)", int)
+    health_port: int = _setting(
+        0, "plain-HTTP port for /healthz and /metrics (0: none; WebSocket /healthz works)", int
+    )
+    node_id: str = _setting("", "node id (default: a random one)")
+    session_timeout: int = _setting(3600, "sliding session timeout in seconds", int)
+    max_sessions_per_client: int = _setting(5, "per-client session limit", int)
+    max_frame_bytes: int = _setting(1 << 20, "largest accepted WebSocket frame", int)
+    max_state_bytes: int = _setting(256 * 1024, "largest state_data, as JSON bytes", int)
+    max_state_depth: int = _setting(32, "deepest nesting of state_data", int)
+    max_in_flight: int = _setting(16, "requests one connection may have running at once", int)
+    allow_clients: frozenset[str] = _setting(
+        frozenset(), "comma-separated client ids allowed (empty: all)", _csv
+    )
+    deny_clients: frozenset[str] = _setting(frozenset(), "comma-separated client ids denied", _csv)
+    cleanup_interval: int = _setting(60, "seconds between expiry sweeps", int)
+    drain_timeout: float = _setting(10.0, "seconds a draining node waits for requests", float)
+    redis_timeout: float = _setting(5.0, "seconds before a Redis call counts as failed", float)
+    log_level: str = _setting("INFO", "log level (DEBUG, INFO, WARNING, ERROR)")
+    eval_max_seconds: float = _setting(10.0, "wall-clock limit of one evaluation", float)
+    eval_max_steps: int = _setting(50_000_000, "step budget of one evaluation", int)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``STUI_*`` variables (``STUI_REDIS_URL``, ``STUI_SECRET``...)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for field in attrs.fields(cls):
+            name = "STUI_" + field.name.upper()
+            if name in env:
+                values[field.name] = _parse(field, env[name])
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser, only: Sequence[str] = ()) -> None:
+        """Add one ``--flag`` per setting (or per name in ``only``), defaulting to unset."""
+        for field in attrs.fields(cls):
+            if only and field.name not in only:
+                continue
+            flag = "--" + field.name.replace("_", "-")
+            env = "STUI_" + field.name.upper()
+            parser.add_argument(
+                flag,
+                dest=field.name,
+                default=None,
+                metavar=field.name.upper(),
+                help=f"{field.metadata['help']} (env {env}, default {_show(field.default)})",
+            )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+        """Environment first, then every flag that was given."""
+        flags = {
+            field.name: _parse(field, getattr(args, field.name))
+            for field in attrs.fields(cls)
+            if getattr(args, field.name, None) is not None
+        }
+        return cls.from_env(env, **flags)
+
+
+def _parse(field: attrs.Attribute[Any], raw: str) -> Any:
+    parse = field.metadata.get("parse")
+    return parse(raw) if parse else raw
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value)) or "none"
+    return repr(value) if value != "" else "none"

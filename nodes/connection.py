@@ -1,0 +1,179 @@
+"""One client's WebSocket connection: read frames, run requests, write responses and events.
+
+Requests on one connection run concurrently (an evaluation may still run while a ``ping`` is
+answered), each as a task in the connection's nursery, bounded by ``max_in_flight``. Everything
+sent goes through one bounded channel to one writer task, so frames never interleave and a slow
+reader pushes back on its own connection only.
+
+A handler's exception never escapes: :class:`StuiError` becomes its error response, anything
+else is logged and answered as ``Error``. One bad connection can't take the node down
+(``notes/websocket-on-trio.md``, thing 1).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import trio
+from trio_websocket import ConnectionClosed, WebSocketConnection
+
+from cluster.errors import RateLimited, StuiError, Unavailable
+
+from . import protocol
+from .dispatch import Call, commands
+
+if TYPE_CHECKING:
+    from .node import Node
+
+log = logging.getLogger("stui.connection")
+
+SEND_BUFFER = 256
+
+
+class Connection:
+    """State of one connection: its authenticated client id and the sessions it holds."""
+
+    def __init__(self, node: Node, ws: WebSocketConnection, remote: str) -> None:
+        self.node = node
+        self.ws = ws
+        self.remote = remote
+        self.client_id: str | None = None
+        self.sessions: set[str] = set()
+        self.in_flight = 0
+        self._idle = trio.Event()
+        self._idle.set()
+        self._send, self._outbox = trio.open_memory_channel[str](SEND_BUFFER)
+        self._closing = False
+
+    # -- sessions held (for handoff and expiry notices) ------------------------------------
+
+    def hold(self, session_id: str) -> None:
+        self.sessions.add(session_id)
+        self.node.connection_holds(self, session_id)
+
+    def release(self, session_id: str) -> None:
+        self.sessions.discard(session_id)
+        self.node.connection_releases(self, session_id)
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Queue a frame; dropped if the connection is already gone."""
+        try:
+            await self._send.send(protocol.encode(message))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+
+    def send_nowait(self, message: dict[str, Any]) -> bool:
+        """Queue an event from outside the connection's tasks; False if the queue is full."""
+        try:
+            self._send.send_nowait(protocol.encode(message))
+            return True
+        except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+
+    async def _writer(self) -> None:
+        async with self._outbox:
+            async for frame in self._outbox:
+                try:
+                    await self.ws.send_message(frame)
+                except ConnectionClosed:
+                    # Keep draining the queue so requests in flight can finish their
+                    # commits; their responses have nowhere to go.
+                    continue
+
+    # -- serving ---------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Read frames until the peer closes or the node closes us."""
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._writer)
+                try:
+                    await self._read_loop(nursery)
+                finally:
+                    # Requests already running finish (their commits are atomic anyway);
+                    # nothing new is read. Then the writer ends with the channel.
+                    await self._idle.wait()
+                    await self._send.aclose()
+        except ConnectionClosed:
+            pass
+        finally:
+            for session_id in list(self.sessions):
+                self.release(session_id)
+
+    async def _read_loop(self, nursery: trio.Nursery) -> None:
+        settings = self.node.settings
+        while not self._closing:
+            try:
+                frame = await self.ws.get_message()
+            except ConnectionClosed:
+                return
+            received = time.perf_counter()
+            try:
+                request = protocol.decode(frame, settings.max_frame_bytes)
+            except protocol.BadFrame as exc:
+                self.node.metrics.bad_frames.inc()
+                await self.send(protocol.error(exc.request_id, exc))
+                continue
+            if self.in_flight >= settings.max_in_flight:
+                self.node.metrics.rate_limited.inc()
+                refusal = RateLimited(
+                    f"too many requests in flight on this connection "
+                    f"(limit {settings.max_in_flight})"
+                )
+                await self.send(protocol.error(request.id, refusal))
+                continue
+            self._started()
+            nursery.start_soon(self._run, request, received)
+
+    def _started(self) -> None:
+        self.in_flight += 1
+        self.node.metrics.in_flight.inc()
+        self._idle = trio.Event() if self.in_flight == 1 else self._idle
+
+    def _finished(self) -> None:
+        self.in_flight -= 1
+        self.node.metrics.in_flight.dec()
+        if self.in_flight == 0:
+            self._idle.set()
+
+    async def _run(self, request: protocol.Request, received: float) -> None:
+        outcome = "success"
+        try:
+            if self.node.draining and request.command not in ("ping",):
+                raise Unavailable("node is draining: reconnect to another node")
+            result = await commands.dispatch(Call(self.node, self, request))
+            response = protocol.success(request.id, result)
+        except StuiError as exc:
+            outcome = exc.error_type
+            response = protocol.error(request.id, exc)
+        except Exception:
+            outcome = "Error"
+            log.exception(
+                "request failed", extra={"command": request.command, "request_id": request.id}
+            )
+            response = protocol.error(request.id, StuiError("internal error"))
+        try:
+            await self.send(response)
+        finally:
+            command = request.command if request.command in commands.names else "unknown"
+            self.node.metrics.requests.labels(command, outcome).inc()
+            self.node.metrics.latency.labels(command).observe(time.perf_counter() - received)
+            self._finished()
+
+    async def drain(self, timeout: float) -> None:
+        """Tell the client we are going, let requests in flight finish, then close."""
+        self._closing = True
+        self.send_nowait(protocol.event("server_draining", {"node_id": self.node.node_id}))
+        with trio.move_on_after(timeout):
+            await self._idle.wait()
+        with trio.move_on_after(2):
+            await self.ws.aclose(code=1001, reason="server draining")
+
+    async def close(self, code: int, reason: str) -> None:
+        self._closing = True
+        with trio.move_on_after(2):
+            await self.ws.aclose(code=code, reason=reason)

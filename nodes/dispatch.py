@@ -1,0 +1,80 @@
+"""Command name -> handler, and what each handler may assume.
+
+A handler is ``async def handler(call: Call) -> dict`` returning the ``result`` object of a
+success response, or raising a :class:`cluster.errors.StuiError`. The dispatcher checks, before
+the handler runs, that the command exists and that the connection is authenticated when the
+cluster has a secret and the command needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from cluster.errors import InvalidRequest, Unauthorized
+
+from .protocol import Request
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .node import Node
+
+
+@attrs.frozen
+class Call:
+    """One request being handled: the node, the connection it came on, and the request."""
+
+    node: Node
+    connection: Connection
+    request: Request
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.request.parameters
+
+
+Handler = Callable[[Call], Awaitable[dict[str, Any]]]
+
+
+@attrs.frozen
+class Command:
+    name: str
+    handler: Handler
+    needs_auth: bool
+
+
+class Dispatcher:
+    """The table of commands a node answers."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+
+    def command(self, name: str, *, needs_auth: bool = True) -> Callable[[Handler], Handler]:
+        """Decorator registering ``handler`` for ``name``."""
+
+        def register(handler: Handler) -> Handler:
+            self._commands[name] = Command(name, handler, needs_auth)
+            return handler
+
+        return register
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._commands)
+
+    async def dispatch(self, call: Call) -> dict[str, Any]:
+        command = self._commands.get(call.request.command)
+        if command is None:
+            shown = call.request.command[:64]
+            raise InvalidRequest(
+                f"unknown command {shown!r}", details={"commands": self.names}
+            )
+        if command.needs_auth and call.node.settings.secret and not call.connection.client_id:
+            raise Unauthorized("authenticate first: this cluster requires a token")
+        return await command.handler(call)
+
+
+commands = Dispatcher()
+"""The node's command table; handler modules register themselves on import."""

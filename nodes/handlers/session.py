@@ -1,0 +1,169 @@
+"""The seven upstream session commands, ``ping`` and ``authenticate``.
+
+Field names are the upstream protocol's, exactly (``../shared/spec/protocol.md``); fields we add
+(``version``, ``node_id``...) are extensions. Every session command answers another client's
+session exactly as a missing one (``SessionNotFound``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from cluster import auth, validation
+from cluster.errors import PermissionDenied, Unauthorized
+from cluster.model import SessionMeta
+from cluster.store import seconds_until
+
+from ..dispatch import Call, commands
+from ..protocol import iso
+
+
+def _caller(call: Call) -> str | None:
+    """The authenticated client id of the connection, if any."""
+    return call.connection.client_id
+
+
+def _session_fields(meta: SessionMeta) -> dict[str, Any]:
+    return {
+        "session_id": meta.session_id,
+        "client_id": meta.client_id,
+        "created_at": iso(meta.created_at),
+        "last_modified": iso(meta.last_modified),
+        "timeout": meta.timeout,
+        "is_active": True,
+        "version": meta.version,
+    }
+
+
+@commands.command("ping", needs_auth=False)
+async def ping(call: Call) -> dict[str, Any]:
+    return {"pong": True, "node_id": call.node.node_id, "server_time": time.time()}
+
+
+@commands.command("authenticate", needs_auth=False)
+async def authenticate(call: Call) -> dict[str, Any]:
+    """Bind the connection to a client id; with a secret, the token must match."""
+    client_id = validation.client_id(call.params)
+    settings = call.node.settings
+    validation.check_access(client_id, allow=settings.allow_clients, deny=settings.deny_clients)
+    if settings.secret:
+        token = validation.require(call.params, "token", str)
+        if not auth.verify(settings.secret, client_id, token):
+            raise Unauthorized("invalid token for this client id")
+    call.connection.client_id = client_id
+    return {
+        "authenticated": True,
+        "client_id": client_id,
+        "auth_required": bool(settings.secret),
+    }
+
+
+@commands.command("create_session")
+async def create_session(call: Call) -> dict[str, Any]:
+    client_id = validation.client_id(call.params)
+    settings = call.node.settings
+    validation.check_access(client_id, allow=settings.allow_clients, deny=settings.deny_clients)
+    caller = _caller(call)
+    if caller is not None and caller != client_id:
+        raise PermissionDenied("a connection may only create sessions for its own client id")
+    meta = await call.node.store.create(client_id)
+    call.connection.hold(meta.session_id)
+    fields = _session_fields(meta)
+    del fields["last_modified"]
+    return fields
+
+
+@commands.command("restore_session")
+async def restore_session(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+    snapshot = await call.node.store.snapshot(session_id, _caller(call))
+    call.connection.hold(session_id)
+    result = _session_fields(snapshot.meta)
+    result.update(
+        {
+            "session_state": snapshot.state.state_data,
+            "workspace_context": {"variables": [], "bindings": {}, "history": []},
+            "inspector_state": {"selected_object": None, "inspectors": []},
+            "object_registry": {},
+            "time_until_expiry": seconds_until(snapshot.ttl_ms),
+        }
+    )
+    return result
+
+
+@commands.command("update_session_state")
+async def update_session_state(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+    settings = call.node.settings
+    state_data = validation.state_data(
+        call.params, max_bytes=settings.max_state_bytes, max_depth=settings.max_state_depth
+    )
+    expected = validation.optional(call.params, "expected_version", int)
+    meta, state = await call.node.store.update_state(
+        session_id, _caller(call), state_data, expected_version=expected
+    )
+    return {
+        "session_id": session_id,
+        "last_modified": iso(meta.last_modified),
+        "session_state": state.state_data,
+        "update_successful": True,
+        "version": meta.version,
+    }
+
+
+@commands.command("close_session")
+async def close_session(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+    await call.node.store.close(session_id, _caller(call))
+    call.connection.release(session_id)
+    return {"session_id": session_id, "closed": True}
+
+
+@commands.command("get_session_info")
+async def get_session_info(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+    snapshot = await call.node.store.snapshot(session_id, _caller(call))
+    result = _session_fields(snapshot.meta)
+    result["time_until_expiry"] = seconds_until(snapshot.ttl_ms)
+    result["is_expired"] = False
+    return result
+
+
+@commands.command("list_client_sessions")
+async def list_client_sessions(call: Call) -> dict[str, Any]:
+    client_id = validation.client_id(call.params)
+    caller = _caller(call)
+    if caller is not None and caller != client_id:
+        raise PermissionDenied("a connection may only list its own client's sessions")
+    summaries = await call.node.store.list_client(client_id)
+    return {
+        "client_id": client_id,
+        "session_count": len(summaries),
+        "sessions": [
+            {
+                "session_id": s.session_id,
+                "created_at": iso(s.created_at),
+                "last_modified": iso(s.last_modified),
+                "timeout": s.timeout,
+                "is_active": True,
+                "time_until_expiry": s.time_until_expiry,
+            }
+            for s in summaries
+        ],
+    }
+
+
+@commands.command("get_session_statistics")
+async def get_session_statistics(call: Call) -> dict[str, Any]:
+    settings = call.node.settings
+    counts = await call.node.store.statistics()
+    return {
+        "total_sessions": counts["total_sessions"],
+        "active_clients": counts["active_clients"],
+        "max_sessions_per_client": settings.max_sessions_per_client,
+        "default_timeout": settings.session_timeout,
+        "cleanup_interval": settings.cleanup_interval,
+        "node_id": call.node.node_id,
+        "node_connections": call.node.connection_count,
+    }

@@ -1,0 +1,52 @@
+"""Prometheus metrics of one node (a registry per node, so in-process test nodes don't mix)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class NodeMetrics:
+    """Connections, requests by command and outcome, latencies, handoffs, conflicts."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.connections = Gauge(
+            "stui_connections", "open WebSocket connections", registry=self.registry
+        )
+        self.connections_total = Counter(
+            "stui_connections_opened", "WebSocket connections accepted", registry=self.registry
+        )
+        self.requests = Counter(
+            "stui_requests",
+            "requests answered, by command and outcome (success or error type)",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "stui_request_seconds",
+            "time from a request's frame to its response",
+            ["command"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "stui_requests_in_flight", "requests being handled", registry=self.registry
+        )
+        self.bad_frames = Counter(
+            "stui_bad_frames", "frames rejected before dispatch", registry=self.registry
+        )
+        self.conflicts = Counter(
+            "stui_conflicts", "optimistic commits that lost a race", registry=self.registry
+        )
+        self.handoffs = Counter(
+            "stui_handoffs", "sessions taken over from another connection", registry=self.registry
+        )
+        self.evictions = Counter(
+            "stui_evictions", "sessions cleaned up after expiry", registry=self.registry
+        )
+        self.rate_limited = Counter(
+            "stui_rate_limited", "requests refused by a limit", registry=self.registry
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,178 @@
+"""A node: the WebSocket server, its connections, and the background tasks it owns.
+
+Task tree (structured concurrency; every task has one owner)::
+
+    Node.run                       enters the Redis client once, in the root task
+    ├── background nursery         sweeper, health port
+    └── connection nursery         one task per connection (Connection.serve)
+        └── listener nursery       serve_websocket; cancelled first when draining
+
+Shutdown (SIGTERM -> :meth:`Node.drain`): stop accepting, send ``server_draining`` to every
+client, let requests in flight finish (bounded by ``drain_timeout``), close the connections,
+then cancel the background tasks and leave. The process then exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import partial
+from typing import Any
+
+import orjson
+import trio
+from trio_websocket import WebSocketRequest, serve_websocket
+
+from cluster.expiry import Sweeper
+from cluster.settings import Settings
+from cluster.store import SessionStore, connect
+
+from . import handlers as handlers  # registers the commands
+from .connection import Connection
+from .health import serve_health
+from .metrics import NodeMetrics
+
+log = logging.getLogger("stui.node")
+
+HARD_FRAME_FACTOR = 4
+"""Frames up to this many times the limit are read and refused; larger ones close (1009)."""
+
+
+class Node:
+    """One stateless node. Construct, then ``await nursery.start(node.run)``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.node_id = settings.node_id or f"node-{secrets.token_hex(4)}"
+        self.redis = connect(settings)
+        self.store = SessionStore(self.redis, settings, self.node_id)
+        self.metrics = NodeMetrics()
+        self.connections: set[Connection] = set()
+        self.holders: dict[str, set[Connection]] = {}
+        self.draining = False
+        self.port = 0
+        self.health_port = 0
+        self._drain_requested = trio.Event()
+        self._stopped = trio.Event()
+
+    @property
+    def connection_count(self) -> int:
+        return len(self.connections)
+
+    # -- sessions held by connections ------------------------------------------------------
+
+    def connection_holds(self, connection: Connection, session_id: str) -> None:
+        self.holders.setdefault(session_id, set()).add(connection)
+
+    def connection_releases(self, connection: Connection, session_id: str) -> None:
+        holders = self.holders.get(session_id)
+        if holders is not None:
+            holders.discard(connection)
+            if not holders:
+                del self.holders[session_id]
+
+    def notify_session(self, session_id: str, name: str, data: dict[str, Any]) -> int:
+        """Push an event to every local connection holding ``session_id``; how many got it."""
+        from .protocol import event
+
+        sent = 0
+        for connection in list(self.holders.get(session_id, ())):
+            sent += connection.send_nowait(event(name, {"session_id": session_id, **data}))
+        return sent
+
+    # -- health ----------------------------------------------------------------------------
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        redis_ok = await self.store.ping()
+        healthy = redis_ok and not self.draining
+        return healthy, {
+            "status": "ok" if healthy else ("draining" if self.draining else "degraded"),
+            "node_id": self.node_id,
+            "redis": "ok" if redis_ok else "unreachable",
+            "connections": self.connection_count,
+            "draining": self.draining,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def drain(self) -> None:
+        """Ask the node to drain and stop (idempotent; safe from a signal handler task)."""
+        self._drain_requested.set()
+
+    async def run(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        async with self.redis:
+            if not await self.store.ping():
+                log.warning("redis is not reachable yet", extra={"redis": self.settings.redis_url})
+            async with trio.open_nursery() as background:
+                if self.settings.health_port >= 0 and self.settings.health_port != 0:
+                    self.health_port = await background.start(
+                        partial(serve_health, self, self.settings.host, self.settings.health_port)
+                    )
+                background.start_soon(Sweeper(self.store, self.node_id, self.metrics).run)
+                async with trio.open_nursery() as connections:
+                    async with trio.open_nursery() as listener:
+                        server = await listener.start(
+                            partial(
+                                serve_websocket,
+                                self._handle,
+                                self.settings.host,
+                                self.settings.port,
+                                None,
+                                handler_nursery=connections,
+                                max_message_size=self.settings.max_frame_bytes
+                                * HARD_FRAME_FACTOR,
+                                connect_timeout=10,
+                                disconnect_timeout=5,
+                            )
+                        )
+                        self.port = server.port
+                        log.info(
+                            "node serving",
+                            extra={"port": self.port, "health_port": self.health_port},
+                        )
+                        task_status.started(self.port)
+                        await self._drain_requested.wait()
+                        self.draining = True
+                        listener.cancel_scope.cancel()
+                    await self._drain_connections()
+                    connections.cancel_scope.cancel()
+                background.cancel_scope.cancel()
+        log.info("node stopped")
+        self._stopped.set()
+
+    async def _drain_connections(self) -> None:
+        log.info("node draining", extra={"connections": self.connection_count})
+        async with trio.open_nursery() as nursery:
+            for connection in list(self.connections):
+                nursery.start_soon(connection.drain, self.settings.drain_timeout)
+
+    async def _handle(self, request: WebSocketRequest) -> None:
+        """Serve one connection; never lets an exception escape (it would kill the server)."""
+        try:
+            path = request.path.split("?", 1)[0]
+            if path in ("/healthz", "/health"):
+                healthy, body = await self.health()
+                await request.reject(200 if healthy else 503, body=orjson.dumps(body))
+                return
+            if path == "/metrics":
+                await request.reject(200, body=self.metrics.render())
+                return
+            if self.draining:
+                await request.reject(503, body=b"draining")
+                return
+            ws = await request.accept()
+        except Exception as exc:  # a peer that resets during the handshake, or worse
+            log.info("handshake failed", extra={"error": repr(exc)})
+            return
+        remote = getattr(ws.remote, "address", "?")
+        connection = Connection(self, ws, f"{remote}")
+        self.connections.add(connection)
+        self.metrics.connections.inc()
+        self.metrics.connections_total.inc()
+        try:
+            await connection.serve()
+        except Exception:
+            log.exception("connection failed", extra={"remote": connection.remote})
+        finally:
+            self.connections.discard(connection)
+            self.metrics.connections.dec()
