@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import trio
 from coredis.exceptions import RedisError
+from coredis.tokens import PureToken
 
 from . import keys
 from .store import SessionStore, parse_expiry_member
@@ -73,7 +74,9 @@ class Sweeper:
         now = time.time() if now is None else now
         removed = 0
         while True:
-            due = await redis.zrangebyscore(keys.EXPIRY_INDEX, "-inf", now, offset=0, count=BATCH)
+            due = await redis.zrange(
+                keys.EXPIRY_INDEX, "-inf", now, sortby=PureToken.BYSCORE, offset=0, count=BATCH
+            )
             if not due:
                 return removed
             async with redis.pipeline(transaction=False) as pipe:

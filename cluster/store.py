@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable
-from importlib import resources
+from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
@@ -61,7 +61,7 @@ _REDIS_DOWN = (RedisConnectionError, TimeoutError, OSError, trio.TooSlowError)
 
 
 def _script(name: str) -> str:
-    return resources.files("cluster").joinpath("lua", name).read_text()
+    return (Path(__file__).parent / "lua" / name).read_text()
 
 
 def connect(settings: Settings) -> coredis.Redis[str]:

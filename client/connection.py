@@ -1,0 +1,116 @@
+"""One WebSocket connection to one node, with request/response matching by id."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+import trio
+from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
+
+
+class RequestFailed(Exception):
+    """An error response: ``error_type`` and ``response`` are the server's."""
+
+    def __init__(self, response: dict[str, Any]) -> None:
+        super().__init__(f"{response.get('error_type')}: {response.get('error')}")
+        self.response = response
+        self.error_type: str = str(response.get("error_type"))
+        self.details: dict[str, Any] = response.get("details") or {}
+
+
+class Connection:
+    """Send requests and await their responses; events land in :attr:`events`."""
+
+    def __init__(self, ws: WebSocketConnection, url: str) -> None:
+        self.ws = ws
+        self.url = url
+        self._waiting: dict[str, trio.MemorySendChannel[dict[str, Any]]] = {}
+        self._counter = itertools.count(1)
+        self._prefix = secrets.token_hex(4)
+        self._events_in, self.events = trio.open_memory_channel[dict[str, Any]](1000)
+        self.closed = trio.Event()
+
+    def new_id(self) -> str:
+        return f"{self._prefix}-{next(self._counter)}"
+
+    async def _reader(self) -> None:
+        try:
+            while True:
+                message = orjson.loads(await self.ws.get_message())
+                request_id = message.get("id") if isinstance(message, dict) else None
+                if isinstance(message, dict) and "event" in message and request_id is None:
+                    try:
+                        self._events_in.send_nowait(message)
+                    except trio.WouldBlock:
+                        pass  # an application that never reads events loses the oldest news
+                    continue
+                waiter = self._waiting.pop(str(request_id), None) if request_id else None
+                if waiter is not None:
+                    waiter.send_nowait(message)
+                elif request_id is None:
+                    # An error about a frame whose id could not be read: hand it to events.
+                    self._events_in.send_nowait({"event": "error", "data": message})
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closed.set()
+            for waiter in self._waiting.values():
+                waiter.close()
+            self._waiting.clear()
+
+    async def send_raw(self, frame: str | bytes) -> None:
+        await self.ws.send_message(frame)
+
+    async def call(
+        self, command: str, parameters: dict[str, Any] | None = None, *, request_id: str | None = None
+    ) -> dict[str, Any]:
+        """Send one request and return the whole response (success or error)."""
+        request_id = request_id or self.new_id()
+        send, receive = trio.open_memory_channel[dict[str, Any]](1)
+        self._waiting[request_id] = send
+        frame: dict[str, Any] = {"id": request_id, "command": command}
+        if parameters is not None:
+            frame["parameters"] = parameters
+        try:
+            await self.ws.send_message(orjson.dumps(frame).decode())
+            try:
+                return await receive.receive()
+            except trio.EndOfChannel:
+                raise ConnectionClosed(None) from None
+        finally:
+            self._waiting.pop(request_id, None)
+
+    async def request(
+        self, command: str, request_id: str | None = None, **parameters: Any
+    ) -> dict[str, Any]:
+        """Send one request; return its ``result`` or raise :class:`RequestFailed`."""
+        response = await self.call(command, parameters, request_id=request_id)
+        if response.get("status") != "success":
+            raise RequestFailed(response)
+        result: dict[str, Any] = response["result"]
+        return result
+
+    async def next_event(self, name: str | None = None, timeout: float = 10) -> dict[str, Any]:
+        """The next pushed event (named ``name`` if given), within ``timeout`` seconds."""
+        with trio.fail_after(timeout):
+            while True:
+                event = await self.events.receive()
+                if name is None or event.get("event") == name:
+                    return event
+
+
+@asynccontextmanager
+async def open_connection(url: str, **kwargs: Any) -> AsyncIterator[Connection]:
+    """Connect to a node at ``ws://host:port/``; closes on exit."""
+    async with open_websocket_url(url, **kwargs) as ws, trio.open_nursery() as nursery:
+        connection = Connection(ws, url)
+        nursery.start_soon(connection._reader)
+        try:
+            yield connection
+        finally:
+            nursery.cancel_scope.cancel()
