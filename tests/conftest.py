@@ -20,7 +20,7 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from redis_server import RedisServer  # noqa: E402
+from cluster.embedded_redis import RedisServer  # noqa: E402
 
 from client.connection import Connection, open_connection  # noqa: E402
 from cluster.settings import Settings  # noqa: E402

@@ -1,0 +1,87 @@
+"""An embedded ``redis-server``: a child process on a free loopback port.
+
+Used by the local launcher (``stui-cluster up``), the demo, the tests and the benchmarks, so
+none of them assumes a Redis on 6379. Keyspace events (``Ex``) are on, for expiry cleanup.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """Start with :meth:`start`, stop with :meth:`stop`; ``url`` is its address."""
+
+    def __init__(
+        self, port: int | None = None, *, appendonly: bool = False, data_dir: Path | None = None
+    ) -> None:
+        self.port = port or free_port()
+        self.dir = data_dir or Path(tempfile.mkdtemp(prefix="stui-redis-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.appendonly = appendonly
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (scripts/test installs it as root)")
+        args = [
+            binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "yes" if self.appendonly else "no",
+            "--appendfsync", "everysec",
+            "--dir", str(self.dir),
+            "--notify-keyspace-events", "Ex",
+            "--hz", "50",
+            "--loglevel", "warning",
+        ]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(64).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def command(self, *args: str) -> str:
+        """Run one command with redis-cli (sync; for fixtures and assertions)."""
+        out = subprocess.run(
+            ["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
