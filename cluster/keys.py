@@ -13,6 +13,7 @@ never part of a session's transaction.
 | ``stui:{sid}:registry`` | hash | registry id -> sealed registry entry |
 | ``stui:{sid}:inspectors`` | string | sealed inspector state |
 | ``stui:{sid}:done`` | hash | request id -> stored response (exactly-once) |
+| ``stui:{sid}:done_order`` | sorted set | request ids by commit version, to bound ``done`` |
 | ``stui:{sid}:events`` | stream | transcript and other events; the stream id is the ``seq`` |
 | ``stui:{sid}:alive`` | string | shadow key, TTL = timeout; its expiry starts cleanup |
 | ``stui:{sid}:quarantine`` | hash | key name -> raw bytes of a record that failed its check |
@@ -35,6 +36,11 @@ CLIENTS = f"{PREFIX}:clients"
 SWEEPER_LEASE = f"{PREFIX}:sweeper"
 SWEEPER_EPOCH = f"{PREFIX}:sweeper:epoch"
 NODES = f"{PREFIX}:nodes"
+
+
+def node_channel(node_id: str) -> str:
+    """A node's control channel: takeover notices for sessions it served arrive here."""
+    return f"{PREFIX}:node:{node_id}:ctl"
 
 
 def client_sessions(client_id: str) -> str:
@@ -85,6 +91,10 @@ class SessionKeys:
         return self._key("done")
 
     @property
+    def done_order(self) -> str:
+        return self._key("done_order")
+
+    @property
     def events(self) -> str:
         return self._key("events")
 
@@ -110,6 +120,7 @@ class SessionKeys:
             self.registry,
             self.inspectors,
             self.done,
+            self.done_order,
             self.events,
         )
 

@@ -34,6 +34,7 @@ class SessionMeta:
     version: int = 0
     epoch: int = 0
     owner: str = ""
+    event_seq: int = 0
     schema: int = SCHEMA
 
     def to_fields(self) -> dict[str, str]:

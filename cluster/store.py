@@ -27,6 +27,7 @@ import orjson
 import trio
 from coredis.exceptions import ConnectionError as RedisConnectionError
 from coredis.exceptions import RedisError, WatchError
+from coredis.tokens import PureToken
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -41,6 +42,7 @@ from .errors import (
     SessionConflict,
     SessionError,
     SessionNotFound,
+    SessionTakenOver,
     Unavailable,
 )
 from .integrity import seal, unseal
@@ -80,6 +82,50 @@ def connect(settings: Settings) -> coredis.Redis[str]:
         max_connections=64,
     )
     return client
+
+
+KEEP: Any = object()
+"""Marker: a :class:`Commit` field left as it is."""
+
+DONE_LIMIT = 1000
+"""Stored responses kept per session for exactly-once replay (oldest dropped first)."""
+DONE_SLACK = 100
+EVENTS_LIMIT = 1000
+"""Events kept per session for replay after a reconnect (approximately; oldest first)."""
+
+
+class StaleVersion(Exception):
+    """Internal: the session moved on since it was read; ``meta`` is the current one."""
+
+    def __init__(self, meta: SessionMeta) -> None:
+        super().__init__(f"session at version {meta.version}")
+        self.meta = meta
+
+
+@attrs.frozen
+class Commit:
+    """Everything one state-changing request writes, in one transaction."""
+
+    request_id: str | None
+    response: Callable[[SessionMeta], dict[str, Any]] | None = None
+    state_data: Any = KEEP
+    objects: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    deleted_objects: tuple[str, ...] = ()
+    workspace: dict[str, Any] | None = None
+    registry: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    deleted_registry: tuple[str, ...] = ()
+    inspectors: dict[str, Any] | None = None
+    events: tuple[tuple[str, dict[str, Any]], ...] = ()
+
+
+@attrs.frozen
+class Committed:
+    """A commit's outcome: the session's meta after it and the stored response."""
+
+    meta: SessionMeta
+    response: dict[str, Any]
+    replayed: bool
+    first_seq: int = 0
 
 
 @attrs.frozen
@@ -256,7 +302,7 @@ class SessionStore:
         state = await self._checked_state(k, await state_req)
         return Snapshot(meta=meta, state=state, ttl_ms=ttl)
 
-    # -- update ----------------------------------------------------------------------------
+    # -- commits ---------------------------------------------------------------------------
 
     async def update_state(
         self,
@@ -265,16 +311,63 @@ class SessionStore:
         state_data: Any,
         *,
         expected_version: int | None = None,
-    ) -> tuple[SessionMeta, SessionState]:
+        request_id: str | None = None,
+        epoch: int | None = None,
+    ) -> tuple[SessionMeta, SessionState, bool]:
         """Store ``state_data`` as a new version of the session (an optimistic commit).
 
         With ``expected_version``, a stale version raises :class:`SessionConflict` carrying the
         current version and state; without it, a concurrent commit is retried (last writer
-        wins, but no commit is lost: every one gets its own version).
+        wins, but no commit is lost: every one gets its own version). The third element is
+        True when ``request_id`` had already been committed and nothing was written again.
         """
 
-        async def attempt() -> tuple[SessionMeta, SessionState]:
-            return await self._update_state(session_id, client_id, state_data, expected_version)
+        def response(meta: SessionMeta) -> dict[str, Any]:
+            return {"version": meta.version, "last_modified": meta.last_modified}
+
+        commit = Commit(request_id=request_id, response=response, state_data=state_data)
+        try:
+            done = await self.commit(
+                session_id, client_id, commit, expect_version=expected_version, epoch=epoch
+            )
+        except StaleVersion as stale:
+            current = await self._call(lambda: self.redis.get(keys.SessionKeys(session_id).state))
+            state = await self._checked_state(keys.SessionKeys(session_id), current)
+            raise SessionConflict(
+                f"session {session_id} is at version {stale.meta.version}, "
+                f"not {expected_version}",
+                details={"current_version": stale.meta.version, "session_state": state.state_data},
+            )
+        if done.replayed:
+            stored = done.response
+            meta = done.meta.with_changes(
+                version=stored["version"], last_modified=stored["last_modified"]
+            )
+            return meta, SessionState(state_data=state_data, version=meta.version), True
+        return done.meta, SessionState(state_data=state_data, version=done.meta.version), False
+
+    async def commit(
+        self,
+        session_id: str,
+        client_id: str | None,
+        commit: Commit,
+        *,
+        expect_version: int | None = None,
+        epoch: int | None = None,
+    ) -> Committed:
+        """Apply ``commit`` atomically, or answer the response stored for its request id.
+
+        One WATCH transaction on ``meta``: the reads check that the session exists and belongs
+        to ``client_id``, that ``request_id`` was not committed before (exactly-once), that the
+        writer still holds ``epoch`` (fencing) and that the version is ``expect_version``
+        (optimistic concurrency); then MULTI/EXEC writes everything with ``version + 1``. A
+        concurrent commit aborts EXEC and the whole step is retried with jitter.
+
+        Raises :class:`SessionNotFound`, :class:`SessionTakenOver`, :class:`StaleVersion`.
+        """
+
+        async def attempt() -> Committed:
+            return await self._commit_once(session_id, client_id, commit, expect_version, epoch)
 
         return await self._call(lambda: self._retry_watch(attempt))
 
@@ -289,19 +382,23 @@ class SessionStore:
                 return await attempt()
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
-    async def _update_state(
+    async def _commit_once(
         self,
         session_id: str,
         client_id: str | None,
-        state_data: Any,
-        expected_version: int | None,
-    ) -> tuple[SessionMeta, SessionState]:
+        commit: Commit,
+        expect_version: int | None,
+        epoch: int | None,
+    ) -> Committed:
         k = keys.SessionKeys(session_id)
+        rid = commit.request_id
         async with self._watch_slots, self.redis.pipeline(transaction=True) as pipe:
             async with pipe.watch(k.meta, k.alive):
                 async with self.redis.pipeline(transaction=False) as reads:
                     alive_req = reads.pttl(k.alive)
                     fields_req = reads.hgetall(k.meta)
+                    done_req = reads.hget(k.done, rid) if rid else None
+                    done_count_req = reads.zcard(k.done_order)
                 ttl = await alive_req
                 fields = {str(a): str(b) for a, b in (await fields_req).items()}
                 if ttl < 0 or not fields:
@@ -309,26 +406,120 @@ class SessionStore:
                 meta = await self._checked_meta(k, fields)
                 if client_id is not None and meta.client_id != client_id:
                     raise SessionNotFound(f"session {session_id} not found or expired")
-                if expected_version is not None and expected_version != meta.version:
-                    current = await self._checked_state(k, await self.redis.get(k.state))
-                    raise SessionConflict(
-                        f"session {session_id} is at version {meta.version}, "
-                        f"not {expected_version}",
-                        details={
-                            "current_version": meta.version,
-                            "session_state": current.state_data,
-                        },
+                stored = await done_req if done_req is not None else None
+                if stored is not None:
+                    return Committed(meta=meta, response=orjson.loads(stored), replayed=True)
+                if epoch is not None and meta.epoch != epoch:
+                    raise SessionTakenOver(
+                        f"session {session_id} was taken over by another connection",
+                        details={"epoch": meta.epoch, "owner": meta.owner},
                     )
+                if expect_version is not None and meta.version != expect_version:
+                    raise StaleVersion(meta)
                 now = max(time.time(), meta.last_modified)
-                new_meta = meta.with_changes(version=meta.version + 1, last_modified=now)
-                state = SessionState(state_data=state_data, version=new_meta.version)
-                data_ttl = self._data_ttl_ms(meta.timeout)
-                pipe.hset(k.meta, new_meta.to_fields())
-                pipe.set(k.state, seal({"state_data": state_data, "version": state.version}))
-                for key in k.data_keys():
-                    pipe.pexpire(key, data_ttl)
-                pipe.pexpire(k.alive, meta.timeout * 1000)
-        return new_meta, state
+                seq = meta.event_seq
+                new_meta = meta.with_changes(
+                    version=meta.version + 1,
+                    last_modified=now,
+                    event_seq=seq + len(commit.events),
+                )
+                response = commit.response(new_meta) if commit.response else {}
+                self._queue_writes(pipe, k, meta, new_meta, commit, response)
+                if rid:
+                    done_count = await done_count_req
+                    if done_count >= DONE_LIMIT + DONE_SLACK:
+                        oldest = await self.redis.zrange(k.done_order, 0, DONE_SLACK - 1)
+                        pipe.hdel(k.done, list(oldest))
+                        pipe.zrem(k.done_order, list(oldest))
+        return Committed(
+            meta=new_meta, response=response, replayed=False, first_seq=seq + 1
+        )
+
+    def _queue_writes(
+        self,
+        pipe: Any,
+        k: keys.SessionKeys,
+        meta: SessionMeta,
+        new_meta: SessionMeta,
+        commit: Commit,
+        response: dict[str, Any],
+    ) -> None:
+        """Stack the MULTI/EXEC body of a commit (no I/O here)."""
+        data_ttl = self._data_ttl_ms(meta.timeout)
+        pipe.hset(k.meta, new_meta.to_fields())
+        if commit.state_data is not KEEP:
+            pipe.set(k.state, seal({"state_data": commit.state_data, "version": new_meta.version}))
+        if commit.objects:
+            pipe.hset(k.heap, {oid: seal(rec).decode() for oid, rec in commit.objects.items()})
+        if commit.deleted_objects:
+            pipe.hdel(k.heap, list(commit.deleted_objects))
+        if commit.workspace is not None:
+            pipe.set(k.workspace, seal(commit.workspace))
+        if commit.registry:
+            pipe.hset(k.registry, {rid: seal(e).decode() for rid, e in commit.registry.items()})
+        if commit.deleted_registry:
+            pipe.hdel(k.registry, list(commit.deleted_registry))
+        if commit.inspectors is not None:
+            pipe.set(k.inspectors, seal(commit.inspectors))
+        for offset, (name, data) in enumerate(commit.events, start=1):
+            seq = meta.event_seq + offset
+            entry = {"event": name, "data": orjson.dumps(data).decode(), "seq": str(seq)}
+            pipe.xadd(k.events, entry, identifier=f"0-{seq}", trim_strategy=PureToken.MAXLEN,
+                      threshold=EVENTS_LIMIT, trim_operator=PureToken.APPROXIMATELY)
+        if commit.request_id:
+            pipe.hset(k.done, {commit.request_id: orjson.dumps(response).decode()})
+            pipe.zadd(k.done_order, {commit.request_id: new_meta.version})
+        for key in k.data_keys():
+            pipe.pexpire(key, data_ttl)
+        pipe.pexpire(k.alive, meta.timeout * 1000)
+
+    # -- ownership -------------------------------------------------------------------------
+
+    async def take_over(self, session_id: str, client_id: str | None) -> tuple[SessionMeta, str]:
+        """Make this node the session's owner with a new epoch; return it and the old owner.
+
+        Raising the epoch is what fences the previous owner: any commit it still attempts
+        checks the epoch in its transaction and fails.
+        """
+
+        async def attempt() -> tuple[SessionMeta, str]:
+            k = keys.SessionKeys(session_id)
+            async with self._watch_slots, self.redis.pipeline(transaction=True) as pipe:
+                async with pipe.watch(k.meta, k.alive):
+                    async with self.redis.pipeline(transaction=False) as reads:
+                        alive_req = reads.pttl(k.alive)
+                        fields_req = reads.hgetall(k.meta)
+                    ttl = await alive_req
+                    fields = {str(a): str(b) for a, b in (await fields_req).items()}
+                    if ttl < 0 or not fields:
+                        raise SessionNotFound(f"session {session_id} not found or expired")
+                    meta = await self._checked_meta(k, fields)
+                    if client_id is not None and meta.client_id != client_id:
+                        raise SessionNotFound(f"session {session_id} not found or expired")
+                    new_meta = meta.with_changes(epoch=meta.epoch + 1, owner=self.node_id)
+                    pipe.hset(k.meta, new_meta.to_fields())
+            return new_meta, meta.owner
+
+        return await self._call(lambda: self._retry_watch(attempt))
+
+    async def events_since(self, session_id: str, last_seq: int) -> tuple[list[dict[str, Any]], bool]:
+        """Events after ``last_seq``, in order, and whether some were already trimmed away."""
+
+        async def read() -> tuple[list[dict[str, Any]], bool]:
+            k = keys.SessionKeys(session_id)
+            entries = await self.redis.xrange(k.events, f"0-{last_seq + 1}", "+")
+            events = []
+            for entry in entries:
+                fields = {str(a): str(b) for a, b in entry.field_values.items()}
+                events.append(
+                    {"event": fields["event"], "data": orjson.loads(fields["data"]),
+                     "seq": int(fields["seq"])}
+                )
+            first = events[0]["seq"] if events else None
+            truncated = first is not None and first > last_seq + 1
+            return events, truncated
+
+        return await self._call(read)
 
     # -- close -----------------------------------------------------------------------------
 
@@ -356,6 +547,16 @@ class SessionStore:
             left = pipe.zcard(index)
         if not await left:
             await self.redis.srem(keys.CLIENTS, [client_id])
+
+    async def expiry_member_of(self, session_id: str) -> tuple[str, str] | None:
+        """(session id, client id) of an expired session, if its meta can still be read."""
+        owner = await self._call(
+            lambda: self.redis.hget(keys.SessionKeys(session_id).meta, "client_id")
+        )
+        alive = await self._call(lambda: self.redis.exists([keys.SessionKeys(session_id).alive]))
+        if owner is None or alive:
+            return None
+        return session_id, str(owner)
 
     # -- listing and statistics ------------------------------------------------------------
 

@@ -40,7 +40,7 @@ class Connection:
         self.ws = ws
         self.remote = remote
         self.client_id: str | None = None
-        self.sessions: set[str] = set()
+        self.sessions: dict[str, int] = {}  # session id -> ownership epoch held
         self.in_flight = 0
         self._idle = trio.Event()
         self._idle.set()
@@ -49,13 +49,24 @@ class Connection:
 
     # -- sessions held (for handoff and expiry notices) ------------------------------------
 
-    def hold(self, session_id: str) -> None:
-        self.sessions.add(session_id)
+    def hold(self, session_id: str, epoch: int) -> None:
+        self.sessions[session_id] = epoch
         self.node.connection_holds(self, session_id)
 
     def release(self, session_id: str) -> None:
-        self.sessions.discard(session_id)
+        self.sessions.pop(session_id, None)
         self.node.connection_releases(self, session_id)
+
+    async def taken_over(self, session_id: str, epoch: int) -> None:
+        """Another connection resumed ``session_id``: say so, and close this (stale) one."""
+        self.release(session_id)
+        self.send_nowait(
+            protocol.event("session_taken_over", {"session_id": session_id, "epoch": epoch})
+        )
+        self.node.metrics.handoffs.inc()
+        # Let the writer flush the notice before the close frame.
+        await trio.sleep(0.05)
+        await self.close(4001, "session taken over")
 
     # -- sending ---------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from cluster.store import SessionStore, connect
 
 from . import handlers as handlers  # registers the commands
 from .connection import Connection
+from .control import enable_keyspace_events, listen
 from .health import serve_health
 from .metrics import NodeMetrics
 
@@ -54,6 +55,7 @@ class Node:
         self.health_port = 0
         self._drain_requested = trio.Event()
         self._stopped = trio.Event()
+        self._background: trio.Nursery
 
     @property
     def connection_count(self) -> int:
@@ -70,6 +72,26 @@ class Node:
             holders.discard(connection)
             if not holders:
                 del self.holders[session_id]
+
+    def spawn(self, fn: Any, *args: Any) -> None:
+        """Run a fire-and-forget task owned by the node (not by the request that asked)."""
+        self._background.start_soon(fn, *args)
+
+    async def on_taken_over(self, session_id: str, epoch: int) -> None:
+        """A takeover notice: close local connections holding an older epoch."""
+        for connection in list(self.holders.get(session_id, ())):
+            if connection.sessions.get(session_id, epoch) < epoch:
+                self._background.start_soon(connection.taken_over, session_id, epoch)
+
+    async def on_session_expired(self, session_id: str) -> None:
+        """The session's ``alive`` key expired: tell local holders, then clean up."""
+        self.notify_session(session_id, "session_expired", {})
+        for connection in list(self.holders.get(session_id, ())):
+            connection.release(session_id)
+        member = await self.store.expiry_member_of(session_id)
+        if member is not None:
+            await self.store.remove(*member)
+            self.metrics.evictions.inc()
 
     def notify_session(self, session_id: str, name: str, data: dict[str, Any]) -> int:
         """Push an event to every local connection holding ``session_id``; how many got it."""
@@ -104,6 +126,9 @@ class Node:
             if not await self.store.ping():
                 log.warning("redis is not reachable yet", extra={"redis": self.settings.redis_url})
             async with trio.open_nursery() as background:
+                self._background = background
+                await enable_keyspace_events(self)
+                await background.start(listen, self)
                 if self.settings.health_port >= 0 and self.settings.health_port != 0:
                     self.health_port = await background.start(
                         partial(serve_health, self, self.settings.host, self.settings.health_port)

@@ -17,6 +17,10 @@ from cluster.errors import InvalidRequest, StuiError
 
 MAX_REQUEST_ID = 128
 
+REPLAYED = "replayed"
+"""A result carrying this key was stored by an earlier execution of the same request id; the
+response envelope gets ``"replayed": true`` (the result keeps it too)."""
+
 
 @attrs.frozen
 class Request:
@@ -81,6 +85,8 @@ def success(request_id: str, result: dict[str, Any], **extra: Any) -> dict[str, 
         "timestamp": timestamp(),
     }
     response.update(extra)
+    if result.get(REPLAYED):
+        response[REPLAYED] = True
     return response
 
 

@@ -16,7 +16,8 @@ from cluster.model import SessionMeta
 from cluster.store import seconds_until
 
 from ..dispatch import Call, commands
-from ..protocol import iso
+from ..ownership import fenced, take_over
+from ..protocol import REPLAYED, iso
 
 
 def _caller(call: Call) -> str | None:
@@ -68,7 +69,7 @@ async def create_session(call: Call) -> dict[str, Any]:
     if caller is not None and caller != client_id:
         raise PermissionDenied("a connection may only create sessions for its own client id")
     meta = await call.node.store.create(client_id)
-    call.connection.hold(meta.session_id)
+    call.connection.hold(meta.session_id, meta.epoch)
     fields = _session_fields(meta)
     del fields["last_modified"]
     return fields
@@ -77,8 +78,9 @@ async def create_session(call: Call) -> dict[str, Any]:
 @commands.command("restore_session")
 async def restore_session(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
+    last_seq = validation.optional(call.params, "last_seq", int)
     snapshot = await call.node.store.snapshot(session_id, _caller(call))
-    call.connection.hold(session_id)
+    await take_over(call, session_id)
     result = _session_fields(snapshot.meta)
     result.update(
         {
@@ -87,8 +89,13 @@ async def restore_session(call: Call) -> dict[str, Any]:
             "inspector_state": {"selected_object": None, "inspectors": []},
             "object_registry": {},
             "time_until_expiry": seconds_until(snapshot.ttl_ms),
+            "last_seq": snapshot.meta.event_seq,
         }
     )
+    if last_seq is not None:
+        missed, truncated = await call.node.store.events_since(session_id, last_seq)
+        result["missed_events"] = missed
+        result["missed_events_truncated"] = truncated
     return result
 
 
@@ -100,16 +107,25 @@ async def update_session_state(call: Call) -> dict[str, Any]:
         call.params, max_bytes=settings.max_state_bytes, max_depth=settings.max_state_depth
     )
     expected = validation.optional(call.params, "expected_version", int)
-    meta, state = await call.node.store.update_state(
-        session_id, _caller(call), state_data, expected_version=expected
-    )
-    return {
+    async with fenced(call, session_id) as epoch:
+        meta, state, replayed = await call.node.store.update_state(
+            session_id,
+            _caller(call),
+            state_data,
+            expected_version=expected,
+            request_id=call.request.id,
+            epoch=epoch,
+        )
+    result = {
         "session_id": session_id,
         "last_modified": iso(meta.last_modified),
         "session_state": state.state_data,
         "update_successful": True,
         "version": meta.version,
     }
+    if replayed:
+        result[REPLAYED] = True
+    return result
 
 
 @commands.command("close_session")

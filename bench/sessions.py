@@ -1,0 +1,275 @@
+"""The ``sessions`` suite (issue 2): session commands of a node process, beside its floors.
+
+Layout of a run, everything on 127.0.0.1 and stopped at the end::
+
+    redis-server        (tests/redis_server.py, its own process)
+    python -m bench.echo  (floor: raw trio-websocket echo, its own process; stopped before the node)
+    python -m nodes     (the node under test, its own process, on the same redis-server)
+    this process        the load generator (Trio + client/connection.py) and the coredis floor
+
+Per concurrency level, ``n`` connections are opened once and used for the three operations:
+
+- ``create_session``: each client its own client id; the id moves to a fresh one every
+  ``max_sessions_per_client`` creates, so the per-client limit is never hit and nothing is
+  closed inside the window.
+- ``restore_session`` / ``update_session_state``: each client on its own session, created
+  before the window; updates carry ~200 bytes of ``state_data`` and no ``expected_version``
+  (no conflicts: one writer per session).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import trio
+
+from client.connection import Connection
+from cluster.settings import Settings
+from cluster.store import connect
+from tests.redis_server import RedisServer
+
+from . import floors
+from .clients import open_clients
+from .env import environment
+from .load import Cell, Operation, Probe, measure
+from .probes import CpuProbe, RedisCommandsProbe
+from .procs import ServerProcess, start_redis, stop_redis
+
+OPERATIONS = ("create_session", "restore_session", "update_session_state")
+SESSION_LIMIT = Settings().max_sessions_per_client
+STATE_BYTES = 200
+SETUP_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Options:
+    duration: float = 3.0
+    warmup: float = 1.0
+    clients: tuple[int, ...] = (1, 50, 200)
+    redis_tasks: tuple[int, ...] = (1, 50)
+    operations: tuple[str, ...] = OPERATIONS
+
+    @property
+    def cell_count(self) -> int:
+        floors = len(self.redis_tasks) + len(self.clients)
+        return floors + len(self.clients) * len(self.operations)
+
+
+@dataclass
+class SuiteResult:
+    environment: dict[str, Any] = field(default_factory=dict)
+    cells: list[Cell] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Progress:
+    """Progress lines on stderr, stamped with the seconds since the run began."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        print(f"[bench +{time.monotonic() - self.started:6.1f}s] {message}", file=sys.stderr,
+              flush=True)
+
+    def cell(self, cell: Cell) -> None:
+        lat = cell.latency
+        errors = f", {sum(cell.errors.values())} errors" if cell.errors else ""
+        late = ", TIMED OUT" if cell.timed_out else ""
+        self(
+            f"{cell.group} {cell.operation} x{cell.clients}: {cell.ops_per_s:,.0f} ops/s, "
+            f"p50 {lat.p50_ms:.2f} ms, p99 {lat.p99_ms:.2f} ms{errors}{late}"
+        )
+
+
+def state_data(target_bytes: int = STATE_BYTES) -> dict[str, Any]:
+    """A UI state of about ``target_bytes`` bytes of JSON (what a client would save)."""
+    state: dict[str, Any] = {
+        "workspace": {"cursor": [12, 40], "selection": None, "tab": "Transcript"},
+        "inspectors": ["a Point", "an OrderedDict"],
+        "theme": "dark",
+        "notes": "",
+    }
+    state["notes"] = "n" * max(0, target_bytes - len(orjson.dumps(state)))
+    return state
+
+
+def _failure(response: dict[str, Any]) -> str | None:
+    if response.get("status") == "success":
+        return None
+    return str(response.get("error_type") or "error")
+
+
+def create_workers(connections: Sequence[Connection], tag: str) -> list[Operation]:
+    def worker(index: int, connection: Connection) -> Operation:
+        counter = itertools.count()
+
+        async def create() -> str | None:
+            client_id = f"bench-{tag}-{index}-{next(counter) // SESSION_LIMIT}"
+            return _failure(await connection.call("create_session", {"client_id": client_id}))
+
+        return create
+
+    return [worker(i, c) for i, c in enumerate(connections)]
+
+
+def restore_workers(connections: Sequence[Connection], sessions: Sequence[str]) -> list[Operation]:
+    def worker(connection: Connection, session_id: str) -> Operation:
+        parameters = {"session_id": session_id}
+
+        async def restore() -> str | None:
+            return _failure(await connection.call("restore_session", parameters))
+
+        return restore
+
+    return [worker(c, s) for c, s in zip(connections, sessions, strict=True)]
+
+
+def update_workers(connections: Sequence[Connection], sessions: Sequence[str]) -> list[Operation]:
+    state = state_data()
+
+    def worker(connection: Connection, session_id: str) -> Operation:
+        parameters = {"session_id": session_id, "state_data": state}
+
+        async def update() -> str | None:
+            return _failure(await connection.call("update_session_state", parameters))
+
+        return update
+
+    return [worker(c, s) for c, s in zip(connections, sessions, strict=True)]
+
+
+async def create_sessions(connections: Sequence[Connection], tag: str) -> list[str]:
+    """One session per connection (its own client id), created before the window."""
+    sessions = [""] * len(connections)
+
+    async def one(index: int, connection: Connection) -> None:
+        result = await connection.request("create_session", client_id=f"bench-{tag}-{index}")
+        sessions[index] = str(result["session_id"])
+
+    with trio.fail_after(SETUP_TIMEOUT):
+        async with trio.open_nursery() as nursery:
+            for index, connection in enumerate(connections):
+                nursery.start_soon(one, index, connection)
+    return sessions
+
+
+async def run(options: Options, progress: Progress) -> SuiteResult:
+    """Start everything, measure the floors then the node, stop everything."""
+    result = SuiteResult()
+    async with AsyncExitStack() as stack:
+        redis_server = RedisServer()
+        stack.push_async_callback(stop_redis, redis_server)
+        progress("starting redis-server")
+        await start_redis(redis_server)
+        redis = connect(Settings.from_env({}, redis_url=redis_server.url))
+        await stack.enter_async_context(redis)
+        server_info = await redis.info("server")
+        result.environment = environment(str(server_info.get("redis_version")))
+        redis_pid = redis_server.process.pid if redis_server.process else None
+        commands = RedisCommandsProbe(redis)
+
+        # -- floors ---------------------------------------------------------------------------
+        for tasks in options.redis_tasks:
+            progress(f"floor: redis GET from {tasks} task(s)")
+            cpu = CpuProbe({"client": None, "redis": redis_pid})
+            cell = await floors.redis_floor(
+                redis, tasks, warmup=options.warmup, duration=options.duration,
+                probes=[cpu, commands],
+            )
+            progress.cell(cell)
+            result.cells.append(cell)
+
+        echo = ServerProcess("echo", "bench.echo", "--port", "0")
+        stack.push_async_callback(echo.stop)
+        progress("starting the echo server")
+        announced = await echo.start()
+        echo_url = f"ws://127.0.0.1:{announced['port']}/"
+        for clients in options.clients:
+            progress(f"floor: websocket echo at {clients} connection(s)")
+            cpu = CpuProbe({"client": None, "server": echo.pid})
+            cell = await floors.echo_floor(
+                echo_url, clients, warmup=options.warmup, duration=options.duration,
+                probes=[cpu], progress=progress,
+            )
+            progress.cell(cell)
+            result.cells.append(cell)
+        await echo.stop()
+        echo.remove_log()
+
+        # -- the node -------------------------------------------------------------------------
+        node = ServerProcess(
+            "node", "nodes", "--port", "0", "--health-port", "0",
+            "--redis-url", redis_server.url, "--log-level", "WARNING",
+        )
+        stack.push_async_callback(node.stop)
+        progress("starting the node")
+        announced = await node.start()
+        node_url = f"ws://127.0.0.1:{announced['port']}/"
+        node_probes: list[Probe] = [
+            CpuProbe({"client": None, "server": node.pid, "redis": redis_pid}),
+            commands,
+        ]
+        for clients in options.clients:
+            result.cells.extend(
+                await _node_cells(node_url, clients, options, node_probes, progress)
+            )
+        progress("stopping the node")
+        code = await node.stop()
+        result.notes.extend(_node_log_notes(node, code))
+        node.remove_log()
+    progress("done")
+    return result
+
+
+async def _node_cells(
+    url: str,
+    clients: int,
+    options: Options,
+    probes: Sequence[Probe],
+    progress: Progress,
+) -> list[Cell]:
+    cells = []
+    tag = f"c{clients}"
+    progress(f"node: opening {clients} connection(s)")
+    async with open_clients(url, clients) as connections:
+        sessions: list[str] = []
+        if {"restore_session", "update_session_state"} & set(options.operations):
+            progress(f"node: creating {clients} session(s) for restore and update")
+            sessions = await create_sessions(connections, f"{tag}-own")
+        plan: dict[str, Callable[[], list[Operation]]] = {
+            "create_session": lambda: create_workers(connections, f"{tag}-new"),
+            "restore_session": lambda: restore_workers(connections, sessions),
+            "update_session_state": lambda: update_workers(connections, sessions),
+        }
+        for operation in options.operations:
+            progress(f"node: {operation} x{clients}")
+            cell = await measure(
+                "node",
+                operation,
+                plan[operation](),
+                warmup=options.warmup,
+                duration=options.duration,
+                probes=probes,
+            )
+            progress.cell(cell)
+            cells.append(cell)
+    return cells
+
+
+def _node_log_notes(node: ServerProcess, code: int | None) -> list[str]:
+    notes = []
+    if code not in (0, None):
+        notes.append(f"the node exited with code {code} (expected 0 after SIGTERM)")
+    log = node.log_tail(lines=100_000)
+    errors = [line for line in log.splitlines() if '"level":"error"' in line.replace(" ", "")]
+    if errors:
+        notes.append(f"the node logged {len(errors)} error line(s); first: {errors[0][:300]}")
+    return notes

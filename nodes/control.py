@@ -1,0 +1,126 @@
+"""The node's Redis subscriptions: takeover notices and expired-key events.
+
+Two fast paths, both hints: a takeover notice lets the previous owner close its stale
+connection at once (fencing by epoch is what makes a late write safe, not this message); an
+``expired`` event for a session's ``alive`` key lets the node tell a still-connected client
+``session_expired`` and clean up without waiting for the sweeper. Messages sent while we are
+disconnected from Redis are lost, which is why neither is relied on for correctness.
+
+Per ``notes/redis-on-trio.md``: we loop on ``get_message`` (``async for`` can end silently) and
+cap the re-subscribe back-off at 0.5 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import anyio
+import orjson
+import trio
+from coredis.exceptions import ConnectionError as RedisConnectionError
+from coredis.exceptions import RedisError, ResponseError
+from coredis.retry import ExponentialBackoffRetryPolicy
+
+from cluster import keys
+
+if TYPE_CHECKING:
+    from .node import Node
+
+log = logging.getLogger("stui.control")
+
+_ALIVE = re.compile(r"^" + re.escape(keys.PREFIX) + r":\{([^}]+)\}:alive$")
+
+
+async def enable_keyspace_events(node: Node) -> bool:
+    """Turn on ``Ex`` keyspace events where we may; say clearly when we may not."""
+    redis = node.redis
+    try:
+        current = await redis.config_get(["notify-keyspace-events"])
+        flags = str(current.get("notify-keyspace-events", ""))
+        if "E" in flags and ("x" in flags or "A" in flags):
+            return True
+        wanted = "".join(sorted(set(flags) | {"E", "x"}))
+        await redis.config_set({"notify-keyspace-events": wanted})
+        return True
+    except (ResponseError, RedisError, OSError) as exc:
+        log.warning(
+            "keyspace events unavailable (CONFIG refused, as on managed Redis): expiry "
+            "cleanup relies on the sweeper alone",
+            extra={"error": repr(exc)},
+        )
+        return False
+
+
+async def listen(node: Node, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    """Subscribe and dispatch forever (cancel to stop); reconnects by itself."""
+    db = node.redis.connection_pool.connection_kwargs.get("db", 0) or 0
+    expired_channel = f"__keyevent@{db}__:expired"
+    started = False
+
+    def ready() -> None:
+        nonlocal started
+        if not started:
+            started = True
+            task_status.started()
+
+    while True:
+        try:
+            await _subscribe(node, expired_channel, ready)
+        except* _LOST as group:
+            # coredis may also raise ClosedResourceError when cancelled mid-teardown; a
+            # Cancelled in the same group is re-raised by except*, so shutdown stays clean.
+            log.warning("control subscription lost; resubscribing", extra={"error": repr(group)})
+        ready()  # start the node even without a subscription: these are hints only
+        await trio.sleep(0.5)
+
+
+_LOST = (RedisError, OSError, TimeoutError, anyio.ClosedResourceError, anyio.BrokenResourceError)
+
+
+async def _subscribe(node: Node, expired_channel: str, ready: Callable[[], None]) -> None:
+    pubsub = node.redis.pubsub(
+        channels=[keys.node_channel(node.node_id), expired_channel],
+        ignore_subscribe_messages=True,
+        retry_policy=ExponentialBackoffRetryPolicy(
+            (RedisConnectionError,), retries=None, base_delay=0.05, max_delay=0.5
+        ),
+    )
+    async with pubsub:
+        ready()
+        while True:
+            message = await pubsub.get_message(timeout=None)
+            if message is None:
+                continue
+            channel = str(message.get("channel"))
+            data = message.get("data")
+            if channel == expired_channel:
+                match = _ALIVE.match(str(data))
+                if match:
+                    await node.on_session_expired(match.group(1))
+            else:
+                await _on_control(node, data)
+
+
+async def _on_control(node: Node, data: object) -> None:
+    try:
+        notice = orjson.loads(str(data))
+        if notice.get("type") == "taken_over":
+            await node.on_taken_over(str(notice["session_id"]), int(notice["epoch"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        log.warning("ignored a malformed control message", extra={"data": str(data)[:200]})
+
+
+async def announce_takeover(node: Node, session_id: str, epoch: int, previous_owner: str) -> None:
+    """Tell the previous owner (another node) that ``session_id`` now has ``epoch``."""
+    if not previous_owner or previous_owner == node.node_id:
+        return
+    notice = orjson.dumps(
+        {"type": "taken_over", "session_id": session_id, "epoch": epoch, "by": node.node_id}
+    ).decode()
+    try:
+        await node.redis.publish(keys.node_channel(previous_owner), notice)
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.info("takeover notice not sent", extra={"session_id": session_id, "error": repr(exc)})

@@ -1,0 +1,602 @@
+"""The object model: how each kind of Smalltalk object is held in Python.
+
+Immediates (never heap records): nil/true/false are None/True/False, integers are
+Python ints (SmallInteger or LargePositive/NegativeInteger by range), floats are
+Python floats, Fractions are `fractions.Fraction`, Symbols are Python `str`, and
+Characters are interned `Char`s.
+
+Everything else is a HeapObject: it has a class (`cls`), an `oid` (None until the
+object first becomes persistent), and `slots` for named instance variables. Each
+kind adds its Python state, can `snapshot`/`restore` that state (the undo log of the
+write barrier) and list the values it refers to (`refs`, for reachability).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .limits import BUDGET, LimitExceeded, check_string
+
+if TYPE_CHECKING:
+    from .compiler import BlockCode
+
+
+class Char:
+    """A Character; interned, so `==` on equal characters holds as in Pharo."""
+
+    __slots__ = ("code",)
+    _table: ClassVar[dict[int, Char]] = {}
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    @classmethod
+    def of(cls, code: int) -> Char:
+        char = cls._table.get(code)
+        if char is None:
+            char = cls._table[code] = Char(code)
+        return char
+
+    @property
+    def text(self) -> str:
+        return chr(self.code)
+
+    def __repr__(self) -> str:
+        return f"Char({chr(self.code)!r})"
+
+
+class HeapObject:
+    """Base of every object that lives in the heap (and may be persisted)."""
+
+    __slots__ = ("cls", "oid", "slots")
+    kind: ClassVar[str] = "object"
+
+    def __init__(self, cls: StClass, slots: list[Any] | None = None) -> None:
+        budget = BUDGET
+        budget.objects_left -= 1
+        if budget.objects_left < 0:
+            raise LimitExceeded("heap", "ResourceLimit: too many objects")
+        self.cls = cls
+        self.oid: str | None = None
+        if slots is None:
+            count = len(cls.ivars) if cls is not None else 0
+            slots = [None] * count if count else []
+        self.slots = slots
+
+    # -- undo log support
+    def snapshot(self) -> Any:
+        return list(self.slots)
+
+    def restore(self, state: Any) -> None:
+        self.slots[:] = state
+
+    def refs(self) -> Iterator[Any]:
+        yield self.cls
+        yield from self.slots
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.cls.name if self.cls else '?'} oid={self.oid}>"
+
+
+class StObject(HeapObject):
+    """A pointer object: an instance of Object or of a session class."""
+
+    __slots__ = ()
+
+
+class StString(HeapObject):
+    """A mutable String (ByteString or WideString by content)."""
+
+    __slots__ = ("chars",)
+    kind = "string"
+
+    def __init__(self, cls: StClass, chars: str) -> None:
+        if len(chars) > BUDGET.max_string:
+            check_string(len(chars))
+        HeapObject.__init__(self, cls)
+        self.chars = chars
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), self.chars)
+
+    def restore(self, state: Any) -> None:
+        self.slots[:], self.chars = state
+
+
+class StByteArray(HeapObject):
+    __slots__ = ("data",)
+    kind = "bytes"
+
+    def __init__(self, cls: StClass, data: bytearray) -> None:
+        if len(data) > BUDGET.max_string:
+            check_string(len(data))
+        HeapObject.__init__(self, cls)
+        self.data = data
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), bytes(self.data))
+
+    def restore(self, state: Any) -> None:
+        self.slots[:] = state[0]
+        self.data[:] = state[1]
+
+
+class StArray(HeapObject):
+    __slots__ = ("items",)
+    kind = "array"
+
+    def __init__(self, cls: StClass, items: list[Any]) -> None:
+        HeapObject.__init__(self, cls)
+        self.items = items
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), list(self.items))
+
+    def restore(self, state: Any) -> None:
+        self.slots[:] = state[0]
+        self.items[:] = state[1]
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        yield from self.items
+
+
+class StOrdered(HeapObject):
+    """OrderedCollection (a growable list)."""
+
+    __slots__ = ("items",)
+    kind = "ordered"
+
+    def __init__(self, cls: StClass, items: list[Any] | None = None) -> None:
+        HeapObject.__init__(self, cls)
+        self.items = items if items is not None else []
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), list(self.items))
+
+    def restore(self, state: Any) -> None:
+        self.slots[:] = state[0]
+        self.items[:] = state[1]
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        yield from self.items
+
+
+class StSorted(StOrdered):
+    """SortedCollection: items kept sorted by `sort_block` (nil = `<=`)."""
+
+    __slots__ = ("sort_block",)
+    kind = "sorted"
+
+    def __init__(self, cls: StClass, items: list[Any] | None = None, sort_block: Any = None):
+        StOrdered.__init__(self, cls, items)
+        self.sort_block = sort_block
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), list(self.items), self.sort_block)
+
+    def restore(self, state: Any) -> None:
+        self.slots[:] = state[0]
+        self.items[:] = state[1]
+        self.sort_block = state[2]
+
+    def refs(self) -> Iterator[Any]:
+        yield from StOrdered.refs(self)
+        yield self.sort_block
+
+
+class StDict(HeapObject):
+    """Dictionary / IdentityDictionary: `table` maps a hash key to [key, value] in
+    insertion order (see equality.hash_key)."""
+
+    __slots__ = ("table",)
+    kind = "dict"
+
+    def __init__(self, cls: StClass) -> None:
+        HeapObject.__init__(self, cls)
+        self.table: dict[Any, list[Any]] = {}
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), [(h, list(kv)) for h, kv in self.table.items()])
+
+    def restore(self, state: Any) -> None:
+        self.slots[:] = state[0]
+        self.table = {h: kv for h, kv in state[1]}
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        for key, value in self.table.values():
+            yield key
+            yield value
+
+
+class StSet(HeapObject):
+    """Set / IdentitySet: `table` maps a hash key to the element."""
+
+    __slots__ = ("table",)
+    kind = "set"
+
+    def __init__(self, cls: StClass) -> None:
+        HeapObject.__init__(self, cls)
+        self.table: dict[Any, Any] = {}
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), dict(self.table))
+
+    def restore(self, state: Any) -> None:
+        self.slots[:] = state[0]
+        self.table = dict(state[1])
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        yield from self.table.values()
+
+
+class StBag(HeapObject):
+    """Bag: `table` maps a hash key to [element, occurrences]."""
+
+    __slots__ = ("table",)
+    kind = "bag"
+
+    def __init__(self, cls: StClass) -> None:
+        HeapObject.__init__(self, cls)
+        self.table: dict[Any, list[Any]] = {}
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), [(h, list(ec)) for h, ec in self.table.items()])
+
+    def restore(self, state: Any) -> None:
+        self.slots[:] = state[0]
+        self.table = {h: ec for h, ec in state[1]}
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        for element, _count in self.table.values():
+            yield element
+
+
+class StInterval(HeapObject):
+    """Interval `start to: stop by: step` (immutable, elements computed)."""
+
+    __slots__ = ("start", "stop", "step")
+    kind = "interval"
+
+    def __init__(self, cls: StClass, start: Any, stop: Any, step: Any) -> None:
+        HeapObject.__init__(self, cls)
+        self.start = start
+        self.stop = stop
+        self.step = step
+
+    def size(self) -> int:
+        if self.step == 0:
+            return 0
+        count = (self.stop - self.start) // self.step + 1
+        return max(0, int(count))
+
+    def element(self, index: int) -> Any:
+        return self.start + index * self.step
+
+    def values(self) -> list[Any]:
+        return [self.start + i * self.step for i in range(self.size())]
+
+
+class StAssoc(HeapObject):
+    __slots__ = ("key", "value")
+    kind = "assoc"
+
+    def __init__(self, cls: StClass, key: Any, value: Any) -> None:
+        HeapObject.__init__(self, cls)
+        self.key = key
+        self.value = value
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), self.key, self.value)
+
+    def restore(self, state: Any) -> None:
+        self.slots[:], self.key, self.value = state
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        yield self.key
+        yield self.value
+
+
+class StPoint(HeapObject):
+    __slots__ = ("x", "y")
+    kind = "point"
+
+    def __init__(self, cls: StClass, x: Any, y: Any) -> None:
+        HeapObject.__init__(self, cls)
+        self.x = x
+        self.y = y
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), self.x, self.y)
+
+    def restore(self, state: Any) -> None:
+        self.slots[:], self.x, self.y = state
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        yield self.x
+        yield self.y
+
+
+class Frame(HeapObject):
+    """An activation's variables (method, block or doit). Frames are heap objects
+    only because a block that outlives its activation keeps its outer frame alive:
+    such a frame is persisted (as a "context" record) with the block.
+
+    `home` is the method (or doit) frame a `^` returns from; `alive` is False once
+    that activation has returned."""
+
+    __slots__ = ("vars", "rcv", "outer", "home", "alive", "names")
+    kind = "context"
+
+    def __init__(
+        self,
+        cls: StClass,
+        vars_: list[Any],
+        rcv: Any,
+        outer: Frame | None,
+        names: tuple[str, ...],
+    ) -> None:
+        # Frames are not counted against the object limit (they are activations,
+        # bounded by the depth limit), so HeapObject.__init__ is bypassed.
+        self.cls = cls
+        self.oid = None
+        self.slots = []
+        self.vars = vars_
+        self.rcv = rcv
+        self.outer = outer
+        self.home: Frame | None = self
+        self.alive = True
+        self.names = names
+
+    def snapshot(self) -> Any:
+        return list(self.vars)
+
+    def restore(self, state: Any) -> None:
+        self.vars[:] = state
+
+    def refs(self) -> Iterator[Any]:
+        yield from self.vars
+        yield self.rcv
+        yield self.outer
+
+
+class StBlock(HeapObject):
+    """A BlockClosure: compiled code plus the frame it closes over."""
+
+    __slots__ = ("code", "outer", "rcv", "home")
+    kind = "block"
+
+    def __init__(self, cls: StClass, code: BlockCode, outer: Frame | None, rcv: Any):
+        HeapObject.__init__(self, cls)
+        self.code = code
+        self.outer = outer
+        self.rcv = rcv
+        self.home = outer.home if outer is not None else None
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        yield self.outer
+        yield self.rcv
+
+
+class StStream(HeapObject):
+    """ReadStream / WriteStream / ReadWriteStream over a String or Array.
+
+    `pos` is the 0-based position, `limit` the read limit (end of valid data)."""
+
+    __slots__ = ("coll", "pos", "limit")
+    kind = "stream"
+
+    def __init__(self, cls: StClass, coll: HeapObject, pos: int, limit: int) -> None:
+        HeapObject.__init__(self, cls)
+        self.coll = coll
+        self.pos = pos
+        self.limit = limit
+
+    def snapshot(self) -> Any:
+        return (list(self.slots), self.coll, self.pos, self.limit)
+
+    def restore(self, state: Any) -> None:
+        self.slots[:], self.coll, self.pos, self.limit = state
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        yield self.coll
+
+
+class StMessage(HeapObject):
+    """A Message (selector + arguments), as carried by MessageNotUnderstood."""
+
+    __slots__ = ("selector", "args")
+    kind = "message"
+
+    def __init__(self, cls: StClass, selector: str, args: list[Any]) -> None:
+        HeapObject.__init__(self, cls)
+        self.selector = selector
+        self.args = args
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        yield from self.args
+
+
+class StExceptionSet(HeapObject):
+    """`ZeroDivide, Error`: handles an exception any member handles."""
+
+    __slots__ = ("members",)
+    kind = "exset"
+
+    def __init__(self, cls: StClass, members: list[Any]) -> None:
+        HeapObject.__init__(self, cls)
+        self.members = members
+
+    def refs(self) -> Iterator[Any]:
+        yield from HeapObject.refs(self)
+        yield from self.members
+
+
+class WellKnown(HeapObject):
+    """A system singleton referenced by name (Transcript, Smalltalk), never copied."""
+
+    __slots__ = ("global_name",)
+    kind = "global"
+
+    def __init__(self, cls: StClass, global_name: str) -> None:
+        self.cls = cls
+        self.oid = None
+        self.slots = []
+        self.global_name = global_name
+
+
+PrimitiveFn = Callable[[Any, Any, tuple[Any, ...]], Any]
+
+
+class Method:
+    """A method in a class's method dictionary: a Python primitive, or Smalltalk
+    source compiled on first use by the owning image's interpreter."""
+
+    __slots__ = ("category", "fn", "owner", "primitive", "selector", "source")
+
+    def __init__(
+        self,
+        selector: str,
+        owner: StClass,
+        fn: PrimitiveFn | None = None,
+        source: str | None = None,
+        category: str = "as yet unclassified",
+    ) -> None:
+        self.selector = selector
+        self.owner = owner
+        self.fn = fn
+        self.source = source
+        self.primitive = source is None
+        self.category = category
+
+
+class StClass(HeapObject):
+    """A class or a metaclass.
+
+    System classes are shared by every image (never persisted, referenced by name,
+    never modified by a session); session classes are heap objects of one image.
+    A class's `cls` is its metaclass; a metaclass's `cls` is Metaclass. Class-side
+    instance variables live in the class's `slots`."""
+
+    __slots__ = (
+        "cache",
+        "category",
+        "classvars",
+        "instance_class",
+        "is_meta",
+        "ivars",
+        "layout",
+        "methods",
+        "name",
+        "own_ivars",
+        "superclass",
+        "system",
+    )
+    kind = "class"
+
+    def __init__(
+        self,
+        name: str,
+        superclass: StClass | None,
+        own_ivars: list[str],
+        layout: str,
+        *,
+        system: bool,
+        is_meta: bool = False,
+        category: str = "",
+    ) -> None:
+        self.cls = None  # type: ignore[assignment]  # set once the metaclass exists
+        self.oid = None
+        self.slots = []
+        self.name = name
+        self.superclass = superclass
+        self.own_ivars = list(own_ivars)
+        self.ivars: list[str] = (list(superclass.ivars) if superclass else []) + self.own_ivars
+        self.layout = layout
+        self.system = system
+        self.is_meta = is_meta
+        self.instance_class: StClass | None = None
+        self.classvars: dict[str, Any] = {}
+        self.methods: dict[str, Method] = {}
+        self.cache: dict[str, Any] = {}
+        self.category = category
+
+    def lookup(self, selector: str) -> Method | None:
+        cls: StClass | None = self
+        while cls is not None:
+            method = cls.methods.get(selector)
+            if method is not None:
+                return method
+            cls = cls.superclass
+        return None
+
+    def inherits_from(self, other: StClass) -> bool:
+        cls: StClass | None = self
+        while cls is not None:
+            if cls is other:
+                return True
+            cls = cls.superclass
+        return False
+
+    def snapshot(self) -> Any:
+        """A session class and its metaclass are one persisted object; the
+        snapshot covers both."""
+        meta = self.cls
+        meta_state = None
+        if meta is not None and meta.is_meta and not meta.system:
+            meta_state = (
+                meta.superclass,
+                list(meta.own_ivars),
+                list(meta.ivars),
+                dict(meta.methods),
+            )
+        return (
+            list(self.slots),
+            self.superclass,
+            list(self.own_ivars),
+            list(self.ivars),
+            dict(self.classvars),
+            dict(self.methods),
+            self.category,
+            self.layout,
+            meta_state,
+        )
+
+    def restore(self, state: Any) -> None:
+        (
+            slots,
+            self.superclass,
+            self.own_ivars,
+            self.ivars,
+            self.classvars,
+            self.methods,
+            self.category,
+            self.layout,
+            meta_state,
+        ) = state
+        self.slots[:] = slots
+        self.cache.clear()
+        if meta_state is not None:
+            meta = self.cls
+            meta.superclass, meta.own_ivars, meta.ivars, meta.methods = meta_state
+            meta.cache.clear()
+
+    def refs(self) -> Iterator[Any]:
+        yield self.superclass
+        yield from self.slots
+        yield from self.classvars.values()
+        if self.cls is not None and not self.is_meta:
+            yield self.cls
+
+    def __repr__(self) -> str:
+        return f"<StClass {self.name}>"
