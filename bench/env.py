@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import time
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 PACKAGES = ("trio", "trio-websocket", "wsproto", "coredis", "orjson")
@@ -32,8 +34,26 @@ def environment(redis_version: str) -> dict[str, Any]:
         "redis_version": redis_version,
         "platform": platform.platform(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "commit": _commit(),
         "packages": versions,
     }
+
+
+def _commit() -> str:
+    """The checked-out commit, with ``+dirty`` when the work tree differs from it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+            check=True, timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return f"{head}+dirty" if dirty else head
 
 
 def _cpu_model() -> str:

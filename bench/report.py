@@ -53,7 +53,8 @@ def header(result: SuiteResult, options: Options) -> str:
             f"- Machine: {env.get('cpu_count')} CPUs ({env.get('cpus_usable')} usable, "
             f"{env.get('cpu_model')}), {env.get('platform')}; load average at start "
             f"{env.get('load_average_at_start')}.",
-            f"- {env.get('python')}, Redis {env.get('redis_version')}; {packages}.",
+            f"- {env.get('python')}, Redis {env.get('redis_version')}; {packages}; "
+            f"commit {env.get('commit')}; {env.get('date')}.",
             "- Everything on 127.0.0.1, sharing those CPUs: the load generator is this process "
             "(Trio, `client/connection.py`, one WebSocket per client, one request in flight on "
             "each), the node its own process (`python -m nodes`), the echo floor its own "

@@ -19,6 +19,7 @@ Per concurrency level, ``n`` connections are opened once and used for the three 
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import sys
 import time
@@ -27,12 +28,12 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+import coredis
 import orjson
 import trio
 
 from client.connection import Connection
 from cluster.settings import Settings
-from cluster.store import connect
 from tests.redis_server import RedisServer
 
 from . import floors
@@ -99,6 +100,17 @@ def state_data(target_bytes: int = STATE_BYTES) -> dict[str, Any]:
     }
     state["notes"] = "n" * max(0, target_bytes - len(orjson.dumps(state)))
     return state
+
+
+def node_redis_client(url: str) -> coredis.Redis[str]:
+    """A coredis client configured exactly as a node configures its own.
+
+    ``cluster.store.connect`` is imported at run time so that ``mypy bench`` does not follow
+    into the store, which is type-checked (strictly) on its own.
+    """
+    store = importlib.import_module("cluster.store")
+    client: coredis.Redis[str] = store.connect(Settings.from_env({}, redis_url=url))
+    return client
 
 
 def _failure(response: dict[str, Any]) -> str | None:
@@ -169,7 +181,7 @@ async def run(options: Options, progress: Progress) -> SuiteResult:
         stack.push_async_callback(stop_redis, redis_server)
         progress("starting redis-server")
         await start_redis(redis_server)
-        redis = connect(Settings.from_env({}, redis_url=redis_server.url))
+        redis = node_redis_client(redis_server.url)
         await stack.enter_async_context(redis)
         server_info = await redis.info("server")
         result.environment = environment(str(server_info.get("redis_version")))

@@ -53,6 +53,9 @@ class Settings:
     log_level: str = _setting("INFO", "log level (DEBUG, INFO, WARNING, ERROR)")
     eval_max_seconds: float = _setting(10.0, "wall-clock limit of one evaluation", float)
     eval_max_steps: int = _setting(50_000_000, "step budget of one evaluation", int)
+    max_cached_sessions: int = _setting(
+        1000, "session images a node keeps in memory (least recently used dropped)", int
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

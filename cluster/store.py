@@ -129,6 +129,19 @@ class Committed:
 
 
 @attrs.frozen
+class WorkspaceSnapshot:
+    """A session's workspace as stored: object records, workspace, registry, inspectors."""
+
+    meta: SessionMeta
+    objects: dict[str, dict[str, Any]]
+    workspace: dict[str, Any] | None
+    registry: dict[str, dict[str, Any]]
+    inspectors: dict[str, Any] | None
+    damaged: dict[str, str]
+    ttl_ms: int
+
+
+@attrs.frozen
 class Snapshot:
     """One consistent read of a session, taken while refreshing its expiry."""
 
@@ -301,6 +314,80 @@ class SessionStore:
         meta = await self._checked_meta(k, fields)
         state = await self._checked_state(k, await state_req)
         return Snapshot(meta=meta, state=state, ttl_ms=ttl)
+
+    # -- workspace -------------------------------------------------------------------------
+
+    async def load_workspace(self, session_id: str, client_id: str | None) -> WorkspaceSnapshot:
+        """Everything of a session's workspace in one transaction (refreshing its expiry).
+
+        Each object record is checked on its own: a damaged one is quarantined and reported
+        in ``damaged`` (oid -> reason) instead of failing the whole load, so the rest of the
+        session stays usable. A damaged workspace, registry entry or inspector record is
+        reported the same way under its key name.
+        """
+        return await self._call(lambda: self._load_workspace(session_id, client_id))
+
+    async def _load_workspace(self, session_id: str, client_id: str | None) -> WorkspaceSnapshot:
+        k = keys.SessionKeys(session_id)
+        touch_keys = [k.meta, k.alive, *[key for key in k.data_keys() if key != k.meta]]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            touched = self._touch(
+                keys=touch_keys, args=[client_id or "", DATA_GRACE_MS], client=pipe
+            )
+            fields_req = pipe.hgetall(k.meta)
+            heap_req = pipe.hgetall(k.heap)
+            workspace_req = pipe.get(k.workspace)
+            registry_req = pipe.hgetall(k.registry)
+            inspectors_req = pipe.get(k.inspectors)
+        ttl = int(await touched)
+        if ttl < 0:
+            raise SessionNotFound(f"session {session_id} not found or expired")
+        fields = {str(a): str(b) for a, b in (await fields_req).items()}
+        meta = await self._checked_meta(k, fields)
+        damaged: dict[str, str] = {}
+        objects = await self._unseal_hash(k, k.heap, await heap_req, damaged)
+        registry = await self._unseal_hash(k, k.registry, await registry_req, damaged)
+        workspace = await self._unseal_one(k, k.workspace, await workspace_req, damaged)
+        inspectors = await self._unseal_one(k, k.inspectors, await inspectors_req, damaged)
+        return WorkspaceSnapshot(
+            meta=meta,
+            objects=objects,
+            workspace=workspace,
+            registry=registry,
+            inspectors=inspectors,
+            damaged=damaged,
+            ttl_ms=ttl,
+        )
+
+    async def _unseal_hash(
+        self, k: keys.SessionKeys, key: str, raw: dict[Any, Any], damaged: dict[str, str]
+    ) -> dict[str, dict[str, Any]]:
+        records: dict[str, dict[str, Any]] = {}
+        for field, value in raw.items():
+            name = f"{key}#{field}"
+            try:
+                records[str(field)] = unseal(str(value), name)
+            except CorruptRecord as exc:
+                damaged[str(field)] = exc.message
+                await self._quarantine(k, name, str(value))
+        return records
+
+    async def _unseal_one(
+        self, k: keys.SessionKeys, key: str, raw: str | None, damaged: dict[str, str]
+    ) -> dict[str, Any] | None:
+        if raw is None:
+            return None
+        try:
+            return unseal(raw, key)
+        except CorruptRecord as exc:
+            damaged[key] = exc.message
+            await self._quarantine(k, key, raw)
+            return None
+
+    async def stored_response(self, session_id: str, request_id: str) -> dict[str, Any] | None:
+        """The response stored for ``request_id`` by an earlier execution, if any."""
+        raw = await self._call(lambda: self.redis.hget(keys.SessionKeys(session_id).done, request_id))
+        return None if raw is None else dict(orjson.loads(raw))
 
     # -- commits ---------------------------------------------------------------------------
 
@@ -547,6 +634,13 @@ class SessionStore:
             left = pipe.zcard(index)
         if not await left:
             await self.redis.srem(keys.CLIENTS, [client_id])
+
+    async def owner_of(self, session_id: str) -> str | None:
+        """The node id that last took ownership of the session (a hint: fencing decides)."""
+        owner = await self._call(
+            lambda: self.redis.hget(keys.SessionKeys(session_id).meta, "owner")
+        )
+        return None if owner is None else str(owner)
 
     async def expiry_member_of(self, session_id: str) -> tuple[str, str] | None:
         """(session id, client id) of an expired session, if its meta can still be read."""

@@ -109,6 +109,10 @@ async def _on_control(node: Node, data: object) -> None:
         notice = orjson.loads(str(data))
         if notice.get("type") == "taken_over":
             await node.on_taken_over(str(notice["session_id"]), int(notice["epoch"]))
+        elif notice.get("type") == "interrupt":
+            flag = node.interrupts.get(str(notice["session_id"]))
+            if flag is not None:
+                flag.set()
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         log.warning("ignored a malformed control message", extra={"data": str(data)[:200]})
 
@@ -124,3 +128,15 @@ async def announce_takeover(node: Node, session_id: str, epoch: int, previous_ow
         await node.redis.publish(keys.node_channel(previous_owner), notice)
     except (RedisError, OSError, TimeoutError) as exc:
         log.info("takeover notice not sent", extra={"session_id": session_id, "error": repr(exc)})
+
+
+async def announce_interrupt(node: Node, session_id: str) -> bool:
+    """Ask the node that owns ``session_id`` to interrupt its evaluation; True if it heard."""
+    owner = await node.store.owner_of(session_id)
+    if not owner or owner == node.node_id:
+        return False
+    notice = orjson.dumps({"type": "interrupt", "session_id": session_id}).decode()
+    try:
+        return bool(await node.redis.publish(keys.node_channel(owner), notice))
+    except (RedisError, OSError, TimeoutError):
+        return False

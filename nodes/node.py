@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from functools import partial
 from typing import Any
 
@@ -32,6 +33,7 @@ from .connection import Connection
 from .control import enable_keyspace_events, listen
 from .health import serve_health
 from .metrics import NodeMetrics
+from .workspace import ImageCache
 
 log = logging.getLogger("stui.node")
 
@@ -53,6 +55,10 @@ class Node:
         self.draining = False
         self.port = 0
         self.health_port = 0
+        self.images = ImageCache(settings.max_cached_sessions)
+        self.interrupts: dict[str, threading.Event] = {}
+        # Evaluations run in worker threads; more than a few at once only queue for the GIL.
+        self.eval_slots = trio.CapacityLimiter(8)
         self._drain_requested = trio.Event()
         self._stopped = trio.Event()
         self._background: trio.Nursery

@@ -110,6 +110,7 @@ class NodeProcess:
         info = json.loads(line)
         self.port: int = info["port"]
         self.node_id: str = info["node_id"]
+        self.health_port: int = int(info.get("health_port", 0))
 
     @property
     def url(self) -> str:
@@ -144,3 +145,83 @@ def node_process(redis: RedisServer) -> Iterator[Callable[..., NodeProcess]]:
     yield start
     for proc in procs:
         proc.stop()
+
+
+# -- helpers for reading Redis from tests (sync, via redis-cli) ------------------------------
+
+
+def redis_keys(redis: RedisServer, pattern: str = "stui:*") -> list[str]:
+    """Every key matching ``pattern`` (KEYS: fine on a test Redis)."""
+    out = redis.command("KEYS", pattern)
+    return sorted(line for line in out.splitlines() if line)
+
+
+def dump_keys(redis: RedisServer, pattern: str = "stui:*") -> dict[str, str]:
+    """``DUMP`` of every matching key (escaped by ``redis-cli --no-raw``), for byte-for-byte
+    comparisons before and after a request. The sweeper lease is left out: it is node state."""
+    names = [k for k in redis_keys(redis, pattern) if not k.startswith("stui:sweeper")]
+    if not names:
+        return {}
+    script = "".join(f'DUMP "{name}"\n' for name in names)
+    out = subprocess.run(
+        ["redis-cli", "--no-raw", "-p", str(redis.port)],
+        input=script, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()
+    assert len(out) == len(names), out
+    return dict(zip(names, out, strict=True))
+
+
+def pttl(redis: RedisServer, key: str) -> int:
+    """Milliseconds until ``key`` expires (-1: no expiry, -2: no such key)."""
+    return int(redis.command("PTTL", key))
+
+
+# -- a raw WebSocket client: every frame as sent, every message as received ----------------
+
+
+class RawClient:
+    """One WebSocket without request matching: for malformed frames and exact accounting."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.events: list[dict[str, Any]] = []
+
+    async def send(self, frame: str | bytes) -> None:
+        await self.ws.send_message(frame)
+
+    async def receive(self, timeout: float = 5) -> dict[str, Any]:
+        """The next message that is not a pushed event."""
+        with trio.fail_after(timeout):
+            while True:
+                message = json.loads(await self.ws.get_message())
+                if isinstance(message, dict) and "event" in message and "id" not in message:
+                    self.events.append(message)
+                    continue
+                assert isinstance(message, dict), message
+                return message
+
+    async def ask(self, frame: str | bytes, timeout: float = 5) -> dict[str, Any]:
+        await self.send(frame)
+        return await self.receive(timeout)
+
+    async def call(
+        self, command: str, parameters: Any = None, *, request_id: str = "r"
+    ) -> dict[str, Any]:
+        frame: dict[str, Any] = {"id": request_id, "command": command}
+        if parameters is not None:
+            frame["parameters"] = parameters
+        return await self.ask(json.dumps(frame))
+
+    async def assert_alive(self, request_id: str = "alive-check") -> None:
+        """A ping is answered next: the connection works and nothing else was pending."""
+        pong = await self.call("ping", request_id=request_id)
+        assert pong["id"] == request_id and pong["status"] == "success", pong
+
+
+@asynccontextmanager
+async def raw_connect(node: Node | str, path: str = "/") -> AsyncIterator[RawClient]:
+    from trio_websocket import open_websocket_url
+
+    url = node if isinstance(node, str) else f"ws://127.0.0.1:{node.port}{path}"
+    async with open_websocket_url(url) as ws:
+        yield RawClient(ws)

@@ -11,11 +11,13 @@ import time
 from typing import Any
 
 from cluster import auth, validation
-from cluster.errors import PermissionDenied, Unauthorized
+from cluster.errors import CorruptRecord, PermissionDenied, Unauthorized
 from cluster.model import SessionMeta
 from cluster.store import seconds_until
 
 from ..dispatch import Call, commands
+from ..inspector import Inspectors
+from ..workspace import load_workspace
 from ..ownership import fenced, take_over
 from ..protocol import REPLAYED, iso
 
@@ -85,9 +87,7 @@ async def restore_session(call: Call) -> dict[str, Any]:
     result.update(
         {
             "session_state": snapshot.state.state_data,
-            "workspace_context": {"variables": [], "bindings": {}, "history": []},
-            "inspector_state": {"selected_object": None, "inspectors": []},
-            "object_registry": {},
+            **await _workspace_fields(call, session_id, snapshot.meta.version),
             "time_until_expiry": seconds_until(snapshot.ttl_ms),
             "last_seq": snapshot.meta.event_seq,
         }
@@ -97,6 +97,46 @@ async def restore_session(call: Call) -> dict[str, Any]:
         result["missed_events"] = missed
         result["missed_events_truncated"] = truncated
     return result
+
+
+async def _workspace_fields(call: Call, session_id: str, version: int) -> dict[str, Any]:
+    """``workspace_context``, ``inspector_state`` and ``object_registry`` of a restore."""
+    node = call.node
+    cached = node.images.get(session_id)
+    if cached is not None and cached.version != version:
+        node.images.drop(session_id)
+    try:
+        entry = await load_workspace(node, session_id, call.connection.client_id)
+    except CorruptRecord as exc:
+        return {
+            "workspace_context": {"variables": [], "bindings": {}, "history": [],
+                                  "error": exc.message, "damaged": exc.details or {}},
+            "inspector_state": {"selected_object": None, "inspectors": []},
+            "object_registry": {},
+        }
+    bindings = {
+        name: {k: v for k, v in summary.items() if k != "value"}
+        for name, summary in entry.bindings.items()
+    }
+    context: dict[str, Any] = {
+        "variables": sorted(entry.bindings),
+        "bindings": bindings,
+        "history": entry.history,
+    }
+    if entry.damaged:
+        context["damaged"] = entry.damaged
+    return {
+        "workspace_context": context,
+        "inspector_state": Inspectors(dict(entry.inspectors)).state(),
+        "object_registry": {
+            rid: {
+                "class": record.get("class"),
+                "print_string": record.get("print_string"),
+                "registered_at": iso(float(record.get("registered_at") or 0)),
+            }
+            for rid, record in entry.registry.items()
+        },
+    }
 
 
 @commands.command("update_session_state")

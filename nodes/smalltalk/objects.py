@@ -85,6 +85,22 @@ class StObject(HeapObject):
     __slots__ = ()
 
 
+class StException(HeapObject):
+    """An instance of Exception or a subclass. Besides its instance variables it
+    carries transient signal state, never persisted: the active handler entry and
+    its index in the handler stack, the resumption targets of `signal`/`outer`, and
+    the Python-side origin used for error reports."""
+
+    __slots__ = ("handler", "handler_index", "tokens")
+    kind = "object"
+
+    def __init__(self, cls: StClass, slots: list[Any] | None = None) -> None:
+        HeapObject.__init__(self, cls, slots)
+        self.handler: Any = None
+        self.handler_index = -1
+        self.tokens: list[object] = []
+
+
 class StString(HeapObject):
     """A mutable String (ByteString or WideString by content)."""
 

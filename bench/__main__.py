@@ -1,0 +1,187 @@
+"""``python -m bench`` (or ``scripts/bench``): run a benchmark suite and print its tables.
+
+Exit codes: 0 done; 1 the run failed (a server did not start, the time cap was hit, or a cell
+had errors); 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import trio
+
+SUITES = ("sessions", "smalltalk")
+SHORT_OPERATIONS = {
+    "create": "create_session",
+    "restore": "restore_session",
+    "update": "update_session_state",
+}
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers")
+    if not counts or any(n < 1 for n in counts):
+        raise argparse.ArgumentTypeError(f"{text!r}: give one or more counts of at least 1")
+    return counts
+
+
+def _operations(text: str) -> tuple[str, ...]:
+    names = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name = SHORT_OPERATIONS.get(part, part)
+        if name not in SHORT_OPERATIONS.values():
+            choices = ", ".join(SHORT_OPERATIONS)
+            raise argparse.ArgumentTypeError(f"unknown operation {part!r} (choose from {choices})")
+        names.append(name)
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one operation")
+    return tuple(names)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Benchmark STUI Cluster on this machine. The default suite, sessions "
+        "(issue 2), starts its own redis-server, a raw WebSocket echo server and a node "
+        "process on 127.0.0.1, measures the floors (a coredis GET round trip, a trio-websocket "
+        "echo) and then create_session, restore_session and update_session_state through the "
+        "node at each concurrency, and prints Markdown tables on stdout (progress on stderr). "
+        "Everything it starts is stopped at the end; the run is capped in time.",
+        epilog="Results and how to read them: docs/performance.md. The smalltalk suite is "
+        "bench/bench_smalltalk.py; arguments other than --suite are passed to it.",
+    )
+    p.add_argument("--suite", choices=SUITES, default="sessions", help="default: sessions")
+    p.add_argument(
+        "--duration", type=_positive, default=3.0,
+        help="measured seconds per cell (default: 3)",
+    )
+    p.add_argument(
+        "--warmup", type=_non_negative, default=1.0,
+        help="seconds of warm-up before each cell's window, excluded (default: 1)",
+    )
+    p.add_argument(
+        "--clients", type=_counts, default=(1, 50, 200),
+        help="concurrent clients (connections) for the node and the echo floor "
+        "(default: 1,50,200)",
+    )
+    p.add_argument(
+        "--redis-tasks", type=_counts, default=(1, 50),
+        help="concurrent tasks for the Redis GET floor (default: 1,50)",
+    )
+    p.add_argument(
+        "--operations", type=_operations, default=tuple(SHORT_OPERATIONS.values()),
+        help="node operations to measure: create, restore, update (default: all three)",
+    )
+    p.add_argument("--json", metavar="FILE", type=Path, help="also write the raw numbers here")
+    p.add_argument(
+        "--json-samples", action="store_true",
+        help="include every latency sample (µs) in the --json file",
+    )
+    p.add_argument(
+        "--timeout", type=_positive, default=None,
+        help="cap on the whole run in seconds (default: computed from the cells)",
+    )
+    return p
+
+
+def run_smalltalk(argv: Sequence[str]) -> int:
+    """Run ``bench.bench_smalltalk.main`` with the arguments other than ``--suite``."""
+    try:
+        module = importlib.import_module("bench.bench_smalltalk")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bench.bench_smalltalk":
+            raise
+        print("bench: the smalltalk suite (bench/bench_smalltalk.py) is not there yet",
+              file=sys.stderr)
+        return 2
+    main = module.main
+    args = [list(argv)] if inspect.signature(main).parameters else []
+    result: Any = trio.run(main, *args) if inspect.iscoroutinefunction(main) else main(*args)
+    return result if isinstance(result, int) else 0
+
+
+def _without_suite(argv: Sequence[str]) -> list[str]:
+    rest: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--suite":
+            skip = True
+        elif not arg.startswith("--suite="):
+            rest.append(arg)
+    return rest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser().parse_known_args(argv)
+    if args.suite == "smalltalk":
+        return run_smalltalk(_without_suite(argv))
+    if unknown:
+        parser().error(f"unrecognized arguments: {' '.join(unknown)}")
+    return run_sessions(args)
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    from . import report, sessions
+
+    options = sessions.Options(
+        duration=args.duration,
+        warmup=args.warmup,
+        clients=args.clients,
+        redis_tasks=args.redis_tasks,
+        operations=args.operations,
+    )
+    cap = args.timeout or 120 + options.cell_count * (options.warmup + options.duration + 30)
+    progress = sessions.Progress()
+    progress(f"sessions suite: {options.cell_count} cells, capped at {cap:.0f} s")
+
+    async def capped() -> sessions.SuiteResult:
+        with trio.fail_after(cap):
+            return await sessions.run(options, progress)
+
+    try:
+        result = trio.run(capped)
+    except trio.TooSlowError:
+        print(f"bench: the run hit its cap of {cap:.0f} s; everything was stopped",
+              file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # a server that did not start (StartFailed, redis-server)
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    print(report.markdown(result, options))
+    if args.json:
+        data = report.as_json(result, options, samples=args.json_samples)
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
+        progress(f"raw numbers written to {args.json}")
+    failed = any(c.errors or c.timed_out for c in result.cells) or bool(result.notes)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Workspace commands (extensions): evaluate, inspect, the inspector, release, interrupt.
+
+Each state-changing command is exactly-once by request id, fenced by the connection's
+ownership epoch, and committed in one transaction before it is answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cluster import validation
+from cluster.errors import InvalidRequest, SessionConflict
+from cluster.store import Commit, StaleVersion
+
+from .. import workspace as ws
+from ..control import announce_interrupt
+from ..dispatch import Call, commands
+from ..inspector import Inspectors, check_view, child, describe, follow
+from ..ownership import fenced
+from ..protocol import event
+
+Change = Callable[[ws.Workspace], dict[str, Any]]
+
+
+async def _mutate(call: Call, session_id: str, change: Change) -> dict[str, Any]:
+    """Apply ``change`` to the session's workspace and commit what it changed."""
+    node = call.node
+    request_id = call.request.id
+    stored = await node.store.stored_response(session_id, request_id)
+    if stored is not None:
+        return {**stored, "replayed": True}
+    async with fenced(call, session_id) as epoch, node.images.lock(session_id):
+        for _ in range(ws.EVALUATION_RETRIES):
+            entry = await ws.load_workspace(node, session_id, call.connection.client_id)
+            before_registry = dict(entry.registry)
+            before_next = entry.next_registry_id
+            try:
+                result = change(entry)
+                added = {
+                    rid: record
+                    for rid, record in entry.registry.items()
+                    if before_registry.get(rid) != record
+                }
+                removed = tuple(rid for rid in before_registry if rid not in entry.registry)
+                commit = Commit(
+                    request_id=request_id,
+                    response=lambda meta: {**result, "version": meta.version},
+                    registry=added,
+                    deleted_registry=removed,
+                    inspectors=entry.inspectors,
+                    workspace=entry.record() if entry.next_registry_id != before_next else None,
+                )
+                done = await node.store.commit(
+                    session_id,
+                    call.connection.client_id,
+                    commit,
+                    expect_version=entry.version,
+                    epoch=epoch,
+                )
+            except StaleVersion:
+                node.images.drop(session_id)
+                continue
+            except BaseException:
+                node.images.drop(session_id)
+                raise
+            if done.replayed:
+                node.images.drop(session_id)
+                return {**done.response, "replayed": True}
+            entry.version = done.meta.version
+            return done.response
+    raise SessionConflict(f"session {session_id} kept changing; try again")
+
+
+@commands.command("evaluate")
+async def evaluate(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+    code = validation.require(call.params, "code", str)
+    async with fenced(call, session_id) as epoch:
+        response, seq = await ws.evaluate(
+            call.node, session_id, call.connection.client_id, code, call.request.id, epoch
+        )
+    if seq is not None and response.get("transcript"):
+        await call.connection.send(
+            event(
+                "transcript",
+                {
+                    "session_id": session_id,
+                    "text": response["transcript"],
+                    "request_id": call.request.id,
+                },
+                seq=seq,
+            )
+        )
+    return response
+
+
+def _page(call: Call) -> tuple[int, int]:
+    offset = validation.optional(call.params, "offset", int)
+    limit = validation.optional(call.params, "limit", int)
+    return (offset or 0), (limit or 50)
+
+
+@commands.command("inspect")
+async def inspect(call: Call) -> dict[str, Any]:
+    """Inspect a registered object (``object_id``) or the result of ``code``."""
+    session_id = validation.session_id(call.params)
+    object_id = validation.optional(call.params, "object_id", str)
+    code = validation.optional(call.params, "code", str)
+    offset, limit = _page(call)
+    if (object_id is None) == (code is None):
+        raise InvalidRequest("inspect takes exactly one of 'object_id' and 'code'")
+    if code is not None:
+        evaluated = await evaluate(call)
+        if evaluated.get("has_error") or not evaluated.get("object_id"):
+            return {"evaluation": evaluated}
+        object_id = str(evaluated["object_id"])
+        target = object_id
+        # A second commit, with its own idempotency key derived from the request's.
+        call = Call(call.node, call.connection, _derived(call, ":inspect"))
+        return await _mutate(
+            call, session_id, lambda e: describe(e, target, offset=offset, limit=limit)
+        )
+    found = str(object_id)
+    return await _mutate(call, session_id, lambda e: describe(e, found, offset=offset, limit=limit))
+
+
+def _derived(call: Call, suffix: str) -> Any:
+    from ..protocol import Request
+
+    request = call.request
+    return Request(id=(request.id + suffix)[-128:], command=request.command, parameters=request.parameters)
+
+
+@commands.command("open_inspector")
+async def open_inspector(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+    object_id = validation.require(call.params, "object_id", str)
+    view = validation.optional(call.params, "view", str) or "raw"
+
+    def change(entry: ws.Workspace) -> dict[str, Any]:
+        ws.resolve(entry, object_id)
+        inspector = Inspectors(entry.inspectors).open_on(object_id, view)
+        return {**inspector, "object": describe(entry, object_id)}
+
+    return await _mutate(call, session_id, change)
+
+
+def _inspector_change(call: Call, action: Callable[[ws.Workspace, dict[str, Any]], None]) -> Change:
+    inspector_id = validation.require(call.params, "inspector_id", str)
+
+    def change(entry: ws.Workspace) -> dict[str, Any]:
+        inspectors = Inspectors(entry.inspectors)
+        inspector = inspectors.get(inspector_id)
+        action(entry, inspector)
+        current = follow(entry, inspector["root"], inspector["path"])
+        entry.inspectors["selected_object"] = current
+        return {**inspector, "object": describe(entry, current)}
+
+    return change
+
+
+@commands.command("navigate_inspector")
+async def navigate_inspector(call: Call) -> dict[str, Any]:
+    """Step into a field (``field``: a name or a 1-based index) of the current object."""
+    session_id = validation.session_id(call.params)
+    field = validation.require(call.params, "field", (str, int))
+
+    def action(entry: ws.Workspace, inspector: dict[str, Any]) -> None:
+        child(entry, follow(entry, inspector["root"], inspector["path"]), field)
+        inspector["path"] = [*inspector["path"], field]
+        inspector["selected_field"] = None
+
+    return await _mutate(call, session_id, _inspector_change(call, action))
+
+
+@commands.command("inspector_back")
+async def inspector_back(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+
+    def action(entry: ws.Workspace, inspector: dict[str, Any]) -> None:
+        inspector["path"] = inspector["path"][:-1]
+        inspector["selected_field"] = None
+
+    return await _mutate(call, session_id, _inspector_change(call, action))
+
+
+@commands.command("select_field")
+async def select_field(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+    field = validation.optional(call.params, "field", (str, int))
+
+    def action(entry: ws.Workspace, inspector: dict[str, Any]) -> None:
+        if field is not None:
+            child(entry, follow(entry, inspector["root"], inspector["path"]), field)
+        inspector["selected_field"] = field
+
+    return await _mutate(call, session_id, _inspector_change(call, action))
+
+
+@commands.command("set_inspector_view")
+async def set_inspector_view(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+    view = validation.require(call.params, "view", str)
+    check_view(view)
+
+    def action(entry: ws.Workspace, inspector: dict[str, Any]) -> None:
+        inspector["view"] = view
+
+    return await _mutate(call, session_id, _inspector_change(call, action))
+
+
+@commands.command("close_inspector")
+async def close_inspector(call: Call) -> dict[str, Any]:
+    session_id = validation.session_id(call.params)
+    inspector_id = validation.require(call.params, "inspector_id", str)
+
+    def change(entry: ws.Workspace) -> dict[str, Any]:
+        inspectors = Inspectors(entry.inspectors)
+        inspectors.get(inspector_id)
+        del inspectors.open[inspector_id]
+        return {"inspector_id": inspector_id, "closed": True}
+
+    return await _mutate(call, session_id, change)
+
+
+@commands.command("release_object")
+async def release_object(call: Call) -> dict[str, Any]:
+    """Drop a registry id; its object may then be collected if nothing else reaches it."""
+    session_id = validation.session_id(call.params)
+    object_id = validation.require(call.params, "object_id", str)
+
+    def change(entry: ws.Workspace) -> dict[str, Any]:
+        if object_id not in entry.registry:
+            from cluster.errors import ObjectNotFound
+
+            raise ObjectNotFound(f"object {object_id} is not in this session's registry")
+        del entry.registry[object_id]
+        return {"object_id": object_id, "released": True}
+
+    return await _mutate(call, session_id, change)
+
+
+@commands.command("interrupt")
+async def interrupt(call: Call) -> dict[str, Any]:
+    """Stop the session's running evaluation (here, or on the node that owns the session)."""
+    session_id = validation.session_id(call.params)
+    await call.node.store.snapshot(session_id, call.connection.client_id)  # ownership check
+    flag = call.node.interrupts.get(session_id)
+    if flag is not None:
+        flag.set()
+        return {"session_id": session_id, "interrupted": True, "where": "local"}
+    sent = await announce_interrupt(call.node, session_id)
+    return {"session_id": session_id, "interrupted": sent, "where": "owner" if sent else "none"}

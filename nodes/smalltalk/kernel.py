@@ -1,0 +1,155 @@
+"""`class_of`, identity, and constructors for the objects primitives create most.
+
+Kept apart from the interpreter so printing, equality and primitives can share them
+without import cycles.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from .classes import SYSTEM_CLASSES as S
+from .objects import (
+    Char,
+    HeapObject,
+    StArray,
+    StAssoc,
+    StByteArray,
+    StClass,
+    StOrdered,
+    StPoint,
+    StString,
+)
+
+SMALL_MIN = -(1 << 60)
+SMALL_MAX = (1 << 60) - 1
+
+_SMALL_INTEGER = S["SmallInteger"]
+_LARGE_POS = S["LargePositiveInteger"]
+_LARGE_NEG = S["LargeNegativeInteger"]
+_TRUE = S["True"]
+_FALSE = S["False"]
+_NIL = S["UndefinedObject"]
+_SMALL_FLOAT = S["SmallFloat64"]
+_BOXED_FLOAT = S["BoxedFloat64"]
+_FRACTION = S["Fraction"]
+_CHARACTER = S["Character"]
+_BYTE_SYMBOL = S["ByteSymbol"]
+_WIDE_SYMBOL = S["WideSymbol"]
+BYTE_STRING = S["ByteString"]
+WIDE_STRING = S["WideString"]
+ARRAY = S["Array"]
+ORDERED = S["OrderedCollection"]
+ASSOCIATION = S["Association"]
+POINT = S["Point"]
+BYTE_ARRAY = S["ByteArray"]
+
+_SMALL_FLOAT_MIN = 2.0**-126
+_SMALL_FLOAT_MAX = 2.0**128
+
+
+def class_of(value: Any) -> StClass:
+    """The Smalltalk class of any value, immediate or heap."""
+    t = type(value)
+    if t is int:
+        if SMALL_MIN <= value <= SMALL_MAX:
+            return _SMALL_INTEGER
+        return _LARGE_POS if value > 0 else _LARGE_NEG
+    if t is bool:
+        return _TRUE if value else _FALSE
+    if value is None:
+        return _NIL
+    if t is str:
+        return _BYTE_SYMBOL if is_byte_text(value) else _WIDE_SYMBOL
+    if t is float:
+        magnitude = abs(value)
+        if magnitude == 0.0 or _SMALL_FLOAT_MIN <= magnitude < _SMALL_FLOAT_MAX:
+            return _SMALL_FLOAT
+        return _BOXED_FLOAT
+    if t is Fraction:
+        return _FRACTION
+    if t is Char:
+        return _CHARACTER
+    cls: StClass = value.cls
+    return cls
+
+
+def is_byte_text(text: str) -> bool:
+    return text.isascii() or max(text) <= "\xff"
+
+
+def is_number(value: Any) -> bool:
+    t = type(value)
+    return t is int or t is float or t is Fraction
+
+
+def is_integer(value: Any) -> bool:
+    return type(value) is int
+
+
+def identical(a: Any, b: Any) -> bool:
+    """Smalltalk `==`: SmallIntegers, Characters, Symbols and SmallFloat64s are
+    immediates (equal means identical); everything else is identity."""
+    if a is b:
+        return True
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t is int:
+        return a == b and SMALL_MIN <= a <= SMALL_MAX
+    if t is str:
+        return bool(a == b)
+    if t is float:
+        return bool(a == b) and str(a) == str(b) and class_of(a) is _SMALL_FLOAT
+    return False
+
+
+def normalize(value: Fraction) -> int | Fraction:
+    """Fractions with denominator 1 are Integers in Smalltalk."""
+    if value.denominator == 1:
+        return value.numerator
+    return value
+
+
+def new_string(text: str) -> StString:
+    return StString(BYTE_STRING if is_byte_text(text) else WIDE_STRING, text)
+
+
+def new_array(items: list[Any]) -> StArray:
+    return StArray(ARRAY, items)
+
+
+def new_ordered(items: list[Any]) -> StOrdered:
+    return StOrdered(ORDERED, items)
+
+
+def new_assoc(key: Any, value: Any) -> StAssoc:
+    return StAssoc(ASSOCIATION, key, value)
+
+
+def new_point(x: Any, y: Any) -> StPoint:
+    return StPoint(POINT, x, y)
+
+
+def new_bytes(data: bytearray) -> StByteArray:
+    return StByteArray(BYTE_ARRAY, data)
+
+
+def is_string(value: Any) -> bool:
+    """A String (not a Symbol)."""
+    return type(value) is StString
+
+
+def string_text(value: Any) -> str | None:
+    """The characters of a String or Symbol, or None for anything else."""
+    if type(value) is StString:
+        text: str = value.chars
+        return text
+    if type(value) is str:
+        return value
+    return None
+
+
+def is_heap(value: Any) -> bool:
+    return isinstance(value, HeapObject)

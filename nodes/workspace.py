@@ -1,0 +1,398 @@
+"""A session's persistent workspace on a node: load, evaluate, commit, cache, collect.
+
+The session's Smalltalk heap lives in Redis, one record per object. A node keeps the image of a
+session it serves in a cache; the cache is never trusted blindly: every commit names the
+version the image was loaded at, and a commit that finds the session moved on (another node
+wrote) drops the cache, reloads and evaluates again (bounded). So a stale cache can cost a
+re-evaluation, never a lost update.
+
+One evaluation: run the evaluator in a worker thread (it releases the GIL at its checkpoints,
+so this node keeps answering others), then commit in one transaction the objects it created or
+changed, the workspace (bindings and their summaries, history), a registry entry for the result,
+the transcript event, and the response under the request id. Only then answer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import orjson
+import trio
+
+from cluster.errors import (
+    CorruptRecord,
+    EvaluationError,
+    EvaluationTimeout,
+    ObjectNotFound,
+    ResourceLimit,
+    SessionConflict,
+)
+from cluster.store import Commit, StaleVersion
+
+from .smalltalk import Image, LimitExceeded, Limits, Outcome, SmalltalkSyntaxError
+
+if TYPE_CHECKING:
+    from .node import Node
+
+HISTORY_LIMIT = 50
+EVALUATION_RETRIES = 3
+MAX_CODE_CHARS = 100_000
+
+
+def _json_key(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+@attrs.define
+class Workspace:
+    """The node's in-memory view of one session's workspace, at ``version``."""
+
+    image: Image
+    version: int
+    registry: dict[str, dict[str, Any]]
+    history: list[dict[str, Any]]
+    bindings: dict[str, dict[str, Any]]
+    next_registry_id: int
+    inspectors: dict[str, Any]
+    damaged: dict[str, str]
+    objects_after_collect: int = 0
+
+    def registry_id_of(self, encoded: Any) -> str | None:
+        key = _json_key(encoded)
+        for rid, entry in self.registry.items():
+            if _json_key(entry.get("value")) == key:
+                return rid
+        return None
+
+    def record(self) -> dict[str, Any]:
+        """The stored workspace record."""
+        return {
+            "image": self.image.dump_workspace(),
+            "history": self.history,
+            "bindings": self.bindings,
+            "next_registry_id": self.next_registry_id,
+        }
+
+    def registry_roots(self) -> set[str]:
+        roots = set()
+        for entry in self.registry.values():
+            value = entry.get("value")
+            if isinstance(value, dict) and "ref" in value:
+                roots.add(str(value["ref"]))
+        return roots
+
+
+class ImageCache:
+    """Workspaces of the sessions this node serves, least recently used dropped first."""
+
+    def __init__(self, max_sessions: int) -> None:
+        self.max_sessions = max_sessions
+        self._entries: OrderedDict[str, Workspace] = OrderedDict()
+        self._locks: dict[str, trio.Lock] = {}
+
+    def lock(self, session_id: str) -> trio.Lock:
+        """Evaluations of one session run one at a time on a node."""
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = trio.Lock()
+        return lock
+
+    def get(self, session_id: str) -> Workspace | None:
+        entry = self._entries.get(session_id)
+        if entry is not None:
+            self._entries.move_to_end(session_id)
+        return entry
+
+    def put(self, session_id: str, entry: Workspace) -> None:
+        self._entries[session_id] = entry
+        self._entries.move_to_end(session_id)
+        while len(self._entries) > self.max_sessions:
+            old, _ = self._entries.popitem(last=False)
+            lock = self._locks.get(old)
+            if lock is not None and not lock.locked():
+                del self._locks[old]
+
+    def drop(self, session_id: str) -> None:
+        self._entries.pop(session_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+async def load_workspace(node: Node, session_id: str, client_id: str | None) -> Workspace:
+    """The session's workspace, from the cache or from Redis (two-phase heap load)."""
+    cached = node.images.get(session_id)
+    if cached is not None:
+        return cached
+    snapshot = await node.store.load_workspace(session_id, client_id)
+    record = snapshot.workspace or {}
+    objects = dict(snapshot.objects)
+    try:
+        image = (
+            Image.load(objects, record.get("image") or {}) if record.get("image") else Image.new()
+        )
+    except CorruptRecord as exc:
+        raise CorruptRecord(f"session {session_id}: {exc.message}", details=snapshot.damaged)
+    entry = Workspace(
+        image=image,
+        version=snapshot.meta.version,
+        registry=dict(snapshot.registry),
+        history=list(record.get("history") or []),
+        bindings=dict(record.get("bindings") or {}),
+        next_registry_id=int(record.get("next_registry_id") or 1),
+        inspectors=dict(snapshot.inspectors or {}),
+        damaged=dict(snapshot.damaged),
+        objects_after_collect=len(objects),
+    )
+    node.images.put(session_id, entry)
+    return entry
+
+
+def limits_of(node: Node) -> Limits:
+    settings = node.settings
+    return Limits(max_steps=settings.eval_max_steps, max_seconds=settings.eval_max_seconds)
+
+
+async def run_in_thread(node: Node, session_id: str, entry: Workspace, code: str) -> Outcome:
+    """Evaluate in a worker thread; ``interrupt`` for this session stops it at a checkpoint."""
+    interrupt = threading.Event()
+    node.interrupts[session_id] = interrupt
+    limits = limits_of(node)
+
+    def work() -> Outcome:
+        return entry.image.evaluate(
+            code, limits=limits, interrupt=interrupt, checkpoint=_release_gil
+        )
+
+    try:
+        # The evaluator stops itself at its wall-clock limit; cancelling the waiting task
+        # (client gone, node draining) asks it to stop too, and we wait for it to do so.
+        with trio.CancelScope(shield=True):
+            return await trio.to_thread.run_sync(work, limiter=node.eval_slots)
+    finally:
+        if node.interrupts.get(session_id) is interrupt:
+            del node.interrupts[session_id]
+
+
+def _release_gil() -> None:
+    time.sleep(0)
+
+
+def _map_limit(exc: LimitExceeded) -> ResourceLimit | EvaluationTimeout:
+    details = {"limit": exc.kind}
+    if exc.error_type == "Timeout":
+        return EvaluationTimeout(str(exc), details=details)
+    return ResourceLimit(str(exc), details=details)
+
+
+def register(entry: Workspace, encoded: Any, class_name: str, print_string: str) -> tuple[str, dict[str, Any]]:
+    """A registry id for ``encoded`` (the same object keeps its id)."""
+    existing = entry.registry_id_of(encoded)
+    record = {
+        "value": encoded,
+        "class": class_name,
+        "print_string": print_string,
+        "registered_at": time.time(),
+    }
+    if existing is not None:
+        record["registered_at"] = entry.registry[existing].get("registered_at", record["registered_at"])
+        return existing, record
+    rid = f"r{entry.next_registry_id}"
+    entry.next_registry_id += 1
+    return rid, record
+
+
+def summarize_bindings(entry: Workspace, outcome: Outcome) -> dict[str, dict[str, Any]]:
+    """Class and printString of every binding that may have changed (for restore)."""
+    bindings = entry.image.bindings()
+    summaries: dict[str, dict[str, Any]] = {}
+    for name, encoded in bindings.items():
+        old = entry.bindings.get(name)
+        ref = encoded.get("ref") if isinstance(encoded, dict) else None
+        touched = ref is not None and str(ref) in outcome.changed
+        if old is not None and old.get("value") == encoded and not touched:
+            summaries[name] = old
+            continue
+        class_name, print_string = entry.image.summarize(encoded)
+        summaries[name] = {"value": encoded, "class": class_name, "print_string": print_string}
+    return summaries
+
+
+async def evaluate(
+    node: Node, session_id: str, client_id: str | None, code: str, request_id: str, epoch: int
+) -> tuple[dict[str, Any], int | None]:
+    """Evaluate ``code`` in the session and commit it; (response, seq of its transcript)."""
+    if len(code) > MAX_CODE_CHARS:
+        raise EvaluationError(f"code is longer than {MAX_CODE_CHARS} characters")
+    stored = await node.store.stored_response(session_id, request_id)
+    if stored is not None:
+        return {**stored, "replayed": True}, None
+    async with node.images.lock(session_id):
+        for _ in range(EVALUATION_RETRIES):
+            entry = await load_workspace(node, session_id, client_id)
+            started = time.perf_counter()
+            try:
+                outcome = await run_in_thread(node, session_id, entry, code)
+            except SmalltalkSyntaxError as exc:
+                raise EvaluationError(
+                    f"syntax error at line {exc.line}, column {exc.column}: {exc.hint}",
+                    details={"line": exc.line, "column": exc.column, "hint": exc.hint},
+                )
+            except LimitExceeded as exc:
+                raise _map_limit(exc)
+            except BaseException:
+                node.images.drop(session_id)
+                raise
+            elapsed = time.perf_counter() - started
+            try:
+                committed = await _commit_evaluation(
+                    node, session_id, client_id, entry, outcome, code, request_id, epoch, elapsed
+                )
+            except StaleVersion:
+                node.images.drop(session_id)
+                node.metrics.conflicts.inc()
+                continue
+            except BaseException:
+                node.images.drop(session_id)
+                raise
+            return committed
+    raise SessionConflict(
+        f"session {session_id} kept changing while evaluating; try again",
+        details={"retries": EVALUATION_RETRIES},
+    )
+
+
+async def _commit_evaluation(
+    node: Node,
+    session_id: str,
+    client_id: str | None,
+    entry: Workspace,
+    outcome: Outcome,
+    code: str,
+    request_id: str,
+    epoch: int,
+    elapsed: float,
+) -> tuple[dict[str, Any], int | None]:
+    registry: dict[str, dict[str, Any]] = {}
+    object_id = None
+    next_rid = entry.next_registry_id
+    if not outcome.has_error:
+        object_id, registry_entry = register(
+            entry, outcome.result, outcome.class_name, outcome.print_string
+        )
+        registry[object_id] = registry_entry
+    bindings = summarize_bindings(entry, outcome)
+    history = [
+        *entry.history,
+        {
+            "code": code[:2000],
+            "result": outcome.print_string[:2000],
+            "has_error": outcome.has_error,
+            "at": time.time(),
+            "request_id": request_id,
+        },
+    ][-HISTORY_LIMIT:]
+    old_bindings, old_history = entry.bindings, entry.history
+    entry.bindings, entry.history = bindings, history
+    response: dict[str, Any] = {
+        "result": outcome.print_string,
+        "result_type": outcome.class_name,
+        "object_id": object_id,
+        "execution_time": round(elapsed * 1000, 3),
+        "has_error": outcome.has_error,
+    }
+    if outcome.has_error:
+        response["error_class"] = outcome.error_class
+        response["error_message"] = outcome.error_message
+    if outcome.transcript:
+        response["transcript"] = outcome.transcript
+    events: tuple[tuple[str, dict[str, Any]], ...] = ()
+    if outcome.transcript:
+        events = (
+            (
+                "transcript",
+                {"session_id": session_id, "text": outcome.transcript, "request_id": request_id},
+            ),
+        )
+
+    def stored(meta: Any) -> dict[str, Any]:
+        return {**response, "version": meta.version}
+
+    commit = Commit(
+        request_id=request_id,
+        response=stored,
+        objects=dict(outcome.changed),
+        workspace=entry.record(),
+        registry=registry,
+        events=events,
+    )
+    try:
+        done = await node.store.commit(
+            session_id, client_id, commit, expect_version=entry.version, epoch=epoch
+        )
+    except BaseException:
+        entry.bindings, entry.history, entry.next_registry_id = old_bindings, old_history, next_rid
+        raise
+    if done.replayed:
+        node.images.drop(session_id)
+        return {**done.response, "replayed": True}, None
+    entry.version = done.meta.version
+    entry.registry.update(registry)
+    seq = done.first_seq if events else None
+    await maybe_collect(node, session_id, client_id, entry, epoch)
+    return done.response, seq
+
+
+async def maybe_collect(
+    node: Node, session_id: str, client_id: str | None, entry: Workspace, epoch: int
+) -> int:
+    """Delete stored objects no binding, session class or registry entry can reach.
+
+    Runs when the heap has doubled since the last collection. It is a commit like any other
+    (checked against the version), so a concurrent writer makes it give up, never free an
+    object the other writer just made reachable.
+    """
+    count = len(entry.image.object_ids())
+    if count < max(2 * entry.objects_after_collect, 1000):
+        return 0
+    return await collect(node, session_id, client_id, entry, epoch)
+
+
+async def collect(
+    node: Node, session_id: str, client_id: str | None, entry: Workspace, epoch: int
+) -> int:
+    reachable = entry.image.reachable(entry.registry_roots())
+    garbage = sorted(entry.image.object_ids() - reachable)
+    if not garbage:
+        entry.objects_after_collect = len(reachable)
+        return 0
+    try:
+        done = await node.store.commit(
+            session_id,
+            client_id,
+            Commit(request_id=None, deleted_objects=tuple(garbage)),
+            expect_version=entry.version,
+            epoch=epoch,
+        )
+    except StaleVersion:
+        node.images.drop(session_id)
+        return 0
+    entry.image.forget(garbage)
+    entry.version = done.meta.version
+    entry.objects_after_collect = len(reachable)
+    return len(garbage)
+
+
+def resolve(entry: Workspace, object_id: str) -> dict[str, Any]:
+    """The registry entry of ``object_id``; ObjectNotFound if released or its object is gone."""
+    record = entry.registry.get(object_id)
+    if record is None:
+        raise ObjectNotFound(f"object {object_id} is not in this session's registry")
+    value = record.get("value")
+    if isinstance(value, dict) and "ref" in value and str(value["ref"]) not in entry.image.object_ids():
+        raise ObjectNotFound(f"object {object_id} no longer exists (its record is missing)")
+    return record
