@@ -36,7 +36,12 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisServer:
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process else 0
+
+    def start(self, *, detach: bool = False) -> RedisServer:
+        """Start and wait until it answers PING; ``detach`` outlives this process."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (scripts/test installs it as root)")
@@ -52,7 +57,15 @@ class RedisServer:
             "--hz", "50",
             "--loglevel", "warning",
         ]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if detach:
+            with (self.dir / "redis.log").open("ab") as log:
+                self.process = subprocess.Popen(
+                    args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+                )
+        else:
+            self.process = subprocess.Popen(
+                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

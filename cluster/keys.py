@@ -19,6 +19,8 @@ never part of a session's transaction.
 | ``stui:{sid}:quarantine`` | hash | key name -> raw bytes of a record that failed its check |
 | ``stui:{sid}:ctl`` | channel | handoff between nodes |
 | ``stui:client:{cid}:sessions`` | sorted set | a client's session ids, scored by creation time |
+| ``stui:client:{cid}:stats`` | hash | the client's connect/disconnect/reconnect counts |
+| ``stui:counters`` | hash | the same counts, cluster-wide |
 | ``stui:clients`` | set | client ids that have (or recently had) sessions |
 | ``stui:expiry`` | sorted set | session id -> earliest possible deadline (sweeper's truth) |
 | ``stui:sweeper`` | string | the sweeper lease (holder and fencing epoch) |
@@ -36,6 +38,7 @@ CLIENTS = f"{PREFIX}:clients"
 SWEEPER_LEASE = f"{PREFIX}:sweeper"
 SWEEPER_EPOCH = f"{PREFIX}:sweeper:epoch"
 NODES = f"{PREFIX}:nodes"
+COUNTERS = f"{PREFIX}:counters"
 
 
 def node_channel(node_id: str) -> str:
@@ -46,6 +49,11 @@ def node_channel(node_id: str) -> str:
 def client_sessions(client_id: str) -> str:
     """The per-client index: a sorted set of session ids scored by creation time."""
     return f"{PREFIX}:client:{{{client_id}}}:sessions"
+
+
+def client_stats(client_id: str) -> str:
+    """Per-client connection counters (connects, disconnects, reconnects)."""
+    return f"{PREFIX}:client:{{{client_id}}}:stats"
 
 
 def node(node_id: str) -> str:

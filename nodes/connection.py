@@ -39,7 +39,8 @@ class Connection:
         self.node = node
         self.ws = ws
         self.remote = remote
-        self.client_id: str | None = None
+        self.client_id: str | None = None  # authenticated client id
+        self.known_client: str | None = None  # the client this connection has acted for
         self.sessions: dict[str, int] = {}  # session id -> ownership epoch held
         self.in_flight = 0
         self._idle = trio.Event()
@@ -48,6 +49,12 @@ class Connection:
         self._closing = False
 
     # -- sessions held (for handoff and expiry notices) ------------------------------------
+
+    def identify(self, client_id: str) -> None:
+        """The client this connection acts for (counted once as a connect)."""
+        if self.known_client is None:
+            self.known_client = client_id
+            self.node.spawn(self.node.registry.count, "connects", client_id)
 
     def hold(self, session_id: str, epoch: int) -> None:
         self.sessions[session_id] = epoch
@@ -114,6 +121,8 @@ class Connection:
         finally:
             for session_id in list(self.sessions):
                 self.release(session_id)
+            if self.known_client is not None:
+                self.node.spawn(self.node.registry.count, "disconnects", self.known_client)
 
     async def _read_loop(self, nursery: trio.Nursery) -> None:
         settings = self.node.settings

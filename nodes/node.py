@@ -15,6 +15,7 @@ then cancel the background tasks and leave. The process then exits 0.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 from functools import partial
@@ -25,6 +26,7 @@ import trio
 from trio_websocket import WebSocketRequest, serve_websocket
 
 from cluster.expiry import Sweeper
+from cluster.registry import NodeRegistry
 from cluster.settings import Settings
 from cluster.store import SessionStore, connect
 
@@ -55,6 +57,7 @@ class Node:
         self.draining = False
         self.port = 0
         self.health_port = 0
+        self.registry = NodeRegistry(self.redis, self.node_id)
         self.images = ImageCache(settings.max_cached_sessions)
         self.interrupts: dict[str, threading.Event] = {}
         # Evaluations run in worker threads; more than a few at once only queue for the GIL.
@@ -80,8 +83,14 @@ class Node:
                 del self.holders[session_id]
 
     def spawn(self, fn: Any, *args: Any) -> None:
-        """Run a fire-and-forget task owned by the node (not by the request that asked)."""
-        self._background.start_soon(fn, *args)
+        """Run a fire-and-forget task owned by the node (not by the request that asked).
+
+        Dropped once the node has stopped its background tasks (shutdown).
+        """
+        try:
+            self._background.start_soon(fn, *args)
+        except RuntimeError:
+            log.debug("task dropped at shutdown", extra={"task": getattr(fn, "__name__", "?")})
 
     async def on_taken_over(self, session_id: str, epoch: int) -> None:
         """A takeover notice: close local connections holding an older epoch."""
@@ -140,6 +149,7 @@ class Node:
                         partial(serve_health, self, self.settings.host, self.settings.health_port)
                     )
                 background.start_soon(Sweeper(self.store, self.node_id, self.metrics).run)
+                background.start_soon(self.registry.run, self._registry_fields)
                 async with trio.open_nursery() as connections:
                     async with trio.open_nursery() as listener:
                         server = await listener.start(
@@ -165,11 +175,24 @@ class Node:
                         await self._drain_requested.wait()
                         self.draining = True
                         listener.cancel_scope.cancel()
+                    await self.registry.deregister()
                     await self._drain_connections()
                     connections.cancel_scope.cancel()
                 background.cancel_scope.cancel()
         log.info("node stopped")
         self._stopped.set()
+
+    def _registry_fields(self) -> dict[str, Any]:
+        return {
+            "address": f"ws://{self.settings.host}:{self.port}/",
+            "health": f"http://{self.settings.host}:{self.health_port}/healthz"
+            if self.health_port
+            else "",
+            "connections": self.connection_count,
+            "cached_sessions": len(self.images),
+            "draining": int(self.draining),
+            "pid": os.getpid(),
+        }
 
     async def _drain_connections(self) -> None:
         log.info("node draining", extra={"connections": self.connection_count})

@@ -20,11 +20,10 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from cluster.embedded_redis import RedisServer  # noqa: E402
-
-from client.connection import Connection, open_connection  # noqa: E402
-from cluster.settings import Settings  # noqa: E402
-from nodes.node import Node  # noqa: E402
+from client.connection import Connection, open_connection
+from cluster.embedded_redis import RedisServer
+from cluster.settings import Settings
+from nodes.node import Node
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -150,25 +149,52 @@ def node_process(redis: RedisServer) -> Iterator[Callable[..., NodeProcess]]:
 # -- helpers for reading Redis from tests (sync, via redis-cli) ------------------------------
 
 
+def redis_call(redis: RedisServer, *args: str) -> Any:
+    """One command over a plain socket (RESP2), replies as bytes: for binary-exact reads that
+    redis-cli would re-encode, and fast enough to run around every request of a test."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=5) as sock:
+        parts = [b"*%d\r\n" % len(args)]
+        for arg in args:
+            data = arg.encode()
+            parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        sock.sendall(b"".join(parts))
+        reader = sock.makefile("rb")
+        return _read_reply(reader)
+
+
+def _read_reply(reader: Any) -> Any:
+    line = reader.readline()
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        size = int(rest)
+        return None if size < 0 else reader.read(size + 2)[:-2]
+    if kind == b"*":
+        count = int(rest)
+        return None if count < 0 else [_read_reply(reader) for _ in range(count)]
+    raise RuntimeError(f"unexpected reply {line!r}")
+
+
 def redis_keys(redis: RedisServer, pattern: str = "stui:*") -> list[str]:
     """Every key matching ``pattern`` (KEYS: fine on a test Redis)."""
-    out = redis.command("KEYS", pattern)
-    return sorted(line for line in out.splitlines() if line)
+    return sorted(key.decode() for key in redis_call(redis, "KEYS", pattern))
 
 
-def dump_keys(redis: RedisServer, pattern: str = "stui:*") -> dict[str, str]:
-    """``DUMP`` of every matching key (escaped by ``redis-cli --no-raw``), for byte-for-byte
-    comparisons before and after a request. The sweeper lease is left out: it is node state."""
-    names = [k for k in redis_keys(redis, pattern) if not k.startswith("stui:sweeper")]
-    if not names:
-        return {}
-    script = "".join(f'DUMP "{name}"\n' for name in names)
-    out = subprocess.run(
-        ["redis-cli", "--no-raw", "-p", str(redis.port)],
-        input=script, capture_output=True, text=True, check=True,
-    ).stdout.splitlines()
-    assert len(out) == len(names), out
-    return dict(zip(names, out, strict=True))
+def dump_keys(redis: RedisServer, pattern: str = "stui:*") -> dict[str, bytes]:
+    """``DUMP`` of every matching key, for byte-for-byte comparisons before and after a
+    request (TTLs are not part of a dump). The sweeper lease is left out: it is node state."""
+    return {
+        name: redis_call(redis, "DUMP", name)
+        for name in redis_keys(redis, pattern)
+        if not name.startswith("stui:sweeper")
+    }
 
 
 def pttl(redis: RedisServer, key: str) -> int:

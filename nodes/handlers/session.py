@@ -13,6 +13,7 @@ from typing import Any
 from cluster import auth, validation
 from cluster.errors import CorruptRecord, PermissionDenied, Unauthorized
 from cluster.model import SessionMeta
+from cluster.registry import live_nodes
 from cluster.store import seconds_until
 
 from ..dispatch import Call, commands
@@ -55,6 +56,7 @@ async def authenticate(call: Call) -> dict[str, Any]:
         if not auth.verify(settings.secret, client_id, token):
             raise Unauthorized("invalid token for this client id")
     call.connection.client_id = client_id
+    call.connection.identify(client_id)
     return {
         "authenticated": True,
         "client_id": client_id,
@@ -71,6 +73,7 @@ async def create_session(call: Call) -> dict[str, Any]:
     if caller is not None and caller != client_id:
         raise PermissionDenied("a connection may only create sessions for its own client id")
     meta = await call.node.store.create(client_id)
+    call.connection.identify(client_id)
     call.connection.hold(meta.session_id, meta.epoch)
     fields = _session_fields(meta)
     del fields["last_modified"]
@@ -83,6 +86,8 @@ async def restore_session(call: Call) -> dict[str, Any]:
     last_seq = validation.optional(call.params, "last_seq", int)
     snapshot = await call.node.store.snapshot(session_id, _caller(call))
     await take_over(call, session_id)
+    call.connection.identify(snapshot.meta.client_id)
+    call.node.spawn(call.node.registry.count, "reconnects", snapshot.meta.client_id)
     result = _session_fields(snapshot.meta)
     result.update(
         {
@@ -214,6 +219,8 @@ async def list_client_sessions(call: Call) -> dict[str, Any]:
 async def get_session_statistics(call: Call) -> dict[str, Any]:
     settings = call.node.settings
     counts = await call.node.store.statistics()
+    nodes = await live_nodes(call.node.redis)
+    counters = await call.node.registry.counters()
     return {
         "total_sessions": counts["total_sessions"],
         "active_clients": counts["active_clients"],
@@ -222,4 +229,17 @@ async def get_session_statistics(call: Call) -> dict[str, Any]:
         "cleanup_interval": settings.cleanup_interval,
         "node_id": call.node.node_id,
         "node_connections": call.node.connection_count,
+        "nodes": [
+            {
+                "node_id": n.get("node_id"),
+                "address": n.get("address"),
+                "connections": int(n.get("connections", 0)),
+                "draining": n.get("draining") == "1",
+            }
+            for n in nodes
+        ],
+        "connections": sum(int(n.get("connections", 0)) for n in nodes),
+        "connects": counters.get("connects", 0),
+        "disconnects": counters.get("disconnects", 0),
+        "reconnects": counters.get("reconnects", 0),
     }

@@ -1,0 +1,107 @@
+"""The node registry: which nodes are alive, where, and how busy.
+
+Each node keeps a hash ``stui:node:<id>`` (address, connections, started, heartbeat) with a TTL
+of three heartbeats, and its id in the sorted set ``stui:nodes`` scored by its last heartbeat.
+A node that dies stops refreshing: its hash expires by itself and readers ignore (and prune)
+set members whose hash is gone. Connection counters (connects, disconnects, reconnects) are
+kept per node and cluster-wide.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import coredis
+import trio
+from coredis.exceptions import RedisError
+
+from . import keys
+
+log = logging.getLogger("stui.registry")
+
+HEARTBEAT = 1.0
+"""Seconds between heartbeats; a node is gone after 3 missed ones."""
+
+COUNTERS = keys.COUNTERS
+CLIENT_STATS_TTL = 7 * 24 * 3600
+
+
+class NodeRegistry:
+    """Register this node, heartbeat it, and read the others."""
+
+    def __init__(self, redis: coredis.Redis[str], node_id: str) -> None:
+        self.redis = redis
+        self.node_id = node_id
+        self.started = time.time()
+
+    async def heartbeat(self, fields: dict[str, Any]) -> None:
+        key = keys.node(self.node_id)
+        now = time.time()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                key,
+                {
+                    "node_id": self.node_id,
+                    "started": str(self.started),
+                    "heartbeat": str(now),
+                    **{name: str(value) for name, value in fields.items()},
+                },
+            )
+            pipe.pexpire(key, int(HEARTBEAT * 3000))
+        await self.redis.zadd(keys.NODES, {self.node_id: now})
+
+    async def run(self, fields: Callable[[], dict[str, Any]]) -> None:
+        """Heartbeat forever (cancel to stop); a failed beat is logged and retried."""
+        while True:
+            try:
+                await self.heartbeat(fields())
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.warning("heartbeat failed", extra={"error": repr(exc)})
+            await trio.sleep(HEARTBEAT)
+
+    async def deregister(self) -> None:
+        try:
+            await self.redis.delete([keys.node(self.node_id)])
+            await self.redis.zrem(keys.NODES, [self.node_id])
+        except (RedisError, OSError, TimeoutError):
+            pass
+
+    async def count(self, counter: str, client_id: str | None = None) -> None:
+        """Bump a cluster-wide counter (connects, disconnects, reconnects) and the client's."""
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hincrby(COUNTERS, counter, 1)
+                if client_id is not None:
+                    stats = keys.client_stats(client_id)
+                    pipe.hincrby(stats, counter, 1)
+                    pipe.expire(stats, CLIENT_STATS_TTL)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.info("counter not updated", extra={"counter": counter, "error": repr(exc)})
+
+    async def counters(self, client_id: str | None = None) -> dict[str, int]:
+        """Cluster-wide counters, or one client's."""
+        key = COUNTERS if client_id is None else keys.client_stats(client_id)
+        raw = await self.redis.hgetall(key)
+        return {str(k): int(v) for k, v in raw.items()}
+
+
+async def live_nodes(redis: coredis.Redis[str]) -> list[dict[str, str]]:
+    """Every node whose heartbeat hash still exists (stale set members are pruned)."""
+    ids = [str(i) for i in await redis.zrange(keys.NODES, 0, -1)]
+    if not ids:
+        return []
+    async with redis.pipeline(transaction=False) as pipe:
+        reads = [pipe.hgetall(keys.node(node_id)) for node_id in ids]
+    nodes, gone = [], []
+    for node_id, read in zip(ids, reads, strict=True):
+        fields = {str(k): str(v) for k, v in (await read).items()}
+        if fields:
+            nodes.append(fields)
+        else:
+            gone.append(node_id)
+    if gone:
+        await redis.zrem(keys.NODES, gone)
+    return nodes
