@@ -17,6 +17,8 @@ from typing import Any
 
 import trio
 
+from .procs import StartFailed
+
 SUITES = ("sessions", "smalltalk")
 SHORT_OPERATIONS = {
     "create": "create_session",
@@ -102,6 +104,12 @@ def parser() -> argparse.ArgumentParser:
         help="include every latency sample (µs) in the --json file",
     )
     p.add_argument(
+        "--profile-node", metavar="FILE",
+        help="run the node under cProfile and write its stats to FILE (read them with "
+        "`python -m pstats FILE`); the profiler slows the node, so that run's numbers are not "
+        "comparable",
+    )
+    p.add_argument(
         "--timeout", type=_positive, default=None,
         help="cap on the whole run in seconds (default: computed from the cells)",
     )
@@ -137,6 +145,20 @@ def _without_suite(argv: Sequence[str]) -> list[str]:
     return rest
 
 
+def _known_failure(exc: BaseException) -> BaseException | None:
+    """The first expected failure in ``exc`` (a server that did not start, the time cap), or
+    None when anything else is in there (then it is a bug, and its traceback is shown)."""
+    if isinstance(exc, BaseExceptionGroup):
+        _, rest = exc.split((StartFailed, trio.TooSlowError))
+        if rest is not None:
+            return None
+        first: BaseException = exc
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        return first
+    return exc if isinstance(exc, (StartFailed, trio.TooSlowError)) else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args, unknown = parser().parse_known_args(argv)
@@ -156,6 +178,7 @@ def run_sessions(args: argparse.Namespace) -> int:
         clients=args.clients,
         redis_tasks=args.redis_tasks,
         operations=args.operations,
+        profile_node=str(Path(args.profile_node).resolve()) if args.profile_node else None,
     )
     cap = args.timeout or 120 + options.cell_count * (options.warmup + options.duration + 30)
     progress = sessions.Progress()
@@ -167,12 +190,15 @@ def run_sessions(args: argparse.Namespace) -> int:
 
     try:
         result = trio.run(capped)
-    except trio.TooSlowError:
-        print(f"bench: the run hit its cap of {cap:.0f} s; everything was stopped",
-              file=sys.stderr)
-        return 1
-    except RuntimeError as exc:  # a server that did not start (StartFailed, redis-server)
-        print(f"bench: {exc}", file=sys.stderr)
+    except (trio.TooSlowError, StartFailed, BaseExceptionGroup) as exc:
+        failure = _known_failure(exc)
+        if failure is None:
+            raise
+        if isinstance(failure, trio.TooSlowError):
+            print(f"bench: the run hit its cap of {cap:.0f} s; everything was stopped (server "
+                  "logs, if any: /tmp/stui-bench-*.log)", file=sys.stderr)
+        else:
+            print(f"bench: {failure}", file=sys.stderr)
         return 1
     print(report.markdown(result, options))
     if args.json:

@@ -52,7 +52,7 @@ def _commit() -> str:
             capture_output=True, text=True, check=True, timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return "?"
+        return "unknown (not a git checkout)"
     return f"{head}+dirty" if dirty else head
 
 

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import trio
 
-from tests.redis_server import RedisServer
+from cluster.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,7 +68,9 @@ class ServerProcess:
                     break
                 buffer += chunk
         if b"\n" not in buffer:
-            raise StartFailed(f"{self.name} did not start: {self.log_tail()}")
+            message = f"{self.name} did not start; the end of its log:\n{self.log_tail()}"
+            self.remove_log()
+            raise StartFailed(message)
         self.announcement = json.loads(buffer.split(b"\n", 1)[0])
         return self.announcement
 
@@ -105,8 +107,14 @@ class ServerProcess:
 
 
 async def start_redis(server: RedisServer) -> None:
-    """Start ``server`` (``tests/redis_server.py``: a free loopback port, no persistence)."""
-    await trio.to_thread.run_sync(server.start)
+    """Start ``server`` (:mod:`cluster.embedded_redis`: a free loopback port, no persistence).
+
+    Raises :class:`StartFailed` when redis-server is missing or does not answer.
+    """
+    try:
+        await trio.to_thread.run_sync(server.start)
+    except RuntimeError as exc:
+        raise StartFailed(str(exc)) from exc
 
 
 async def stop_redis(server: RedisServer) -> None:

@@ -63,6 +63,11 @@ def header(result: SuiteResult, options: Options) -> str:
             f"- Each cell: {options.warmup:g} s warm-up (excluded), then {options.duration:g} s "
             "measured; ops/s = completions in the window / its length; percentiles over every "
             "sample of the window.",
+            *(
+                [f"- The node ran under cProfile ({options.profile_node}): these numbers are "
+                 "slowed by the profiler."]
+                if options.profile_node else []
+            ),
         ]
     )
 
@@ -94,8 +99,8 @@ def cost_table(cells: list[Cell]) -> str:
     """CPU per operation by process, and what Redis saw per operation."""
     rows = [
         "| operation | clients | client CPU µs/op | server CPU µs/op | redis CPU µs/op | "
-        "server CPU % | Redis commands/op | Redis exec µs/op |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "client CPU % | server CPU % | Redis commands/op | Redis exec µs/op |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for cell in cells:
         cpu = cell.probes.get("cpu", {})
@@ -105,11 +110,14 @@ def cost_table(cells: list[Cell]) -> str:
             value = cpu.get(name, {}).get("us_per_op")
             return "–" if value is None else f"{value:,.0f}"
 
-        server_pct = cpu.get("server", {}).get("core_pct")
+        def pct(name: str, cpu: dict[str, Any] = cpu) -> str:
+            value = cpu.get(name, {}).get("core_pct")
+            return "–" if value is None else f"{value:.0f}%"
+
         name = cell.operation if cell.group == "node" else f"floor: {cell.operation}"
         rows.append(
             f"| {name} | {cell.clients} | {us('client')} | {us('server')} | {us('redis')} | "
-            f"{'–' if server_pct is None else f'{server_pct:.0f}%'} | "
+            f"{pct('client')} | {pct('server')} | "
             f"{_num(redis.get('commands_per_op', math.nan) or math.nan, 1)} | "
             f"{_num(redis.get('usec_per_op', math.nan) or math.nan, 1)} |"
         )
@@ -148,7 +156,8 @@ def markdown(result: SuiteResult, options: Options) -> str:
         cost_table(result.cells),
         "",
         "CPU µs/op: CPU time each process used in the window divided by the operations "
-        "completed (client = this process, server = the node or the echo server). Redis exec "
+        "completed (client = this process, server = the node or the echo server); CPU %: of "
+        "one core over the window (a Python process can't use more than 100%). Redis exec "
         "µs/op: `usec` of `INFO commandstats` (time executing commands, not I/O) per operation.",
         "",
         commands_table(result.cells),

@@ -2,7 +2,7 @@
 
 Layout of a run, everything on 127.0.0.1 and stopped at the end::
 
-    redis-server        (tests/redis_server.py, its own process)
+    redis-server        (cluster/embedded_redis.py, its own process)
     python -m bench.echo  (floor: raw trio-websocket echo, its own process; stopped before the node)
     python -m nodes     (the node under test, its own process, on the same redis-server)
     this process        the load generator (Trio + client/connection.py) and the coredis floor
@@ -33,8 +33,8 @@ import orjson
 import trio
 
 from client.connection import Connection
+from cluster.embedded_redis import RedisServer
 from cluster.settings import Settings
-from tests.redis_server import RedisServer
 
 from . import floors
 from .clients import open_clients
@@ -56,6 +56,7 @@ class Options:
     clients: tuple[int, ...] = (1, 50, 200)
     redis_tasks: tuple[int, ...] = (1, 50)
     operations: tuple[str, ...] = OPERATIONS
+    profile_node: str | None = None
 
     @property
     def cell_count(self) -> int:
@@ -217,10 +218,17 @@ async def run(options: Options, progress: Progress) -> SuiteResult:
         echo.remove_log()
 
         # -- the node -------------------------------------------------------------------------
-        node = ServerProcess(
-            "node", "nodes", "--port", "0", "--health-port", "0",
+        node_args = (
+            "--port", "0", "--health-port", "0",
             "--redis-url", redis_server.url, "--log-level", "WARNING",
         )
+        if options.profile_node:
+            # cProfile writes its file when the node exits normally (SIGTERM, then drain).
+            node = ServerProcess(
+                "node", "cProfile", "-o", options.profile_node, "-m", "nodes", *node_args
+            )
+        else:
+            node = ServerProcess("node", "nodes", *node_args)
         stack.push_async_callback(node.stop)
         progress("starting the node")
         announced = await node.start()

@@ -67,7 +67,11 @@ class Connection:
         await self.ws.send_message(frame)
 
     async def call(
-        self, command: str, parameters: dict[str, Any] | None = None, *, request_id: str | None = None
+        self,
+        command: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        request_id: str | None = None,
     ) -> dict[str, Any]:
         """Send one request and return the whole response (success or error)."""
         request_id = request_id or self.new_id()

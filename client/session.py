@@ -18,7 +18,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import trio
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_random_exponential
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_random_exponential,
+)
 from trio_websocket import ConnectionClosed, HandshakeError
 
 from .connection import Connection, RequestFailed, open_connection

@@ -64,9 +64,7 @@ async def _session_record(redis: coredis.Redis[str], session_id: str) -> dict[st
     }
 
 
-async def backup(
-    redis: coredis.Redis[str], path: Path, progress: Progress | None = None
-) -> int:
+async def backup(redis: coredis.Redis[str], path: Path, progress: Progress | None = None) -> int:
     """Write every live session to ``path``; how many were written."""
     members = [str(m) for m in await redis.zrange(keys.EXPIRY_INDEX, 0, -1)]
     digest = hashlib.sha256()
@@ -171,7 +169,9 @@ async def restore(
             pipe.set(k.alive, "restored", px=ttl_ms)
         async with redis.pipeline(transaction=False) as pipe:
             pipe.zadd(keys.client_sessions(client_id), {sid: float(record["meta"]["created_at"])})
-            pipe.zadd(keys.EXPIRY_INDEX, {expiry_member(sid, client_id): time.time() + ttl_ms / 1000})
+            pipe.zadd(
+                keys.EXPIRY_INDEX, {expiry_member(sid, client_id): time.time() + ttl_ms / 1000}
+            )
             pipe.sadd(keys.CLIENTS, [client_id])
         restored += 1
         if progress is not None:

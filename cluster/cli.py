@@ -38,46 +38,74 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = sub.add_parser("up", help="start Redis, N nodes and HAProxy",
-                        description="Start an embedded Redis (AOF everysec, keyspace events) "
-                        "unless --redis names one, N nodes and HAProxy in front of them. "
-                        "Without --detach it stays in the foreground and stops all on Ctrl-C.")
+    up = sub.add_parser(
+        "up",
+        help="start Redis, N nodes and HAProxy",
+        description="Start an embedded Redis (AOF everysec, keyspace events) "
+        "unless --redis names one, N nodes and HAProxy in front of them. "
+        "Without --detach it stays in the foreground and stops all on Ctrl-C.",
+    )
     up.add_argument("--nodes", type=int, default=3, help="how many nodes (default %(default)s)")
-    up.add_argument("--port", type=int, default=8765,
-                    help="load balancer port (default %(default)s; 0 picks a free one)")
+    up.add_argument(
+        "--port",
+        type=int,
+        default=8765,
+        help="load balancer port (default %(default)s; 0 picks a free one)",
+    )
     up.add_argument("--redis", help="use this Redis URL instead of an embedded one")
-    up.add_argument("--secret", default=os.environ.get("STUI_SECRET", ""),
-                    help="cluster secret for client tokens (env STUI_SECRET; default none)")
+    up.add_argument(
+        "--secret",
+        default=os.environ.get("STUI_SECRET", ""),
+        help="cluster secret for client tokens (env STUI_SECRET; default none)",
+    )
     up.add_argument("--detach", action="store_true", help="return once everything is up")
 
-    sub.add_parser("status", help="nodes, connections, sessions and Redis",
-                   description="Show the cluster's nodes (health, connections), sessions, "
-                   "clients and Redis.")
-    scale = sub.add_parser("scale", help="add nodes or drain some",
-                           description="Add nodes, or drain the newest ones (they finish "
-                           "their requests and tell clients to reconnect): no session is lost.")
+    sub.add_parser(
+        "status",
+        help="nodes, connections, sessions and Redis",
+        description="Show the cluster's nodes (health, connections), sessions, clients and Redis.",
+    )
+    scale = sub.add_parser(
+        "scale",
+        help="add nodes or drain some",
+        description="Add nodes, or drain the newest ones (they finish "
+        "their requests and tell clients to reconnect): no session is lost.",
+    )
     scale.add_argument("nodes", type=int, metavar="N")
-    kill = sub.add_parser("kill-node", help="SIGKILL one node (chaos)",
-                          description="Kill one node with SIGKILL, as a crash would.")
+    kill = sub.add_parser(
+        "kill-node",
+        help="SIGKILL one node (chaos)",
+        description="Kill one node with SIGKILL, as a crash would.",
+    )
     kill.add_argument("node_id", metavar="ID")
-    sub.add_parser("down", help="stop everything 'up' started",
-                   description="Drain and stop the nodes, then HAProxy and the embedded Redis.")
+    sub.add_parser(
+        "down",
+        help="stop everything 'up' started",
+        description="Drain and stop the nodes, then HAProxy and the embedded Redis.",
+    )
 
-    token = sub.add_parser("token", help="print the authentication token of a client id",
-                           description="Print hex HMAC-SHA256(secret, CLIENT_ID), the token a "
-                           "client sends with 'authenticate'.")
+    token = sub.add_parser(
+        "token",
+        help="print the authentication token of a client id",
+        description="Print hex HMAC-SHA256(secret, CLIENT_ID), the token a "
+        "client sends with 'authenticate'.",
+    )
     token.add_argument("client_id", metavar="CLIENT_ID")
     token.add_argument("--secret", help="the cluster secret (default: env STUI_SECRET)")
 
     for name, what in (("backup", "write"), ("restore", "read")):
-        cmd = sub.add_parser(name, help=f"{what} every session, with its heap, as JSON Lines",
-                             description=f"{name.capitalize()} all sessions to/from FILE "
-                             "(verified: a damaged file is refused whole).")
+        cmd = sub.add_parser(
+            name,
+            help=f"{what} every session, with its heap, as JSON Lines",
+            description=f"{name.capitalize()} all sessions to/from FILE "
+            "(verified: a damaged file is refused whole).",
+        )
         cmd.add_argument("file", type=Path, metavar="FILE")
         cmd.add_argument("--redis", help="Redis URL (default: the running cluster's)")
         if name == "restore":
-            cmd.add_argument("--overwrite", action="store_true",
-                             help="replace sessions that already exist")
+            cmd.add_argument(
+                "--overwrite", action="store_true", help="replace sessions that already exist"
+            )
     return p
 
 
@@ -117,8 +145,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         data = {"nodes": [], "sessions": "?", "clients": "?", "redis": {}}
     redis = data["redis"]
     if redis:
-        print(f"redis     {state.redis_url}  v{redis.get('redis_version')}  "
-              f"mem {redis.get('used_memory_human')}")
+        print(
+            f"redis     {state.redis_url}  v{redis.get('redis_version')}  "
+            f"mem {redis.get('used_memory_human')}"
+        )
     if state.haproxy_pid:
         lb = "up" if launcher.alive(state.haproxy_pid) else "DOWN"
         print(f"haproxy   ws://127.0.0.1:{state.lb_port}/  {lb}")
@@ -135,7 +165,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     state = launcher.up(
-        args.nodes, state_dir=args.state_dir, lb_port=args.port, redis_url=args.redis,
+        args.nodes,
+        state_dir=args.state_dir,
+        lb_port=args.port,
+        redis_url=args.redis,
         secret=args.secret,
     )
     print("connect to: " + " ".join(state.urls))
@@ -169,8 +202,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "token":
         secret = args.secret or os.environ.get("STUI_SECRET", "")
         if not secret:
-            print("stui-cluster token: no secret (pass --secret or set STUI_SECRET)",
-                  file=sys.stderr)
+            print(
+                "stui-cluster token: no secret (pass --secret or set STUI_SECRET)", file=sys.stderr
+            )
             return 2
         print(auth.token_for(secret, args.client_id))
         return 0

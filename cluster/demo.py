@@ -30,13 +30,28 @@ class NodeProcess:
 
     def __init__(self, redis_url: str, node_id: str, *extra: str) -> None:
         cmd = [
-            sys.executable, "-m", "nodes", "--port", "0", "--health-port", "0",
-            "--redis-url", redis_url, "--node-id", node_id, "--log-level", "WARNING", *extra,
+            sys.executable,
+            "-m",
+            "nodes",
+            "--port",
+            "0",
+            "--health-port",
+            "0",
+            "--redis-url",
+            redis_url,
+            "--node-id",
+            node_id,
+            "--log-level",
+            "WARNING",
+            *extra,
         ]
         self.node_id = node_id
         self.process = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=Path(__file__).resolve().parent.parent, env=dict(os.environ),
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=Path(__file__).resolve().parent.parent,
+            env=dict(os.environ),
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -88,7 +103,7 @@ async def scripted_session(first: NodeProcess, second: NodeProcess) -> bool:
         elapsed = (time.perf_counter() - t_kill) * 1000
         step(f"restored on {second.node_id} {elapsed:.1f} ms after the kill")
         show("state", restored["session_state"])
-        intact = restored["session_state"] == ui_state and restored["version"] == 2
+        intact = bool(restored["session_state"] == ui_state and restored["version"] == 2)
         step("state intact" if intact else "STATE DIFFERS")
         info = await conn.request("get_session_info", session_id=sid)
         step(f"session expires in {info['time_until_expiry']:.0f} s (sliding)")

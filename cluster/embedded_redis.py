@@ -47,15 +47,24 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed (scripts/test installs it as root)")
         args = [
             binary,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "yes" if self.appendonly else "no",
-            "--appendfsync", "everysec",
-            "--dir", str(self.dir),
-            "--notify-keyspace-events", "Ex",
-            "--hz", "50",
-            "--loglevel", "warning",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--appendfsync",
+            "everysec",
+            "--dir",
+            str(self.dir),
+            "--notify-keyspace-events",
+            "Ex",
+            "--hz",
+            "50",
+            "--loglevel",
+            "warning",
         ]
         if detach:
             with (self.dir / "redis.log").open("ab") as log:

@@ -34,7 +34,10 @@ class SessionError(StuiError):
 
 
 class SessionNotFound(StuiError):
-    """No such session for this client (also for another client's session: existence never leaks)."""
+    """No such session for this client.
+
+    Also the answer for another client's session: existence never leaks.
+    """
 
     error_type = "SessionNotFound"
 

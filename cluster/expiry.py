@@ -61,7 +61,7 @@ class Sweeper:
         """Take or keep the sweeper lease (valid a little longer than one interval)."""
         redis = self.store.redis
         ttl_ms = int(self.interval * 1000 * 2) + 1000
-        if await redis.set(keys.SWEEPER_LEASE, self.holder, px=ttl_ms, condition="NX"):
+        if await redis.set(keys.SWEEPER_LEASE, self.holder, px=ttl_ms, condition=PureToken.NX):
             return True
         if await redis.get(keys.SWEEPER_LEASE) == self.holder:
             await redis.pexpire(keys.SWEEPER_LEASE, ttl_ms)
@@ -83,7 +83,7 @@ class Sweeper:
                 ttls = [
                     pipe.pttl(keys.SessionKeys(parse_expiry_member(str(m))[0]).alive) for m in due
                 ]
-            rescheduled: dict[str, float] = {}
+            rescheduled: dict[str | bytes, int | float] = {}
             for member, ttl_req in zip(due, ttls, strict=True):
                 ttl = await ttl_req
                 session_id, client_id = parse_expiry_member(str(member))

@@ -34,7 +34,11 @@ def digest(data: bytes) -> str:
 def seal(body: Mapping[str, Any]) -> bytes:
     """Encode a record as ``{"schema", "body", "digest"}`` JSON bytes."""
     body_bytes = canonical(body)
-    envelope = b'{"body":%s,"digest":"%s","schema":%d}' % (body_bytes, digest(body_bytes).encode(), SCHEMA)
+    envelope = b'{"body":%s,"digest":"%s","schema":%d}' % (
+        body_bytes,
+        digest(body_bytes).encode(),
+        SCHEMA,
+    )
     return envelope
 
 

@@ -136,15 +136,28 @@ def start_node(state: ClusterState, *, env: dict[str, str] | None = None) -> Nod
     port, health_port = free_port(), free_port()
     log_path = Path(state.state_dir) / f"{node_id}.log"
     cmd = [
-        sys.executable, "-m", "nodes", "--port", str(port), "--health-port", str(health_port),
-        "--redis-url", state.redis_url, "--node-id", node_id,
+        sys.executable,
+        "-m",
+        "nodes",
+        "--port",
+        str(port),
+        "--health-port",
+        str(health_port),
+        "--redis-url",
+        state.redis_url,
+        "--node-id",
+        node_id,
     ]
     child_env = {**os.environ, **(env or {})}
     if state.secret:
         child_env["STUI_SECRET"] = state.secret
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=child_env,
+            cmd,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            env=child_env,
             start_new_session=True,
         )
     info = NodeInfo(node_id=node_id, port=port, health_port=health_port, pid=process.pid)
@@ -178,8 +191,7 @@ def wait_healthy(info: NodeInfo, timeout: float = 15.0) -> None:
 
 def haproxy_config(state: ClusterState) -> str:
     servers = "\n".join(
-        f"    server {n.node_id} 127.0.0.1:{n.port} check port {n.health_port}"
-        for n in state.nodes
+        f"    server {n.node_id} 127.0.0.1:{n.port} check port {n.health_port}" for n in state.nodes
     )
     return HAPROXY_TEMPLATE.format(host="127.0.0.1", port=state.lb_port, servers=servers)
 
@@ -299,14 +311,26 @@ def restart_node(state: ClusterState, node_id: str) -> NodeInfo:
         if info.node_id == node_id:
             log_path = Path(state.state_dir) / f"{node_id}.log"
             cmd = [
-                sys.executable, "-m", "nodes", "--port", str(info.port),
-                "--health-port", str(info.health_port), "--redis-url", state.redis_url,
-                "--node-id", node_id,
+                sys.executable,
+                "-m",
+                "nodes",
+                "--port",
+                str(info.port),
+                "--health-port",
+                str(info.health_port),
+                "--redis-url",
+                state.redis_url,
+                "--node-id",
+                node_id,
             ]
             env = {**os.environ, **({"STUI_SECRET": state.secret} if state.secret else {})}
             with log_path.open("ab") as log:
                 process = subprocess.Popen(
-                    cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
+                    cmd,
+                    stdout=log,
+                    stderr=log,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
                     start_new_session=True,
                 )
             new = NodeInfo(node_id, info.port, info.health_port, process.pid)

@@ -133,6 +133,7 @@ class WorkspaceSnapshot:
     """A session's workspace as stored: object records, workspace, registry, inspectors."""
 
     meta: SessionMeta
+    state: SessionState
     objects: dict[str, dict[str, Any]]
     workspace: dict[str, Any] | None
     registry: dict[str, dict[str, Any]]
@@ -239,7 +240,7 @@ class SessionStore:
         now = time.time()
         index = keys.client_sessions(client_id)
         limit = self.settings.max_sessions_per_client
-        reserved = await self._reserve(keys=[index], args=[session_id, now, limit])
+        reserved: Any = await self._reserve(keys=[index], args=[session_id, now, limit])
         if not reserved:
             await self._prune_client_index(client_id)
             reserved = await self._reserve(keys=[index], args=[session_id, now, limit])
@@ -302,7 +303,7 @@ class SessionStore:
         k = keys.SessionKeys(session_id)
         touch_keys = [k.meta, k.alive, *[key for key in k.data_keys() if key != k.meta]]
         async with self.redis.pipeline(transaction=True) as pipe:
-            touched = self._touch(
+            touched: Any = self._touch(
                 keys=touch_keys, args=[client_id or "", DATA_GRACE_MS], client=pipe
             )
             fields_req = pipe.hgetall(k.meta)
@@ -317,7 +318,9 @@ class SessionStore:
 
     # -- workspace -------------------------------------------------------------------------
 
-    async def load_workspace(self, session_id: str, client_id: str | None) -> WorkspaceSnapshot:
+    async def load_workspace(
+        self, session_id: str, client_id: str | None, *, with_heap: bool = True
+    ) -> WorkspaceSnapshot:
         """Everything of a session's workspace in one transaction (refreshing its expiry).
 
         Each object record is checked on its own: a damaged one is quarantined and reported
@@ -325,17 +328,20 @@ class SessionStore:
         session stays usable. A damaged workspace, registry entry or inspector record is
         reported the same way under its key name.
         """
-        return await self._call(lambda: self._load_workspace(session_id, client_id))
+        return await self._call(lambda: self._load_workspace(session_id, client_id, with_heap))
 
-    async def _load_workspace(self, session_id: str, client_id: str | None) -> WorkspaceSnapshot:
+    async def _load_workspace(
+        self, session_id: str, client_id: str | None, with_heap: bool
+    ) -> WorkspaceSnapshot:
         k = keys.SessionKeys(session_id)
         touch_keys = [k.meta, k.alive, *[key for key in k.data_keys() if key != k.meta]]
         async with self.redis.pipeline(transaction=True) as pipe:
-            touched = self._touch(
+            touched: Any = self._touch(
                 keys=touch_keys, args=[client_id or "", DATA_GRACE_MS], client=pipe
             )
             fields_req = pipe.hgetall(k.meta)
-            heap_req = pipe.hgetall(k.heap)
+            state_req = pipe.get(k.state)
+            heap_req = pipe.hgetall(k.heap) if with_heap else None
             workspace_req = pipe.get(k.workspace)
             registry_req = pipe.hgetall(k.registry)
             inspectors_req = pipe.get(k.inspectors)
@@ -344,13 +350,16 @@ class SessionStore:
             raise SessionNotFound(f"session {session_id} not found or expired")
         fields = {str(a): str(b) for a, b in (await fields_req).items()}
         meta = await self._checked_meta(k, fields)
+        state = await self._checked_state(k, await state_req)
         damaged: dict[str, str] = {}
-        objects = await self._unseal_hash(k, k.heap, await heap_req, damaged)
+        raw_heap = await heap_req if heap_req is not None else {}
+        objects = await self._unseal_hash(k, k.heap, raw_heap, damaged)
         registry = await self._unseal_hash(k, k.registry, await registry_req, damaged)
         workspace = await self._unseal_one(k, k.workspace, await workspace_req, damaged)
         inspectors = await self._unseal_one(k, k.inspectors, await inspectors_req, damaged)
         return WorkspaceSnapshot(
             meta=meta,
+            state=state,
             objects=objects,
             workspace=workspace,
             registry=registry,
@@ -386,7 +395,9 @@ class SessionStore:
 
     async def stored_response(self, session_id: str, request_id: str) -> dict[str, Any] | None:
         """The response stored for ``request_id`` by an earlier execution, if any."""
-        raw = await self._call(lambda: self.redis.hget(keys.SessionKeys(session_id).done, request_id))
+        raw = await self._call(
+            lambda: self.redis.hget(keys.SessionKeys(session_id).done, request_id)
+        )
         return None if raw is None else dict(orjson.loads(raw))
 
     # -- commits ---------------------------------------------------------------------------
@@ -421,8 +432,7 @@ class SessionStore:
             current = await self._call(lambda: self.redis.get(keys.SessionKeys(session_id).state))
             state = await self._checked_state(keys.SessionKeys(session_id), current)
             raise SessionConflict(
-                f"session {session_id} is at version {stale.meta.version}, "
-                f"not {expected_version}",
+                f"session {session_id} is at version {stale.meta.version}, not {expected_version}",
                 details={"current_version": stale.meta.version, "session_state": state.state_data},
             )
         if done.replayed:
@@ -479,7 +489,8 @@ class SessionStore:
     ) -> Committed:
         k = keys.SessionKeys(session_id)
         rid = commit.request_id
-        async with self._watch_slots, self.redis.pipeline(transaction=True) as pipe:
+        async with self._watch_slots, self.redis.pipeline(transaction=True) as pipe:  # noqa: SIM117
+            # EXEC runs when the watch block ends, inside the pipeline's connection.
             async with pipe.watch(k.meta, k.alive):
                 async with self.redis.pipeline(transaction=False) as reads:
                     alive_req = reads.pttl(k.alive)
@@ -518,9 +529,7 @@ class SessionStore:
                         oldest = await self.redis.zrange(k.done_order, 0, DONE_SLACK - 1)
                         pipe.hdel(k.done, list(oldest))
                         pipe.zrem(k.done_order, list(oldest))
-        return Committed(
-            meta=new_meta, response=response, replayed=False, first_seq=seq + 1
-        )
+        return Committed(meta=new_meta, response=response, replayed=False, first_seq=seq + 1)
 
     def _queue_writes(
         self,
@@ -551,8 +560,14 @@ class SessionStore:
         for offset, (name, data) in enumerate(commit.events, start=1):
             seq = meta.event_seq + offset
             entry = {"event": name, "data": orjson.dumps(data).decode(), "seq": str(seq)}
-            pipe.xadd(k.events, entry, identifier=f"0-{seq}", trim_strategy=PureToken.MAXLEN,
-                      threshold=EVENTS_LIMIT, trim_operator=PureToken.APPROXIMATELY)
+            pipe.xadd(
+                k.events,
+                entry,
+                identifier=f"0-{seq}",
+                trim_strategy=PureToken.MAXLEN,
+                threshold=EVENTS_LIMIT,
+                trim_operator=PureToken.APPROXIMATELY,
+            )
         if commit.request_id:
             pipe.hset(k.done, {commit.request_id: orjson.dumps(response).decode()})
             pipe.zadd(k.done_order, {commit.request_id: new_meta.version})
@@ -571,7 +586,7 @@ class SessionStore:
 
         async def attempt() -> tuple[SessionMeta, str]:
             k = keys.SessionKeys(session_id)
-            async with self._watch_slots, self.redis.pipeline(transaction=True) as pipe:
+            async with self._watch_slots, self.redis.pipeline(transaction=True) as pipe:  # noqa: SIM117
                 async with pipe.watch(k.meta, k.alive):
                     async with self.redis.pipeline(transaction=False) as reads:
                         alive_req = reads.pttl(k.alive)
@@ -589,7 +604,9 @@ class SessionStore:
 
         return await self._call(lambda: self._retry_watch(attempt))
 
-    async def events_since(self, session_id: str, last_seq: int) -> tuple[list[dict[str, Any]], bool]:
+    async def events_since(
+        self, session_id: str, last_seq: int
+    ) -> tuple[list[dict[str, Any]], bool]:
         """Events after ``last_seq``, in order, and whether some were already trimmed away."""
 
         async def read() -> tuple[list[dict[str, Any]], bool]:
@@ -599,8 +616,11 @@ class SessionStore:
             for entry in entries:
                 fields = {str(a): str(b) for a, b in entry.field_values.items()}
                 events.append(
-                    {"event": fields["event"], "data": orjson.loads(fields["data"]),
-                     "seq": int(fields["seq"])}
+                    {
+                        "event": fields["event"],
+                        "data": orjson.loads(fields["data"]),
+                        "seq": int(fields["seq"]),
+                    }
                 )
             first = events[0]["seq"] if events else None
             truncated = first is not None and first > last_seq + 1

@@ -41,7 +41,13 @@ def optional(params: Mapping[str, Any], name: str, kind: type | tuple[type, ...]
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "a string", int: "an integer", dict: "an object", list: "an array", bool: "a boolean"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        dict: "an object",
+        list: "an array",
+        bool: "a boolean",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 

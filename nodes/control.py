@@ -54,7 +54,9 @@ async def enable_keyspace_events(node: Node) -> bool:
         return False
 
 
-async def listen(node: Node, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+async def listen(
+    node: Node, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+) -> None:
     """Subscribe and dispatch forever (cancel to stop); reconnects by itself."""
     db = node.redis.connection_pool.connection_kwargs.get("db", 0) or 0
     expired_channel = f"__keyevent@{db}__:expired"

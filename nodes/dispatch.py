@@ -68,9 +68,7 @@ class Dispatcher:
         command = self._commands.get(call.request.command)
         if command is None:
             shown = call.request.command[:64]
-            raise InvalidRequest(
-                f"unknown command {shown!r}", details={"commands": self.names}
-            )
+            raise InvalidRequest(f"unknown command {shown!r}", details={"commands": self.names})
         if command.needs_auth and call.node.settings.secret and not call.connection.client_id:
             raise Unauthorized("authenticate first: this cluster requires a token")
         return await command.handler(call)

@@ -22,7 +22,11 @@ MAX_REQUEST = 8192
 
 
 async def serve_health(
-    node: Node, host: str, port: int, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
+    node: Node,
+    host: str,
+    port: int,
+    *,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until cancelled; ``task_status.started`` gets the bound port."""
 

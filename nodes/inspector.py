@@ -18,7 +18,9 @@ VIEWS = ("raw", "print", "tree")
 MAX_PAGE = 500
 
 
-def describe(entry: Workspace, object_id: str, *, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+def describe(
+    entry: Workspace, object_id: str, *, offset: int = 0, limit: int = 50
+) -> dict[str, Any]:
     """Describe a registered object, registering each field (in ``entry.registry``)."""
     if offset < 0 or not 0 < limit <= MAX_PAGE:
         raise InvalidRequest(f"offset must be >= 0 and limit 1..{MAX_PAGE}")
@@ -98,7 +100,7 @@ class Inspectors:
         check_view(view)
         inspector_id = f"i{self.record['next_id']}"
         self.record["next_id"] += 1
-        inspector = {
+        inspector: dict[str, Any] = {
             "inspector_id": inspector_id,
             "root": root,
             "path": [],

@@ -160,8 +160,7 @@ class Node:
                                 self.settings.port,
                                 None,
                                 handler_nursery=connections,
-                                max_message_size=self.settings.max_frame_bytes
-                                * HARD_FRAME_FACTOR,
+                                max_message_size=self.settings.max_frame_bytes * HARD_FRAME_FACTOR,
                                 connect_timeout=10,
                                 disconnect_timeout=5,
                             )

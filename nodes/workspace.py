@@ -33,10 +33,9 @@ from cluster.errors import (
 )
 from cluster.store import Commit, StaleVersion
 
-from .smalltalk import Image, LimitExceeded, Limits, Outcome, SmalltalkSyntaxError
-
 if TYPE_CHECKING:
     from .node import Node
+    from .smalltalk import Image, Limits, Outcome
 
 HISTORY_LIMIT = 50
 EVALUATION_RETRIES = 3
@@ -131,6 +130,8 @@ async def load_workspace(node: Node, session_id: str, client_id: str | None) -> 
     snapshot = await node.store.load_workspace(session_id, client_id)
     record = snapshot.workspace or {}
     objects = dict(snapshot.objects)
+    from .smalltalk import Image  # the evaluator loads on first use: start-up stays fast
+
     try:
         image = (
             Image.load(objects, record.get("image") or {}) if record.get("image") else Image.new()
@@ -153,6 +154,8 @@ async def load_workspace(node: Node, session_id: str, client_id: str | None) -> 
 
 
 def limits_of(node: Node) -> Limits:
+    from .smalltalk import Limits
+
     settings = node.settings
     return Limits(max_steps=settings.eval_max_steps, max_seconds=settings.eval_max_seconds)
 
@@ -182,14 +185,16 @@ def _release_gil() -> None:
     time.sleep(0)
 
 
-def _map_limit(exc: LimitExceeded) -> ResourceLimit | EvaluationTimeout:
+def _map_limit(exc: Any) -> ResourceLimit | EvaluationTimeout:
     details = {"limit": exc.kind}
     if exc.error_type == "Timeout":
         return EvaluationTimeout(str(exc), details=details)
     return ResourceLimit(str(exc), details=details)
 
 
-def register(entry: Workspace, encoded: Any, class_name: str, print_string: str) -> tuple[str, dict[str, Any]]:
+def register(
+    entry: Workspace, encoded: Any, class_name: str, print_string: str
+) -> tuple[str, dict[str, Any]]:
     """A registry id for ``encoded`` (the same object keeps its id)."""
     existing = entry.registry_id_of(encoded)
     record = {
@@ -199,7 +204,9 @@ def register(entry: Workspace, encoded: Any, class_name: str, print_string: str)
         "registered_at": time.time(),
     }
     if existing is not None:
-        record["registered_at"] = entry.registry[existing].get("registered_at", record["registered_at"])
+        record["registered_at"] = entry.registry[existing].get(
+            "registered_at", record["registered_at"]
+        )
         return existing, record
     rid = f"r{entry.next_registry_id}"
     entry.next_registry_id += 1
@@ -226,6 +233,8 @@ async def evaluate(
     node: Node, session_id: str, client_id: str | None, code: str, request_id: str, epoch: int
 ) -> tuple[dict[str, Any], int | None]:
     """Evaluate ``code`` in the session and commit it; (response, seq of its transcript)."""
+    from .smalltalk import LimitExceeded, SmalltalkSyntaxError
+
     if len(code) > MAX_CODE_CHARS:
         raise EvaluationError(f"code is longer than {MAX_CODE_CHARS} characters")
     stored = await node.store.stored_response(session_id, request_id)
@@ -393,6 +402,10 @@ def resolve(entry: Workspace, object_id: str) -> dict[str, Any]:
     if record is None:
         raise ObjectNotFound(f"object {object_id} is not in this session's registry")
     value = record.get("value")
-    if isinstance(value, dict) and "ref" in value and str(value["ref"]) not in entry.image.object_ids():
+    if (
+        isinstance(value, dict)
+        and "ref" in value
+        and str(value["ref"]) not in entry.image.object_ids()
+    ):
         raise ObjectNotFound(f"object {object_id} no longer exists (its record is missing)")
     return record

@@ -11,14 +11,13 @@ import time
 from typing import Any
 
 from cluster import auth, validation
-from cluster.errors import CorruptRecord, PermissionDenied, Unauthorized
+from cluster.errors import PermissionDenied, Unauthorized
 from cluster.model import SessionMeta
 from cluster.registry import live_nodes
-from cluster.store import seconds_until
+from cluster.store import WorkspaceSnapshot, seconds_until
 
 from ..dispatch import Call, commands
 from ..inspector import Inspectors
-from ..workspace import load_workspace
 from ..ownership import fenced, take_over
 from ..protocol import REPLAYED, iso
 
@@ -82,64 +81,61 @@ async def create_session(call: Call) -> dict[str, Any]:
 
 @commands.command("restore_session")
 async def restore_session(call: Call) -> dict[str, Any]:
+    """Resume a session here: take ownership, then answer everything the client needs."""
     session_id = validation.session_id(call.params)
     last_seq = validation.optional(call.params, "last_seq", int)
-    snapshot = await call.node.store.snapshot(session_id, _caller(call))
+    node = call.node
     await take_over(call, session_id)
+    snapshot = await node.store.load_workspace(session_id, _caller(call), with_heap=False)
+    cached = node.images.get(session_id)
+    if cached is not None and cached.version != snapshot.meta.version:
+        node.images.drop(session_id)
     call.connection.identify(snapshot.meta.client_id)
-    call.node.spawn(call.node.registry.count, "reconnects", snapshot.meta.client_id)
+    node.spawn(node.registry.count, "reconnects", snapshot.meta.client_id)
     result = _session_fields(snapshot.meta)
     result.update(
         {
             "session_state": snapshot.state.state_data,
-            **await _workspace_fields(call, session_id, snapshot.meta.version),
+            **_workspace_fields(snapshot),
             "time_until_expiry": seconds_until(snapshot.ttl_ms),
             "last_seq": snapshot.meta.event_seq,
         }
     )
     if last_seq is not None:
-        missed, truncated = await call.node.store.events_since(session_id, last_seq)
+        missed, truncated = await node.store.events_since(session_id, last_seq)
         result["missed_events"] = missed
         result["missed_events_truncated"] = truncated
     return result
 
 
-async def _workspace_fields(call: Call, session_id: str, version: int) -> dict[str, Any]:
-    """``workspace_context``, ``inspector_state`` and ``object_registry`` of a restore."""
-    node = call.node
-    cached = node.images.get(session_id)
-    if cached is not None and cached.version != version:
-        node.images.drop(session_id)
-    try:
-        entry = await load_workspace(node, session_id, call.connection.client_id)
-    except CorruptRecord as exc:
-        return {
-            "workspace_context": {"variables": [], "bindings": {}, "history": [],
-                                  "error": exc.message, "damaged": exc.details or {}},
-            "inspector_state": {"selected_object": None, "inspectors": []},
-            "object_registry": {},
-        }
-    bindings = {
-        name: {k: v for k, v in summary.items() if k != "value"}
-        for name, summary in entry.bindings.items()
-    }
+def _workspace_fields(snapshot: WorkspaceSnapshot) -> dict[str, Any]:
+    """``workspace_context``, ``inspector_state`` and ``object_registry`` of a restore.
+
+    Read from the stored workspace record (binding summaries are written with every
+    evaluation), so a restore does not load the session's heap.
+    """
+    record = snapshot.workspace or {}
+    summaries: dict[str, dict[str, Any]] = record.get("bindings") or {}
     context: dict[str, Any] = {
-        "variables": sorted(entry.bindings),
-        "bindings": bindings,
-        "history": entry.history,
+        "variables": sorted(summaries),
+        "bindings": {
+            name: {k: v for k, v in summary.items() if k != "value"}
+            for name, summary in summaries.items()
+        },
+        "history": record.get("history") or [],
     }
-    if entry.damaged:
-        context["damaged"] = entry.damaged
+    if snapshot.damaged:
+        context["damaged"] = snapshot.damaged
     return {
         "workspace_context": context,
-        "inspector_state": Inspectors(dict(entry.inspectors)).state(),
+        "inspector_state": Inspectors(dict(snapshot.inspectors or {})).state(),
         "object_registry": {
             rid: {
-                "class": record.get("class"),
-                "print_string": record.get("print_string"),
-                "registered_at": iso(float(record.get("registered_at") or 0)),
+                "class": entry.get("class"),
+                "print_string": entry.get("print_string"),
+                "registered_at": iso(float(entry.get("registered_at") or 0)),
             }
-            for rid, record in entry.registry.items()
+            for rid, entry in snapshot.registry.items()
         },
     }
 

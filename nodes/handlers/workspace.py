@@ -11,6 +11,7 @@ from typing import Any
 
 from cluster import validation
 from cluster.errors import InvalidRequest, SessionConflict
+from cluster.model import SessionMeta
 from cluster.store import Commit, StaleVersion
 
 from .. import workspace as ws
@@ -45,7 +46,7 @@ async def _mutate(call: Call, session_id: str, change: Change) -> dict[str, Any]
                 removed = tuple(rid for rid in before_registry if rid not in entry.registry)
                 commit = Commit(
                     request_id=request_id,
-                    response=lambda meta: {**result, "version": meta.version},
+                    response=_with_version(result),
                     registry=added,
                     deleted_registry=removed,
                     inspectors=entry.inspectors,
@@ -70,6 +71,13 @@ async def _mutate(call: Call, session_id: str, change: Change) -> dict[str, Any]
             entry.version = done.meta.version
             return done.response
     raise SessionConflict(f"session {session_id} kept changing; try again")
+
+
+def _with_version(result: dict[str, Any]) -> Callable[[SessionMeta], dict[str, Any]]:
+    def response(meta: SessionMeta) -> dict[str, Any]:
+        return {**result, "version": meta.version}
+
+    return response
 
 
 @commands.command("evaluate")
@@ -129,7 +137,9 @@ def _derived(call: Call, suffix: str) -> Any:
     from ..protocol import Request
 
     request = call.request
-    return Request(id=(request.id + suffix)[-128:], command=request.command, parameters=request.parameters)
+    return Request(
+        id=(request.id + suffix)[-128:], command=request.command, parameters=request.parameters
+    )
 
 
 @commands.command("open_inspector")
