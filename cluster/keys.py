@@ -20,6 +20,7 @@ never part of a session's transaction.
 | ``stui:{sid}:ctl`` | channel | handoff between nodes |
 | ``stui:client:{cid}:sessions`` | sorted set | a client's session ids, scored by creation time |
 | ``stui:client:{cid}:stats`` | hash | the client's connect/disconnect/reconnect counts |
+| ``stui:client:{cid}:bucket`` | hash | the client's request-rate token bucket |
 | ``stui:counters`` | hash | the same counts, cluster-wide |
 | ``stui:clients`` | set | client ids that have (or recently had) sessions |
 | ``stui:expiry`` | sorted set | session id -> earliest possible deadline (sweeper's truth) |
@@ -54,6 +55,11 @@ def client_sessions(client_id: str) -> str:
 def client_stats(client_id: str) -> str:
     """Per-client connection counters (connects, disconnects, reconnects)."""
     return f"{PREFIX}:client:{{{client_id}}}:stats"
+
+
+def client_bucket(client_id: str) -> str:
+    """The client's request-rate token bucket (``ratelimit.lua``)."""
+    return f"{PREFIX}:client:{{{client_id}}}:bucket"
 
 
 def node(node_id: str) -> str:

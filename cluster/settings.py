@@ -43,6 +43,14 @@ class Settings:
     max_state_bytes: int = _setting(256 * 1024, "largest state_data, as JSON bytes", int)
     max_state_depth: int = _setting(32, "deepest nesting of state_data", int)
     max_in_flight: int = _setting(16, "requests one connection may have running at once", int)
+    client_rate: float = _setting(
+        200.0, "requests per second a client may send across the cluster (0: no limit)", float
+    )
+    client_burst: int = _setting(400, "requests a client may send at once above its rate", int)
+    max_connections: int = _setting(20_000, "connections one node accepts", int)
+    idle_timeout: float = _setting(
+        0.0, "seconds a connection may stay silent before it is closed (0: never)", float
+    )
     allow_clients: frozenset[str] = _setting(
         frozenset(), "comma-separated client ids allowed (empty: all)", _csv
     )

@@ -165,6 +165,7 @@ class SessionStore:
         self.node_id = node_id
         self._touch = redis.register_script(_script("touch.lua"))
         self._reserve = redis.register_script(_script("reserve.lua"))
+        self._rate = redis.register_script(_script("ratelimit.lua"))
         # Below max_connections (64): each WATCH holds a connection, its reads need another.
         self._watch_slots = trio.CapacityLimiter(24)
 
@@ -288,6 +289,14 @@ class SessionStore:
         if stale:
             await self.redis.zrem(index, stale)
         return len(stale)
+
+    async def take_token(self, client_id: str) -> bool:
+        """One request's worth of the client's rate (``client_rate`` per second)."""
+        rate, burst = self.settings.client_rate, self.settings.client_burst
+        allowed: Any = await self._call(
+            lambda: self._rate(keys=[keys.client_bucket(client_id)], args=[rate, burst, time.time()])
+        )
+        return bool(allowed)
 
     # -- read ------------------------------------------------------------------------------
 

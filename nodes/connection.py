@@ -13,6 +13,7 @@ else is logged and answered as ``Error``. One bad connection can't take the node
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -126,10 +127,15 @@ class Connection:
 
     async def _read_loop(self, nursery: trio.Nursery) -> None:
         settings = self.node.settings
+        idle = settings.idle_timeout or math.inf
         while not self._closing:
             try:
-                frame = await self.ws.get_message()
+                with trio.fail_after(idle):
+                    frame = await self.ws.get_message()
             except ConnectionClosed:
+                return
+            except trio.TooSlowError:
+                await self.close(4000, f"idle for {settings.idle_timeout:g} s")
                 return
             received = time.perf_counter()
             try:
@@ -165,6 +171,7 @@ class Connection:
         try:
             if self.node.draining and request.command not in ("ping",):
                 raise Unavailable("node is draining: reconnect to another node")
+            await self._check_rate()
             result = await commands.dispatch(Call(self.node, self, request))
             response = protocol.success(request.id, result)
         except StuiError as exc:
@@ -183,6 +190,19 @@ class Connection:
             self.node.metrics.requests.labels(command, outcome).inc()
             self.node.metrics.latency.labels(command).observe(time.perf_counter() - received)
             self._finished()
+
+    async def _check_rate(self) -> None:
+        """The client's cluster-wide request rate (a token bucket in Redis)."""
+        client = self.client_id or self.known_client
+        if client is None or self.node.settings.client_rate <= 0:
+            return
+        if not await self.node.store.take_token(client):
+            self.node.metrics.rate_limited.inc()
+            raise RateLimited(
+                f"client {client!r} is over its rate of {self.node.settings.client_rate:g} "
+                "requests per second",
+                details={"rate": self.node.settings.client_rate},
+            )
 
     async def drain(self, timeout: float) -> None:
         """Tell the client we are going, let requests in flight finish, then close."""

@@ -213,6 +213,10 @@ class Node:
             if self.draining:
                 await request.reject(503, body=b"draining")
                 return
+            if self.connection_count >= self.settings.max_connections:
+                self.metrics.rate_limited.inc()
+                await request.reject(503, body=b"node at its connection limit")
+                return
             ws = await request.accept()
         except Exception as exc:  # a peer that resets during the handshake, or worse
             log.info("handshake failed", extra={"error": repr(exc)})

@@ -1,0 +1,52 @@
+"""The registration decorator and the one-time installation into system classes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..classes import SYSTEM_CLASSES
+from ..objects import Method
+
+PrimitiveFn = Callable[[Any, Any, tuple[Any, ...]], Any]
+
+_PENDING: list[tuple[str, tuple[str, ...], PrimitiveFn]] = []
+_LOCK = threading.Lock()
+_INSTALLED = False
+
+
+def primitive(class_name: str, *selectors: str) -> Callable[[PrimitiveFn], PrimitiveFn]:
+    """Register `fn` as `class_name>>selector` for each selector ("Foo class" for the
+    class side)."""
+
+    def register(fn: PrimitiveFn) -> PrimitiveFn:
+        _PENDING.append((class_name, selectors, fn))
+        return fn
+
+    return register
+
+
+def install() -> None:
+    global _INSTALLED
+    with _LOCK:
+        if _INSTALLED:
+            return
+        from . import (  # noqa: F401  (imported for their registrations)
+            behavior,
+            blocks,
+            collections,
+            exceptions,
+            numbers,
+            objects,
+            streams,
+            strings,
+        )
+
+        for class_name, selectors, fn in _PENDING:
+            meta = class_name.endswith(" class")
+            cls = SYSTEM_CLASSES[class_name.removesuffix(" class")]
+            target = cls.cls if meta else cls
+            for selector in selectors:
+                target.methods[selector] = Method(selector, target, fn=fn)
+        _INSTALLED = True

@@ -1,0 +1,293 @@
+"""The persistent workspace (issue 3 of the plan, T3.1-T3.4): heap in Redis, registry, inspector.
+
+Rules: a real redis-server on a free port, nodes in-process (two of them share the Redis, so a
+restore on the second node proves the state came from Redis, not from a node's memory), real
+WebSocket clients, a time cap per test.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+import trio
+from conftest import connect
+
+from client.connection import RequestFailed
+from cluster import keys
+
+
+async def new_session(conn):
+    created = await conn.request("create_session", client_id="ws-user")
+    return created["session_id"]
+
+
+async def test_evaluate_answers_print_string_and_type(start_node):
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        result = await conn.request("evaluate", session_id=sid, code="3 + 4")
+    assert result["result"] == "7"
+    assert result["result_type"] == "SmallInteger"
+    assert result["has_error"] is False
+    assert result["object_id"].startswith("r")
+    assert result["execution_time"] >= 0
+
+
+async def test_smalltalk_error_is_a_success_with_has_error(start_node):
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        await conn.request("evaluate", session_id=sid, code="x := 5")
+        result = await conn.request("evaluate", session_id=sid, code="x := 6. 1/0")
+        after = await conn.request("evaluate", session_id=sid, code="x")
+    assert result["has_error"] is True
+    assert result["error_class"] == "ZeroDivide"
+    assert after["result"] == "5", "an evaluation that fails discards its changes"
+
+
+async def test_syntax_error_is_evaluation_error_with_position(start_node):
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        response = await conn.call("evaluate", {"session_id": sid, "code": "3 + + 4"})
+    assert response["error_type"] == "EvaluationError"
+    assert response["details"]["line"] == 1
+    assert response["details"]["column"] >= 1
+
+
+async def test_workspace_survives_on_another_node_with_identity_and_cycles(start_node):
+    first, second = await start_node(), await start_node()
+    code = "a := OrderedCollection new. b := Array with: a with: a. a add: b. b size"
+    async with connect(first) as conn:
+        sid = await new_session(conn)
+        assert (await conn.request("evaluate", session_id=sid, code=code))["result"] == "2"
+    async with connect(second) as conn:
+        restored = await conn.request("restore_session", session_id=sid)
+        assert {"a", "b"} <= set(restored["workspace_context"]["variables"])
+        same = await conn.request("evaluate", session_id=sid, code="(b at: 1) == (b at: 2)")
+        cycle = await conn.request("evaluate", session_id=sid, code="(a at: 1) == b")
+    assert same["result"] == "true"
+    assert cycle["result"] == "true"
+
+
+async def test_session_classes_and_methods_persist(start_node):
+    first, second = await start_node(), await start_node()
+    define = (
+        "Object subclass: #Account instanceVariableNames: 'balance' "
+        "classVariableNames: '' package: 'Demo'. "
+        "Account compile: 'deposit: x balance := (balance ifNil: [0]) + x'. "
+        "Account compile: 'balance ^balance'. "
+        "acct := Account new. acct deposit: 30"
+    )
+    async with connect(first) as conn:
+        sid = await new_session(conn)
+        await conn.request("evaluate", session_id=sid, code=define)
+    async with connect(second) as conn:
+        await conn.request("restore_session", session_id=sid)
+        result = await conn.request("evaluate", session_id=sid, code="acct deposit: 12; balance")
+        source = await conn.request(
+            "evaluate", session_id=sid, code="(Account sourceCodeAt: #balance) asString"
+        )
+    assert result["result"] == "42"
+    assert "balance" in source["result"]
+
+
+async def test_restore_lists_bindings_history_and_registry(start_node):
+    first, second = await start_node(), await start_node()
+    async with connect(first) as conn:
+        sid = await new_session(conn)
+        evaluated = await conn.request("evaluate", session_id=sid, code="counter := 41 + 1")
+    async with connect(second) as conn:
+        restored = await conn.request("restore_session", session_id=sid)
+    context = restored["workspace_context"]
+    assert context["variables"] == ["counter"]
+    assert context["bindings"]["counter"] == {"class": "SmallInteger", "print_string": "42"}
+    assert context["history"][-1]["code"] == "counter := 41 + 1"
+    registry = restored["object_registry"]
+    assert registry[evaluated["object_id"]]["print_string"] == "42"
+
+
+async def test_inspect_fields_and_navigate(start_node):
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        evaluated = await conn.request("evaluate", session_id=sid, code="p := 3 @ 4")
+        described = await conn.request("inspect", session_id=sid, object_id=evaluated["object_id"])
+        names = {f["name"]: f for f in described["fields"]}
+        assert described["class"] == "Point"
+        assert names["x"]["print_string"] == "3"
+        opened = await conn.request(
+            "open_inspector", session_id=sid, object_id=evaluated["object_id"]
+        )
+        moved = await conn.request(
+            "navigate_inspector", session_id=sid, inspector_id=opened["inspector_id"], field="y"
+        )
+        assert moved["object"]["print_string"] == "4"
+        assert moved["path"] == ["y"]
+
+
+async def test_inspector_state_is_restored_elsewhere(start_node):
+    first, second = await start_node(), await start_node()
+    async with connect(first) as conn:
+        sid = await new_session(conn)
+        evaluated = await conn.request("evaluate", session_id=sid, code="#(10 20 30)")
+        opened = await conn.request(
+            "open_inspector", session_id=sid, object_id=evaluated["object_id"], view="tree"
+        )
+        await conn.request(
+            "select_field", session_id=sid, inspector_id=opened["inspector_id"], field=2
+        )
+    async with connect(second) as conn:
+        restored = await conn.request("restore_session", session_id=sid)
+    state = restored["inspector_state"]
+    assert state["inspectors"] == [
+        {
+            "inspector_id": opened["inspector_id"],
+            "root": evaluated["object_id"],
+            "path": [],
+            "selected_field": 2,
+            "view": "tree",
+        }
+    ]
+    assert state["selected_object"] == evaluated["object_id"]
+
+
+async def test_released_object_answers_object_not_found(start_node):
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        evaluated = await conn.request("evaluate", session_id=sid, code="OrderedCollection new")
+        await conn.request("release_object", session_id=sid, object_id=evaluated["object_id"])
+        response = await conn.call(
+            "inspect", {"session_id": sid, "object_id": evaluated["object_id"]}
+        )
+    assert response["error_type"] == "ObjectNotFound"
+
+
+async def test_small_change_writes_only_changed_objects(start_node, redis):
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        await conn.request(
+            "evaluate", session_id=sid, code="big := (1 to: 200) collect: [:i | i printString]"
+        )
+        heap_key = keys.SessionKeys(sid).heap
+        before = int(redis.command("HLEN", heap_key))
+        await conn.request("evaluate", session_id=sid, code="small := 1")
+        after = int(redis.command("HLEN", heap_key))
+    assert before >= 200, "each string of the collection is its own record"
+    assert after - before <= 1
+
+
+async def test_replayed_evaluation_runs_once(start_node):
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        await conn.request("evaluate", session_id=sid, code="n := 0")
+        first = await conn.call("evaluate", {"session_id": sid, "code": "n := n + 1"},
+                                request_id="inc-1")
+        again = await conn.call("evaluate", {"session_id": sid, "code": "n := n + 1"},
+                                request_id="inc-1")
+        value = await conn.request("evaluate", session_id=sid, code="n")
+    assert first["result"]["result"] == "1"
+    assert again["replayed"] is True
+    assert again["result"]["result"] == "1"
+    assert value["result"] == "1"
+
+
+async def test_runaway_loop_hits_a_limit_and_others_are_served(start_node):
+    node = await start_node(eval_max_seconds=1.5)
+    async with connect(node) as looping, connect(node) as other:
+        sid = await new_session(looping)
+        latencies: list[float] = []
+
+        async def ping_meanwhile(cancel: trio.CancelScope) -> None:
+            while not cancel.cancel_called:
+                started = trio.current_time()
+                await other.request("ping")
+                latencies.append(trio.current_time() - started)
+                await trio.sleep(0.01)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ping_meanwhile, nursery.cancel_scope)
+            response = await looping.call("evaluate", {"session_id": sid, "code": "[true] whileTrue"})
+            nursery.cancel_scope.cancel()
+    assert response["error_type"] == "Timeout"
+    assert len(latencies) > 20, "other clients were answered while the loop ran"
+
+
+async def test_interrupt_stops_a_running_evaluation(start_node):
+    node = await start_node(eval_max_seconds=30)
+    async with connect(node) as conn, connect(node) as control:
+        sid = await new_session(conn)
+        async with trio.open_nursery() as nursery:
+            outcome: dict = {}
+
+            async def run() -> None:
+                outcome["response"] = await conn.call(
+                    "evaluate", {"session_id": sid, "code": "[true] whileTrue"}
+                )
+
+            nursery.start_soon(run)
+            with trio.fail_after(5):
+                while sid not in node.interrupts:
+                    await trio.sleep(0.01)
+            answer = await control.request("interrupt", session_id=sid)
+    assert answer["interrupted"] is True
+    assert outcome["response"]["error_type"] == "Timeout"
+
+
+async def test_transcript_event_and_replay_with_last_seq(start_node):
+    first, second = await start_node(), await start_node()
+    async with connect(first) as conn:
+        sid = await new_session(conn)
+        result = await conn.request("evaluate", session_id=sid, code="Transcript show: 'one'. 1")
+        event = await conn.next_event("transcript")
+        await conn.request("evaluate", session_id=sid, code="Transcript show: 'two'. 2")
+    assert result["transcript"] == "one"
+    assert event["data"]["text"] == "one" and event["seq"] == 1
+    async with connect(second) as conn:
+        restored = await conn.request("restore_session", session_id=sid, last_seq=1)
+    assert [e["data"]["text"] for e in restored["missed_events"]] == ["two"]
+    assert restored["last_seq"] == 2
+
+
+async def test_damaged_object_record_is_named_and_session_stays_usable(start_node, redis):
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        await conn.request("evaluate", session_id=sid, code="keep := 7. lost := 'text' copy")
+    heap_key = keys.SessionKeys(sid).heap
+    fields = redis.command("HKEYS", heap_key).split()
+    victim = fields[0]
+    raw = redis.command("HGET", heap_key, victim)
+    envelope = orjson.loads(raw)
+    envelope["body"]["tampered"] = True
+    redis.command("HSET", heap_key, victim, orjson.dumps(envelope).decode())
+    other = await start_node()
+    async with connect(other) as conn:
+        restored = await conn.request("restore_session", session_id=sid)
+        kept = await conn.request("evaluate", session_id=sid, code="keep")
+    assert victim in restored["workspace_context"]["damaged"]
+    assert kept["result"] == "7"
+    assert redis.command("HEXISTS", keys.SessionKeys(sid).quarantine, f"{heap_key}#{victim}") == "1"
+
+
+@pytest.mark.parametrize("code", ["'x' , 'y'", "#(1 $a 'str' #sym 2.5) printString"])
+async def test_results_are_stable_across_nodes(start_node, code):
+    first, second = await start_node(), await start_node()
+    async with connect(first) as conn:
+        sid = await new_session(conn)
+        here = await conn.request("evaluate", session_id=sid, code=f"v := {code}")
+    async with connect(second) as conn:
+        await conn.request("restore_session", session_id=sid)
+        there = await conn.request("evaluate", session_id=sid, code="v")
+    assert here["result"] == there["result"]
+
+
+async def test_evaluate_on_missing_session_is_not_found(start_node):
+    node = await start_node()
+    async with connect(node) as conn:
+        with pytest.raises(RequestFailed) as failed:
+            await conn.request("evaluate", session_id="A" * 32, code="1")
+    assert failed.value.error_type == "SessionNotFound"
