@@ -1,17 +1,16 @@
-"""The scripted demo: a session survives the SIGKILL of the node serving it.
+"""The scripted demo: a Smalltalk session survives the SIGKILL of the node serving it.
 
-Starts an embedded Redis and two node processes on free loopback ports, then, as a client:
-creates a session on node 1, stores UI state, kills node 1 with SIGKILL, restores the session on
-node 2 and shows that nothing was lost. Stops everything it started, whatever happens.
+``scripts/demo`` runs this: ``stui-cluster up`` with 3 nodes (embedded Redis, HAProxy in front
+when installed), then, as a client through the load balancer: define a class, evaluate, inspect,
+store the client's UI state, kill the serving node with SIGKILL, resume on another node, and
+show the state intact with the timings. The cluster is left running with the commands to try
+it by hand (``--stop`` stops it at the end instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -20,62 +19,20 @@ from typing import Any
 
 import trio
 
-from client.connection import open_connection
+from client.session import open_session
 
-from .embedded_redis import RedisServer
+from . import launcher
 
-
-class NodeProcess:
-    """A ``stui-node`` child process; its first stdout line tells its ports."""
-
-    def __init__(self, redis_url: str, node_id: str, *extra: str) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "nodes",
-            "--port",
-            "0",
-            "--health-port",
-            "0",
-            "--redis-url",
-            redis_url,
-            "--node-id",
-            node_id,
-            "--log-level",
-            "WARNING",
-            *extra,
-        ]
-        self.node_id = node_id
-        self.process = subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=Path(__file__).resolve().parent.parent,
-            env=dict(os.environ),
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"node {node_id} did not start")
-        info = json.loads(line)
-        self.port: int = info["port"]
-        self.health_port: int = info["health_port"]
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/"
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+DEFINE = (
+    "Object subclass: #Account instanceVariableNames: 'owner balance' "
+    "classVariableNames: '' package: 'Demo'. "
+    "Account compile: 'owner: aString owner := aString. balance := 0'. "
+    "Account compile: 'deposit: amount balance := balance + amount'. "
+    "Account compile: 'balance ^balance'. "
+    "Account compile: 'printOn: aStream aStream nextPutAll: owner; nextPutAll: '': ''; "
+    "print: balance'. "
+    "acct := Account new owner: 'ada'; yourself. acct deposit: 100. acct"
+)
 
 
 def step(text: str) -> None:
@@ -83,56 +40,83 @@ def step(text: str) -> None:
 
 
 def show(label: str, value: Any) -> None:
-    print(f"      {label}: {json.dumps(value)}", flush=True)
+    print(f"      {label}: {value if isinstance(value, str) else json.dumps(value)}", flush=True)
 
 
-async def scripted_session(first: NodeProcess, second: NodeProcess) -> bool:
-    ui_state = {"open_panes": ["workspace", "inspector"], "cursor": [12, 4], "theme": "dark"}
-    async with open_connection(first.url) as conn:
-        created = await conn.request("create_session", client_id="demo-user")
-        sid = created["session_id"]
-        step(f"created session {sid[:12]}… on {first.node_id}")
-        updated = await conn.request("update_session_state", session_id=sid, state_data=ui_state)
-        step(f"stored the client's UI state (version {updated['version']})")
-        show("state", ui_state)
+async def scripted_session(state: launcher.ClusterState) -> bool:
+    ui_state = {"panes": ["workspace", "inspector", "transcript"], "cursor": [3, 14]}
+    states: list[str] = []
+    async with open_session(
+        state.urls or [n.url for n in state.nodes],
+        "demo-user",
+        on_state=lambda s, _info: states.append(s),
+        reconnect_timeout=20,
+    ) as client:
+        step(f"session {str(client.session_id)[:12]}… on {client.node_id} via {client.url}")
+        defined = await client.evaluate(DEFINE)
+        step("defined class Account, made acct and deposited 100")
+        show("print-it", defined["result"])
+        more = await client.evaluate("acct deposit: 23. Transcript show: 'saved!'; cr. acct balance")
+        show("acct balance", more["result"])
+        inspected = await client.request("inspect", object_id=defined["object_id"])
+        fields = {f["name"]: f["print_string"] for f in inspected["fields"]}
+        show("inspect acct", fields)
+        await client.update_state(ui_state)
+        step("stored the client's UI state")
+        serving = client.node_id
         t_kill = time.perf_counter()
-        first.kill()
-        step(f"killed {first.node_id} with SIGKILL")
-    async with open_connection(second.url) as conn:
-        restored = await conn.request("restore_session", session_id=sid)
-        elapsed = (time.perf_counter() - t_kill) * 1000
-        step(f"restored on {second.node_id} {elapsed:.1f} ms after the kill")
-        show("state", restored["session_state"])
-        intact = bool(restored["session_state"] == ui_state and restored["version"] == 2)
+        launcher.kill_node(Path(state.state_dir), str(serving))
+        step(f"killed {serving} with SIGKILL")
+        after = await client.evaluate("acct balance")
+        resumed_ms = (time.perf_counter() - t_kill) * 1000
+        step(f"resumed on {client.node_id} {resumed_ms:.0f} ms after the kill")
+        show("acct balance", after["result"])
+        restored = client.restore_result
+        show("session_state", restored.get("session_state"))
+        show("variables", restored.get("workspace_context", {}).get("variables"))
+        intact = after["result"] == "123" and restored.get("session_state") == ui_state
         step("state intact" if intact else "STATE DIFFERS")
-        info = await conn.request("get_session_info", session_id=sid)
-        step(f"session expires in {info['time_until_expiry']:.0f} s (sliding)")
-        await conn.request("close_session", session_id=sid)
-        step("closed the session")
-    return intact
+        show("connection states", " -> ".join(states))
+        sid = client.session_id
+    print(
+        "\nTry it by hand:\n"
+        f"  .venv/bin/stui --url {' --url '.join(state.urls)} --session-id {sid}\n"
+        f"  .venv/bin/stui-cluster --state-dir {state.state_dir} status\n"
+        f"  .venv/bin/stui-cluster --state-dir {state.state_dir} kill-node node-2\n"
+        f"  .venv/bin/stui-cluster --state-dir {state.state_dir} down",
+        flush=True,
+    )
+    return bool(intact)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="scripts/demo",
-        description="Start Redis and two nodes on loopback, run a scripted session that "
-        "survives a SIGKILL of its node, print what happened, stop everything.",
+        description="Start a local cluster (embedded Redis, 3 nodes, HAProxy when installed), "
+        "run a scripted Smalltalk session that survives a SIGKILL of its node, and leave the "
+        "cluster running to try by hand.",
     )
-    p.parse_args(argv)
+    p.add_argument("--nodes", type=int, default=3, help="nodes to start (default %(default)s)")
+    p.add_argument("--port", type=int, default=0, help="load balancer port (default: a free one)")
+    p.add_argument("--state-dir", type=Path, default=launcher.DEFAULT_STATE_DIR,
+                   help="where the cluster lives (default %(default)s)")
+    p.add_argument("--stop", action="store_true", help="stop the cluster when the script ends")
+    args = p.parse_args(argv)
     print("STUI Cluster demo", flush=True)
-    redis = RedisServer(appendonly=True).start()
-    step(f"embedded redis-server on 127.0.0.1:{redis.port}")
-    nodes: list[NodeProcess] = []
+    if (args.state_dir / "cluster.json").exists():
+        step("stopping the cluster a previous demo left running")
+        try:
+            launcher.down(args.state_dir)
+        except (FileNotFoundError, ValueError):
+            pass
+    state = launcher.up(args.nodes, state_dir=args.state_dir, lb_port=args.port)
+    ok = False
     try:
-        for i in (1, 2):
-            nodes.append(NodeProcess(redis.url, f"node-{i}"))
-            step(f"node-{i} on ws://127.0.0.1:{nodes[-1].port}/")
-        ok = trio.run(scripted_session, nodes[0], nodes[1])
+        ok = trio.run(scripted_session, state)
     finally:
-        for node in nodes:
-            node.stop()
-        redis.stop()
-        step("stopped every process the demo started")
+        if args.stop or not ok:
+            launcher.down(args.state_dir)
+            step("stopped everything the demo started")
     print("demo " + ("succeeded" if ok else "FAILED"), flush=True)
     return 0 if ok else 1
 

@@ -294,7 +294,9 @@ class SessionStore:
         """One request's worth of the client's rate (``client_rate`` per second)."""
         rate, burst = self.settings.client_rate, self.settings.client_burst
         allowed: Any = await self._call(
-            lambda: self._rate(keys=[keys.client_bucket(client_id)], args=[rate, burst, time.time()])
+            lambda: self._rate(
+                keys=[keys.client_bucket(client_id)], args=[rate, burst, time.time()]
+            )
         )
         return bool(allowed)
 

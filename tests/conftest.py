@@ -149,7 +149,7 @@ def node_process(redis: RedisServer) -> Iterator[Callable[..., NodeProcess]]:
 # -- helpers for reading Redis from tests (sync, via redis-cli) ------------------------------
 
 
-def redis_call(redis: RedisServer, *args: str) -> Any:
+def redis_call(redis: RedisServer, *args: str | bytes) -> Any:
     """One command over a plain socket (RESP2), replies as bytes: for binary-exact reads that
     redis-cli would re-encode, and fast enough to run around every request of a test."""
     import socket
@@ -157,7 +157,7 @@ def redis_call(redis: RedisServer, *args: str) -> Any:
     with socket.create_connection(("127.0.0.1", redis.port), timeout=5) as sock:
         parts = [b"*%d\r\n" % len(args)]
         for arg in args:
-            data = arg.encode()
+            data = arg if isinstance(arg, bytes) else arg.encode()
             parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
         sock.sendall(b"".join(parts))
         reader = sock.makefile("rb")

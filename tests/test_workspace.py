@@ -184,10 +184,12 @@ async def test_replayed_evaluation_runs_once(start_node):
     async with connect(node) as conn:
         sid = await new_session(conn)
         await conn.request("evaluate", session_id=sid, code="n := 0")
-        first = await conn.call("evaluate", {"session_id": sid, "code": "n := n + 1"},
-                                request_id="inc-1")
-        again = await conn.call("evaluate", {"session_id": sid, "code": "n := n + 1"},
-                                request_id="inc-1")
+        first = await conn.call(
+            "evaluate", {"session_id": sid, "code": "n := n + 1"}, request_id="inc-1"
+        )
+        again = await conn.call(
+            "evaluate", {"session_id": sid, "code": "n := n + 1"}, request_id="inc-1"
+        )
         value = await conn.request("evaluate", session_id=sid, code="n")
     assert first["result"]["result"] == "1"
     assert again["replayed"] is True
@@ -210,7 +212,9 @@ async def test_runaway_loop_hits_a_limit_and_others_are_served(start_node):
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(ping_meanwhile, nursery.cancel_scope)
-            response = await looping.call("evaluate", {"session_id": sid, "code": "[true] whileTrue"})
+            response = await looping.call(
+                "evaluate", {"session_id": sid, "code": "[true] whileTrue"}
+            )
             nursery.cancel_scope.cancel()
     assert response["error_type"] == "Timeout"
     assert len(latencies) > 20, "other clients were answered while the loop ran"
