@@ -104,6 +104,11 @@ def parser() -> argparse.ArgumentParser:
         help="include every latency sample (µs) in the --json file",
     )
     p.add_argument(
+        "--node-arg", metavar="FLAG", action="append", default=[],
+        help="an extra flag for the node, after the bench's own (repeat it; use the = form: "
+        "--node-arg=--client-rate=0 turns the rate limit off); see python -m nodes --help",
+    )
+    p.add_argument(
         "--profile-node", metavar="FILE",
         help="run the node under cProfile and write its stats to FILE (read them with "
         "`python -m pstats FILE`); the profiler slows the node, so that run's numbers are not "
@@ -179,6 +184,7 @@ def run_sessions(args: argparse.Namespace) -> int:
         redis_tasks=args.redis_tasks,
         operations=args.operations,
         profile_node=str(Path(args.profile_node).resolve()) if args.profile_node else None,
+        node_args=tuple(args.node_arg),
     )
     cap = args.timeout or 120 + options.cell_count * (options.warmup + options.duration + 30)
     progress = sessions.Progress()

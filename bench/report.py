@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from .load import Cell
-from .sessions import Options, SuiteResult
+from .sessions import NODE_ARGS, Options, SuiteResult
 
 # -- ratios ----------------------------------------------------------------------------------
 
@@ -60,6 +60,8 @@ def header(result: SuiteResult, options: Options) -> str:
             "each), the node its own process (`python -m nodes`), the echo floor its own "
             "process (`python -m bench.echo`), and `redis-server` its own process. The load "
             "generator competes for the CPUs with what it measures.",
+            f"- Node flags: `{' '.join((*NODE_ARGS, *options.node_args))}` (plus its port and "
+            "the bench's redis-server).",
             f"- Each cell: {options.warmup:g} s warm-up (excluded), then {options.duration:g} s "
             "measured; ops/s = completions in the window / its length; percentiles over every "
             "sample of the window.",
@@ -185,6 +187,7 @@ def as_json(result: SuiteResult, options: Options, *, samples: bool = False) -> 
             "clients": list(options.clients),
             "redis_tasks": list(options.redis_tasks),
             "operations": list(options.operations),
+            "node_args": [*NODE_ARGS, *options.node_args],
         },
         "cells": cells,
         "notes": result.notes,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,8 @@ from typing import Any
 import orjson
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
+
+log = logging.getLogger("stui.client")
 
 
 class RequestFailed(Exception):
@@ -24,7 +27,12 @@ class RequestFailed(Exception):
 
 
 class Connection:
-    """Send requests and await their responses; events land in :attr:`events`."""
+    """Send requests and await their responses; events land in :attr:`events`.
+
+    :attr:`closed` is set once the connection is gone (closed by either side, or broken);
+    requests waiting for an answer then raise ``ConnectionClosed``, and so does any request
+    sent after that.
+    """
 
     def __init__(self, ws: WebSocketConnection, url: str) -> None:
         self.ws = ws
@@ -35,27 +43,42 @@ class Connection:
         self._events_in, self.events = trio.open_memory_channel[dict[str, Any]](1000)
         self.closed = trio.Event()
 
+    @property
+    def in_flight(self) -> int:
+        """Requests sent on this connection and not answered yet."""
+        return len(self._waiting)
+
     def new_id(self) -> str:
         return f"{self._prefix}-{next(self._counter)}"
+
+    def _push_event(self, message: dict[str, Any]) -> None:
+        try:
+            self._events_in.send_nowait(message)
+        except (trio.WouldBlock, trio.ClosedResourceError):
+            pass  # an application that never reads events loses the newest news
 
     async def _reader(self) -> None:
         try:
             while True:
-                message = orjson.loads(await self.ws.get_message())
-                request_id = message.get("id") if isinstance(message, dict) else None
-                if isinstance(message, dict) and "event" in message and request_id is None:
-                    try:
-                        self._events_in.send_nowait(message)
-                    except trio.WouldBlock:
-                        pass  # an application that never reads events loses the oldest news
+                raw = await self.ws.get_message()
+                try:
+                    message = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    log.warning("ignoring a frame that is not JSON from %s", self.url)
+                    continue
+                if not isinstance(message, dict):
+                    continue
+                request_id = message.get("id")
+                if "event" in message and request_id is None:
+                    self._push_event(message)
                     continue
                 waiter = self._waiting.pop(str(request_id), None) if request_id else None
                 if waiter is not None:
                     waiter.send_nowait(message)
                 elif request_id is None:
                     # An error about a frame whose id could not be read: hand it to events.
-                    self._events_in.send_nowait({"event": "error", "data": message})
-        except ConnectionClosed:
+                    self._push_event({"event": "error", "data": message})
+        except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
             pass
         finally:
             self.closed.set()
@@ -73,7 +96,12 @@ class Connection:
         *,
         request_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send one request and return the whole response (success or error)."""
+        """Send one request and return the whole response (success or error).
+
+        Raises ``ConnectionClosed`` when the connection is (or gets) closed before the answer.
+        """
+        if self.closed.is_set():
+            raise ConnectionClosed(None)
         request_id = request_id or self.new_id()
         send, receive = trio.open_memory_channel[dict[str, Any]](1)
         self._waiting[request_id] = send
@@ -87,7 +115,8 @@ class Connection:
             except trio.EndOfChannel:
                 raise ConnectionClosed(None) from None
         finally:
-            self._waiting.pop(request_id, None)
+            if self._waiting.get(request_id) is send:
+                del self._waiting[request_id]
 
     async def request(
         self, command: str, request_id: str | None = None, **parameters: Any
@@ -107,14 +136,49 @@ class Connection:
                 if name is None or event.get("event") == name:
                     return event
 
+    async def aclose(self) -> None:
+        """Close the WebSocket (the reader then sets :attr:`closed`)."""
+        try:
+            await self.ws.aclose()
+        except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            pass
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The one exception inside (nested) exception groups of one, else ``exc`` itself.
+
+    Trio nurseries wrap everything in groups; a context manager that runs a nursery around
+    its caller's block uses this to let the caller's own exception out as it was raised.
+    Cancellations next to a single real error are dropped: the error is what matters.
+    """
+    while isinstance(exc, BaseExceptionGroup):
+        inner = [e for e in exc.exceptions if not isinstance(e, trio.Cancelled)]
+        if len(exc.exceptions) == 1:
+            exc = exc.exceptions[0]
+        elif len(inner) == 1:
+            exc = inner[0]
+        else:
+            return exc
+    return exc
+
 
 @asynccontextmanager
 async def open_connection(url: str, **kwargs: Any) -> AsyncIterator[Connection]:
-    """Connect to a node at ``ws://host:port/``; closes on exit."""
-    async with open_websocket_url(url, **kwargs) as ws, trio.open_nursery() as nursery:
-        connection = Connection(ws, url)
-        nursery.start_soon(connection._reader)
-        try:
-            yield connection
-        finally:
-            nursery.cancel_scope.cancel()
+    """Connect to a node at ``ws://host:port/``; closes on exit.
+
+    An exception raised in the ``async with`` block comes out as it was raised (not wrapped
+    in an exception group).
+    """
+    try:
+        async with open_websocket_url(url, **kwargs) as ws, trio.open_nursery() as nursery:
+            connection = Connection(ws, url)
+            nursery.start_soon(connection._reader)
+            try:
+                yield connection
+            finally:
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        inner = unwrap(group)
+        if inner is group:
+            raise
+        raise inner from None

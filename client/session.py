@@ -7,11 +7,21 @@ with the *same* request id, so the server's exactly-once storage answers it (``r
 rather than running it twice. Events missed while away are fetched with ``last_seq`` on
 restore and delivered once, in order. The application sees the connection state through
 ``on_state`` and :attr:`SessionClient.state`.
+
+States: ``connecting`` (first connection), ``connected`` (session created or resumed on the
+first connection), ``reconnecting`` (the connection dropped; requests wait), ``restored`` (the
+session is resumed on a new connection), ``failed`` (the session is lost: expired, closed,
+taken over, or no node answered within ``reconnect_timeout``), ``closed`` (after
+:meth:`SessionClient.close_session`). ``failed`` and ``closed`` are final.
+
+A frozen node (alive, not answering) is found by WebSocket pings every ``ping_interval``
+seconds: one unanswered for ``ping_timeout`` seconds counts as a lost connection.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -26,23 +36,57 @@ from tenacity import (
 )
 from trio_websocket import ConnectionClosed, HandshakeError
 
-from .connection import Connection, RequestFailed, open_connection
+from .connection import Connection, RequestFailed, open_connection, unwrap
 
-CONNECTING, CONNECTED, RECONNECTING, RESTORED, FAILED = (
-    "connecting", "connected", "reconnecting", "restored", "failed",
+log = logging.getLogger("stui.client")
+
+CONNECTING, CONNECTED, RECONNECTING, RESTORED, FAILED, CLOSED = (
+    "connecting", "connected", "reconnecting", "restored", "failed", "closed",
 )
+STATES = (CONNECTING, CONNECTED, RECONNECTING, RESTORED, FAILED, CLOSED)
+FINAL_STATES = (FAILED, CLOSED)
+
+# Exceptions that mean "this connection is gone (or never came up)": try again elsewhere.
 _LOST = (ConnectionClosed, HandshakeError, OSError, trio.BrokenResourceError, trio.TooSlowError)
 # Error types after which the request may go to another node and be retried with the same id.
 _RETRY_ELSEWHERE = {"Unavailable"}
+# Error types that end the session when restoring it.
+_FATAL_ON_RESTORE = {"Unauthorized", "PermissionDenied", "SessionError"}
 
 
 class SessionLost(Exception):
-    """The session cannot be continued: expired, taken over by another client, or no node
-    answered within ``reconnect_timeout``."""
+    """The session cannot be continued: expired, closed, taken over by another client, or no
+    node answered within ``reconnect_timeout``.
+
+    ``reason`` says which: ``not_found`` (expired or closed; the server no longer has it),
+    ``expired``, ``taken_over``, ``closed`` (by this client), ``refused`` (authentication or
+    permission) or ``unreachable`` (no node answered in time: the session may still exist).
+    """
+
+    def __init__(self, message: str, reason: str = "not_found") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, or of its cause when it says nothing itself."""
+    while not str(exc) and (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class _Retry(Exception):
+    """A transient refusal (draining node, store outage): try the next URL."""
 
 
 class SessionClient:
-    """A resilient session. Use ``async with open_session(...) as client``."""
+    """A resilient session. Use ``async with open_session(...) as client``.
+
+    Public attributes: :attr:`state`, :attr:`session_id`, :attr:`node_id` (of the node now
+    serving), :attr:`url`, :attr:`last_seq` (newest event delivered), :attr:`reconnects`,
+    :attr:`restore_result` (the last ``create_session``/``restore_session`` result) and
+    :attr:`events` (a Trio receive channel of pushed events).
+    """
 
     def __init__(
         self,
@@ -51,9 +95,13 @@ class SessionClient:
         *,
         token: str | None = None,
         session_id: str | None = None,
+        last_seq: int = 0,
         on_state: Callable[[str, dict[str, Any]], None] | None = None,
         reconnect_timeout: float = 30.0,
         request_timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        ping_interval: float | None = 5.0,
+        ping_timeout: float = 5.0,
     ) -> None:
         if not urls:
             raise ValueError("at least one URL is needed")
@@ -64,28 +112,62 @@ class SessionClient:
         self.on_state = on_state
         self.reconnect_timeout = reconnect_timeout
         self.request_timeout = request_timeout
+        self.connect_timeout = connect_timeout
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
         self.state = CONNECTING
         self.url: str | None = None
         self.node_id: str | None = None
-        self.last_seq = 0
+        self.last_seq = last_seq
         self.restore_result: dict[str, Any] = {}
         self.reconnects = 0
-        self._conn: Connection | None = None
-        self._conn_scope: trio.CancelScope | None = None
-        self._connected = trio.Event()
+        self._conn: Connection | None = None  # the newest connection (maybe not restored yet)
+        self._ready: Connection | None = None  # the connection requests go to, once restored
+        self._scopes: dict[Connection, trio.CancelScope] = {}
+        self._changed = trio.Event()
         self._prefix = secrets.token_hex(6)
         self._ids = itertools.count(1)
         self._next_url = 0
         self._nursery: trio.Nursery | None = None
         self._events_in, self.events = trio.open_memory_channel[dict[str, Any]](10_000)
-        self._lost: BaseException | None = None
+        self._lost: SessionLost | None = None
+
+    @property
+    def lost(self) -> SessionLost | None:
+        """Why the session is over (``failed`` or ``closed``), else None."""
+        return self._lost
 
     # -- state -----------------------------------------------------------------------------
 
     def _set_state(self, state: str, **info: Any) -> None:
         self.state = state
         if self.on_state is not None:
-            self.on_state(state, {"url": self.url, "node_id": self.node_id, **info})
+            try:
+                self.on_state(state, {"url": self.url, "node_id": self.node_id, **info})
+            except Exception:  # the application's callback must not take the client down
+                log.exception("on_state callback failed")
+
+    def _notify(self) -> None:
+        """Wake every task waiting for the ready connection to change."""
+        self._changed.set()
+        self._changed = trio.Event()
+
+    def _fail(self, exc: SessionLost, state: str = FAILED) -> None:
+        """The session is over: final state, wake waiters (they raise ``exc``), hang up."""
+        if self._lost is not None:
+            return
+        self._lost = exc
+        self._ready = None
+        self._set_state(state, error=str(exc))
+        self._notify()
+        if self._conn is not None:
+            self._drop(self._conn)
+
+    def _drop(self, conn: Connection) -> None:
+        """Close ``conn`` now (its holder task closes the socket; ``conn.closed`` follows)."""
+        scope = self._scopes.get(conn)
+        if scope is not None:
+            scope.cancel()
 
     def new_request_id(self) -> str:
         return f"{self._prefix}-{next(self._ids)}"
@@ -95,89 +177,156 @@ class SessionClient:
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Keep one connection up; reconnect (with failover) whenever it drops."""
         first = True
+        self._set_state(CONNECTING)
         while True:
             try:
                 await self._connect_with_retries(first)
             except SessionLost as exc:
-                self._lost = exc
-                self._set_state(FAILED, error=str(exc))
-                self._connected.set()  # wake waiters: they will see _lost
-                if first:
-                    task_status.started()
-                return
+                self._fail(exc)
             if first:
                 first = False
                 task_status.started()
-            assert self._conn is not None
-            await self._conn.closed.wait()
-            self._connected = trio.Event()
+            if self._lost is not None:
+                return
+            conn = self._conn
+            assert conn is not None
+            await conn.closed.wait()
+            if self._ready is conn:
+                self._ready = None
+                self._notify()
+            if self._lost is not None:
+                return
             self.reconnects += 1
             self._set_state(RECONNECTING)
 
     async def _connect_with_retries(self, first: bool) -> None:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((*_LOST, _Retry)),
-            wait=wait_random_exponential(multiplier=0.05, max=1.0),
-            stop=stop_after_delay(self.reconnect_timeout),
-            reraise=True,
-        ):
-            with attempt:
-                await self._connect_once(first)
-                return
-        raise SessionLost("no node answered")  # pragma: no cover - tenacity reraises
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type((*_LOST, _Retry)),
+                wait=wait_random_exponential(multiplier=0.05, max=1.0),
+                stop=stop_after_delay(self.reconnect_timeout),
+                reraise=True,
+            ):
+                with attempt:
+                    await self._connect_once(first)
+        except (*_LOST, _Retry) as exc:
+            raise SessionLost(
+                f"no node answered within {self.reconnect_timeout:g} s ({_describe(exc)})",
+                "unreachable",
+            ) from exc
 
     async def _connect_once(self, first: bool) -> None:
+        if self._lost is not None:
+            raise self._lost
         url = self.urls[self._next_url % len(self.urls)]
         self._next_url += 1
         assert self._nursery is not None
+        conn: Connection = await self._nursery.start(self._hold_connection, url)
         try:
-            conn = await self._nursery.start(self._hold_connection, url)
-        except _LOST:
-            raise
-        try:
-            await self._open_session(conn, first)
+            with trio.fail_after(self.request_timeout):
+                await self._open_session(conn, first)
         except RequestFailed as exc:
+            self._drop(conn)
             if exc.error_type == "SessionNotFound":
                 raise SessionLost(f"session {self.session_id} expired or was closed") from exc
-            if exc.error_type in ("Unauthorized", "PermissionDenied", "SessionError"):
-                raise SessionLost(str(exc)) from exc
+            if exc.error_type in _FATAL_ON_RESTORE:
+                raise SessionLost(str(exc), "refused") from exc
             raise _Retry(str(exc)) from exc
         except BaseException:
-            if self._conn_scope is not None:
-                self._conn_scope.cancel()
+            self._drop(conn)
             raise
 
     async def _hold_connection(self, url: str, *, task_status: trio.TaskStatus[Connection]) -> None:
-        with trio.CancelScope() as scope:
-            self._conn_scope = scope
-            async with open_connection(url, connect_timeout=5, disconnect_timeout=2) as conn:
-                self._conn = conn
-                self.url = url
-                task_status.started(conn)
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._pump_events, conn)
-                    await conn.closed.wait()
-                    nursery.cancel_scope.cancel()
+        """Open a connection to ``url`` and keep it until it closes (or is dropped)."""
+        scope = trio.CancelScope()
+        started = False
+        try:
+            with scope:
+                async with open_connection(
+                    url, connect_timeout=self.connect_timeout, disconnect_timeout=2
+                ) as conn:
+                    self._scopes[conn] = scope
+                    self._conn = conn
+                    self.url = url
+                    started = True
+                    task_status.started(conn)
+                    try:
+                        async with trio.open_nursery() as nursery:
+                            nursery.start_soon(self._pump_events, conn)
+                            if self.ping_interval:
+                                nursery.start_soon(self._keepalive, conn)
+                            await conn.closed.wait()
+                            nursery.cancel_scope.cancel()
+                    finally:
+                        del self._scopes[conn]
+        except BaseExceptionGroup as group:
+            inner = unwrap(group)
+            if not started and isinstance(inner, Exception):
+                raise inner from None
+            if not isinstance(inner, Exception):
+                raise
+            log.debug("connection to %s ended: %r", url, inner)
+        except Exception as exc:
+            if not started:
+                raise
+            # After start-up, the end of a connection is news for _run (conn.closed), not an
+            # error: never let it take the application's nursery down.
+            log.debug("connection to %s ended: %r", url, exc)
+
+    async def _keepalive(self, conn: Connection) -> None:
+        """Ping the node; one that does not answer in time is as good as gone."""
+        assert self.ping_interval
+        while True:
+            await trio.sleep(self.ping_interval)
+            with trio.move_on_after(self.ping_timeout) as timer:
+                try:
+                    await conn.ws.ping()
+                except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
+                    return
+            if timer.cancelled_caught:
+                log.info("%s did not answer a ping in %g s: reconnecting", conn.url,
+                         self.ping_timeout)
+                self._drop(conn)
+                return
 
     async def _pump_events(self, conn: Connection) -> None:
         async for message in conn.events:
             if conn is not self._conn:
                 continue  # an old connection's news (e.g. its own taken-over notice)
-            self._deliver(message)
             name = message.get("event")
+            data = message.get("data") or {}
             if name == "server_draining":
-                # Reconnect elsewhere now; requests in flight there still finish.
-                self._nursery_start(self._close_soon, conn)
-            elif name in ("session_taken_over", "session_expired"):
-                self._lost = SessionLost(f"{name}: the session is no longer ours")
+                self._deliver(message)
+                # New requests wait for the next node; those in flight here still finish.
+                if self._ready is conn:
+                    self._ready = None
+                    self._notify()
+                self._nursery_start(self._close_when_idle, conn)
+            elif name in ("session_taken_over", "session_expired") and (
+                data.get("session_id") in (None, self.session_id)
+            ):
+                self._deliver(message)
+                if name == "session_taken_over":
+                    lost = SessionLost(
+                        f"session {self.session_id} was taken over by another connection",
+                        "taken_over",
+                    )
+                else:
+                    lost = SessionLost(f"session {self.session_id} expired", "expired")
+                self._fail(lost)
+            else:
+                self._deliver(message)
 
     def _nursery_start(self, fn: Callable[..., Any], *args: Any) -> None:
         if self._nursery is not None:
             self._nursery.start_soon(fn, *args)
 
-    async def _close_soon(self, conn: Connection) -> None:
-        await trio.sleep(0.05)
-        await conn.ws.aclose()
+    async def _close_when_idle(self, conn: Connection, limit: float = 10.0) -> None:
+        """Close a draining node's connection once its requests are answered (bounded)."""
+        with trio.move_on_after(limit):
+            while conn.in_flight and not conn.closed.is_set():
+                await trio.sleep(0.01)
+        await conn.aclose()
 
     def _deliver(self, message: dict[str, Any]) -> None:
         seq = message.get("seq")
@@ -187,8 +336,8 @@ class SessionClient:
             self.last_seq = seq
         try:
             self._events_in.send_nowait(message)
-        except trio.WouldBlock:
-            pass
+        except (trio.WouldBlock, trio.ClosedResourceError):
+            log.warning("event channel full: dropped %s", message.get("event"))
 
     async def _open_session(self, conn: Connection, first: bool) -> None:
         if self.token is not None:
@@ -199,39 +348,77 @@ class SessionClient:
             created = await conn.request("create_session", client_id=self.client_id)
             self.session_id = str(created["session_id"])
             self.restore_result = created
-            self._connected.set()
-            self._set_state(CONNECTED)
+            self._ready = conn
+            self._notify()
+            self._set_state(CONNECTED, created=True)
             return
         restored = await conn.request(
             "restore_session", session_id=self.session_id, last_seq=self.last_seq
         )
         self.restore_result = restored
-        for event in restored.get("missed_events") or []:
+        missed = restored.get("missed_events") or []
+        for event in missed:
             self._deliver(event)
-        self._connected.set()
-        self._set_state(CONNECTED if first else RESTORED, missed=len(restored.get("missed_events") or []))
+        if isinstance(restored.get("last_seq"), int) and restored["last_seq"] < self.last_seq:
+            log.warning("the session's event sequence went back (%s < %s)",
+                        restored["last_seq"], self.last_seq)
+        self._ready = conn
+        self._notify()
+        self._set_state(
+            CONNECTED if first else RESTORED,
+            created=False,
+            missed=len(missed),
+            truncated=bool(restored.get("missed_events_truncated")),
+        )
+
+    async def _ready_connection(self) -> Connection:
+        """The restored connection, waiting through reconnects; raises SessionLost."""
+        while True:
+            if self._lost is not None:
+                raise self._lost
+            conn = self._ready
+            if conn is not None and not conn.closed.is_set():
+                return conn
+            await self._changed.wait()
 
     # -- requests --------------------------------------------------------------------------
 
     async def request(self, command: str, **parameters: Any) -> dict[str, Any]:
-        """Send a request about this session (``session_id`` added), surviving failovers."""
+        """Send a request about this session (``session_id`` added), surviving failovers.
+
+        ``SessionNotFound`` about this very session means it is gone (expired or closed): the
+        client then fails and raises :class:`SessionLost`.
+        """
         parameters.setdefault("session_id", self.session_id)
-        return await self.call(command, parameters)
+        try:
+            return await self.call(command, parameters)
+        except RequestFailed as exc:
+            if (
+                exc.error_type == "SessionNotFound"
+                and parameters.get("session_id") == self.session_id
+                and command != "close_session"
+            ):
+                lost = SessionLost(f"session {self.session_id} expired or was closed")
+                self._fail(lost)
+                raise lost from exc
+            raise
 
     async def call(self, command: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Send one request; retried with the same id across reconnects until answered."""
+        """Send one request; retried with the same id across reconnects until answered.
+
+        Returns the ``result`` (with ``replayed: True`` when the server answered a stored
+        response); raises :class:`RequestFailed` on an error response, :class:`SessionLost`
+        when the session is over, ``trio.TooSlowError`` after ``request_timeout`` seconds.
+        """
         request_id = self.new_request_id()
         with trio.fail_after(self.request_timeout):
             while True:
-                await self._connected.wait()
-                if self._lost is not None:
-                    raise self._lost
-                conn = self._conn
-                assert conn is not None
+                conn = await self._ready_connection()
                 try:
                     response = await conn.call(command, parameters, request_id=request_id)
-                except _LOST:
-                    await self._wait_reconnect(conn)
+                except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError,
+                        OSError):
+                    await self._forget(conn)
                     continue
                 if response.get("status") == "success":
                     result: dict[str, Any] = response["result"]
@@ -239,44 +426,72 @@ class SessionClient:
                         result = {**result, "replayed": True}
                     return result
                 if response.get("error_type") in _RETRY_ELSEWHERE:
-                    await self._close_soon(conn)
-                    await self._wait_reconnect(conn)
+                    await self._forget(conn)
                     continue
                 raise RequestFailed(response)
 
-    async def _wait_reconnect(self, old: Connection) -> None:
-        await old.closed.wait()
-        while self._conn is old and self._lost is None:
-            await trio.sleep(0.01)
+    async def _forget(self, conn: Connection) -> None:
+        """``conn`` failed a request: make sure it is closed, so the next one is used."""
+        if self._ready is conn:
+            self._ready = None
+            self._notify()
+        with trio.move_on_after(1.0):
+            await conn.aclose()
+            await conn.closed.wait()
+        if not conn.closed.is_set():
+            self._drop(conn)
 
     async def evaluate(self, code: str) -> dict[str, Any]:
+        """Evaluate Smalltalk in the session's workspace (see ``evaluate`` in the protocol)."""
         return await self.request("evaluate", code=code)
 
     async def update_state(self, state_data: Any, **extra: Any) -> dict[str, Any]:
+        """Store the application's own state (``update_session_state``)."""
         return await self.request("update_session_state", state_data=state_data, **extra)
 
+    async def close_session(self) -> dict[str, Any]:
+        """Close (delete) the session on the cluster; the client is then ``closed``."""
+        try:
+            result = await self.request("close_session")
+        except RequestFailed as exc:
+            if exc.error_type != "SessionNotFound":
+                raise
+            # A retry of a close that had already worked, or a session gone anyway.
+            result = {"session_id": self.session_id, "closed": True}
+        self._fail(SessionLost(f"session {self.session_id} was closed", "closed"), CLOSED)
+        return result
+
     async def close(self) -> None:
+        """Stop the client (connection and background tasks); the session stays on the
+        cluster and can be resumed later with its ``session_id``."""
         if self._nursery is not None:
             self._nursery.cancel_scope.cancel()
-
-
-class _Retry(Exception):
-    """A transient refusal (draining node, store outage): try the next URL."""
 
 
 @asynccontextmanager
 async def open_session(
     urls: Sequence[str], client_id: str, **kwargs: Any
 ) -> AsyncIterator[SessionClient]:
-    """Connect, create or resume the session, and keep it alive until the block ends."""
+    """Connect, create or resume the session, and keep it alive until the block ends.
+
+    Raises :class:`SessionLost` when the session cannot be created or resumed. Exceptions
+    raised inside the block come out as they were raised (not wrapped in exception groups).
+    """
     client = SessionClient(urls, client_id, **kwargs)
-    async with trio.open_nursery() as nursery:
-        client._nursery = nursery
-        await nursery.start(client._run)
-        if client._lost is not None:
-            nursery.cancel_scope.cancel()
-            raise client._lost
-        try:
-            yield client
-        finally:
-            nursery.cancel_scope.cancel()
+    try:
+        async with trio.open_nursery() as nursery:
+            client._nursery = nursery
+            await nursery.start(client._run)
+            if client._lost is not None:
+                raise client._lost
+            try:
+                yield client
+            finally:
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        inner = unwrap(group)
+        if inner is group:
+            raise
+        raise inner from None
+    finally:
+        client._events_in.close()

@@ -17,8 +17,13 @@ def token_for(secret: str, client_id: str) -> str:
 
 
 def verify(secret: str, client_id: str, token: str) -> bool:
-    """Constant-time comparison of ``token`` with the expected one."""
-    return hmac.compare_digest(token_for(secret, client_id), token)
+    """Constant-time comparison of ``token`` with the expected one.
+
+    Compared as bytes: ``hmac.compare_digest`` raises TypeError for a ``str`` with non-ASCII
+    characters, and a client may send any string as its token.
+    """
+    expected = token_for(secret, client_id).encode()
+    return hmac.compare_digest(expected, token.encode("utf-8", "surrogatepass"))
 
 
 def new_session_id() -> str:

@@ -187,13 +187,19 @@ def redis_keys(redis: RedisServer, pattern: str = "stui:*") -> list[str]:
     return sorted(key.decode() for key in redis_call(redis, "KEYS", pattern))
 
 
+# Node and client bookkeeping that legitimately changes on every request or connection (rate
+# buckets, connection counters, heartbeats, the sweeper lease): not session data.
+_BOOKKEEPING = ("stui:sweeper", "stui:node:", "stui:nodes", "stui:counters")
+_BOOKKEEPING_SUFFIXES = (":bucket", ":stats")
+
+
 def dump_keys(redis: RedisServer, pattern: str = "stui:*") -> dict[str, bytes]:
-    """``DUMP`` of every matching key, for byte-for-byte comparisons before and after a
-    request (TTLs are not part of a dump). The sweeper lease is left out: it is node state."""
+    """``DUMP`` of every matching key that holds session data or an index of sessions, for
+    byte-for-byte comparisons before and after a request (TTLs are not part of a dump)."""
     return {
         name: redis_call(redis, "DUMP", name)
         for name in redis_keys(redis, pattern)
-        if not name.startswith("stui:sweeper")
+        if not name.startswith(_BOOKKEEPING) and not name.endswith(_BOOKKEEPING_SUFFIXES)
     }
 
 

@@ -88,6 +88,17 @@ async def test_wrong_token_is_unauthorized_and_leaves_the_connection_anonymous(s
         await client.assert_alive()
 
 
+@pytest.mark.parametrize("token", ["á" * 64, "tökén", "\u0000", "日本"], ids=repr)
+async def test_non_ascii_token_is_unauthorized_not_an_internal_error(start_node, token):
+    # Found by test_fuzz_frames: hmac.compare_digest refuses non-ASCII str arguments.
+    node = await start_node(secret=SECRET)
+    async with raw_connect(node) as client:
+        response = await client.call("authenticate", {"client_id": "alice", "token": token})
+        await client.assert_alive()
+    assert response["error_type"] == "Unauthorized", response
+    assert not verify(SECRET, "alice", token)
+
+
 @pytest.mark.parametrize("token", [None, 12345, ["x"], {"t": 1}, True], ids=repr)
 async def test_missing_or_mistyped_token_is_invalid(start_node, token):
     node = await start_node(secret=SECRET)

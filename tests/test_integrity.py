@@ -235,11 +235,14 @@ async def test_list_still_shows_a_session_whose_state_is_damaged(case):
     strict=True,
     reason="BUG store.py/_snapshot + lua/touch.lua: touch.lua multiplies the unchecked meta "
     "'timeout' (tonumber -> nil) and the script error escapes as an internal 'Error' instead "
-    "of a quarantined SessionError",
+    "of a quarantined SessionError (restore_session now checks meta in take_over first; "
+    "get_session_info still goes through touch.lua)",
 )
 async def test_non_numeric_timeout_in_meta_is_a_session_error(case):
     redis_call(case.redis, "HSET", case.k.meta, "timeout", "abc")
     await assert_corrupt_answer(case, "restore_session", case.k.meta)
+    await assert_corrupt_answer(case, "get_session_info", case.k.meta)
+    assert redis_call(case.redis, "HEXISTS", case.k.quarantine, case.k.meta) == 1
 
 
 @pytest.mark.xfail(

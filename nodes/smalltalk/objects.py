@@ -92,7 +92,7 @@ class StException(HeapObject):
     the Python-side origin used for error reports."""
 
     __slots__ = ("handler", "handler_index", "tokens")
-    kind = "object"
+    kind = "exception"
 
     def __init__(self, cls: StClass, slots: list[Any] | None = None) -> None:
         HeapObject.__init__(self, cls, slots)
@@ -405,9 +405,12 @@ class StBlock(HeapObject):
 class StStream(HeapObject):
     """ReadStream / WriteStream / ReadWriteStream over a String or Array.
 
-    `pos` is the 0-based position, `limit` the read limit (end of valid data)."""
+    `pos` is the 0-based position, `limit` the read limit (end of valid data).
+    Text appended at the end of a String collection waits in `pending` (so that
+    building a long String costs linear time); `flush` moves it into the String and
+    every operation other than appending flushes first."""
 
-    __slots__ = ("coll", "pos", "limit")
+    __slots__ = ("coll", "limit", "pending", "pos")
     kind = "stream"
 
     def __init__(self, cls: StClass, coll: HeapObject, pos: int, limit: int) -> None:
@@ -415,14 +418,25 @@ class StStream(HeapObject):
         self.coll = coll
         self.pos = pos
         self.limit = limit
+        self.pending: list[str] = []
+
+    def flush(self) -> None:
+        if self.pending:
+            coll = self.coll
+            assert isinstance(coll, StString)
+            coll.chars = coll.chars + "".join(self.pending)
+            self.pending = []
 
     def snapshot(self) -> Any:
+        self.flush()
         return (list(self.slots), self.coll, self.pos, self.limit)
 
     def restore(self, state: Any) -> None:
         self.slots[:], self.coll, self.pos, self.limit = state
+        self.pending = []
 
     def refs(self) -> Iterator[Any]:
+        self.flush()
         yield from HeapObject.refs(self)
         yield self.coll
 

@@ -126,12 +126,19 @@ def write_print(interp: Interpreter, value: Any, out: Writer, display: bool = Fa
 
 
 def smalltalk_print_on(interp: Interpreter, value: Any) -> str:
-    from .objects import StStream
-
     target = new_string("")
     stream = StStream(_WRITE_STREAM, target, 0, 0)
     interp.send(value, "printOn:", (stream,))
+    stream.flush()
     return str(target.chars[: stream.limit])
+
+
+def write_print_to_stream(interp: Interpreter, value: Any, stream: StStream) -> None:
+    """`aStream print: value`: `value printOn: aStream`."""
+    if isinstance(value, HeapObject) and interp.user_method(value, "printOn:") is not None:
+        interp.send(value, "printOn:", (stream,))
+        return
+    interp.send(stream, "nextPutAll:", (new_string(native_print_string(interp, value)),))
 
 
 def native_print_string(interp: Interpreter, value: Any) -> str:

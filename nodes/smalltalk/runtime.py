@@ -90,6 +90,9 @@ class Interpreter:
         self.undo: dict[int, tuple[HeapObject, Any]] = {}
         self.workspace_changed = False
         self.active = False
+        # Set by the Image: every object of the given classes it holds (used to
+        # migrate instances when a session class changes shape).
+        self.instances_of: Callable[[list[StClass]], list[HeapObject]] = lambda classes: []
 
     # ------------------------------------------------------------------ evaluation
     def begin(
@@ -144,6 +147,8 @@ class Interpreter:
         """Record `obj`'s state before its first change in this evaluation (undo log)
         and mark it changed. Only persisted objects (with an oid) need it: objects
         born in this evaluation vanish on rollback anyway."""
+        if obj.oid is None:
+            return
         key = id(obj)
         if key not in self.undo:
             self.undo[key] = (obj, obj.snapshot())
@@ -254,6 +259,10 @@ class Interpreter:
             f"but was called with {given} argument{'' if given == 1 else 's'}."
         )
         return self.error("ArgumentsCountMismatch", text)
+
+    def non_boolean(self, value: Any) -> Any:
+        """An inlined ifTrue:/whileTrue:/and: got a non-Boolean receiver."""
+        return self.error("NonBooleanReceiver", "proceed for truth.", object=value)
 
     def non_local_return(self, frame: Frame, value: Any) -> Any:
         home = frame.home

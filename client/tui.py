@@ -1,0 +1,923 @@
+"""``stui``: the terminal client of STUI Cluster (urwid on Trio).
+
+Screens: a status line (node id, URL, connection state), a notice line (what just happened to
+the connection), the results pane (print-it results and errors), the transcript pane
+(``transcript`` events), the inspector pane (fields of an object, with their printStrings;
+navigate in and back), the workspace input (with history) and a footer with the keys.
+
+The session is a :class:`client.session.SessionClient`: it reconnects and fails over by itself
+and retries requests with their ids, so an evaluation typed while a node dies is answered once
+the session is restored. The client's own UI state (history, results, inspector, focus,
+scroll) is saved in the session with ``update_session_state`` (debounced) and read back when
+``stui`` resumes the session (``--session-id``, or the session file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import math
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import trio
+import urwid
+
+from .connection import RequestFailed
+from .session import (
+    CLOSED,
+    CONNECTED,
+    CONNECTING,
+    FAILED,
+    FINAL_STATES,
+    RECONNECTING,
+    RESTORED,
+    SessionClient,
+    SessionLost,
+    open_session,
+)
+from .tui_state import (
+    PANES,
+    STATE_KEY,
+    History,
+    InspectorView,
+    ResultEntry,
+    UiState,
+    load_session_file,
+    save_session_file,
+    session_file_path,
+)
+
+DEFAULT_URL = "ws://127.0.0.1:8765/"
+SAVE_DELAY = 0.4  # seconds of quiet before the UI state is saved
+FINAL_SAVE_TIMEOUT = 3.0
+MAX_TRANSCRIPT_CHARS = 100_000
+MAX_NOTICES = 3
+
+KEYS = [
+    ("Enter/Ctrl-D", "evaluate"),
+    ("Alt-Enter", "newline"),
+    ("↑↓", "history"),
+    ("F2", "inspect"),
+    ("F3", "back"),
+    ("Tab", "pane"),
+    ("Ctrl-C", "interrupt"),
+    ("F5", "reconnect"),
+    ("Ctrl-Q", "quit"),
+]
+
+PALETTE = [
+    ("status", "black", "light gray"),
+    ("status_state", "black,bold", "light gray"),
+    ("state_good", "white,bold", "dark green"),
+    ("state_busy", "black,bold", "yellow"),
+    ("state_bad", "white,bold", "dark red"),
+    ("notice", "yellow", "default"),
+    ("pane", "default", "default"),
+    ("pane_focus", "light cyan,bold", "default"),
+    ("code", "light cyan", "default"),
+    ("ok", "default", "default"),
+    ("error", "light red", "default"),
+    ("pending", "dark gray", "default"),
+    ("dim", "dark gray", "default"),
+    ("selected", "black", "light gray"),
+    ("footer", "white", "dark blue"),
+    ("footer_key", "yellow,bold", "dark blue"),
+]
+
+STATE_ATTR = {
+    CONNECTING: "state_busy",
+    CONNECTED: "state_good",
+    RECONNECTING: "state_busy",
+    RESTORED: "state_good",
+    FAILED: "state_bad",
+    CLOSED: "state_bad",
+}
+
+Size = tuple[()] | tuple[int] | tuple[int, int]
+Walker = urwid.SimpleFocusListWalker[Any]
+NAV_KEYS = {"up", "down", "left", "right", "page up", "page down", "home", "end"}
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="stui",
+        description="The STUI terminal client: a Smalltalk workspace, transcript and "
+        "inspector in a session that lives in the cluster. It reconnects and fails over "
+        "by itself, and remembers its session (and how the screen looked) across restarts.",
+        epilog="Keys: " + ", ".join(f"{k} {what}" for k, what in KEYS) + ". "
+        "Tab switches between the workspace input and the results, transcript and inspector "
+        "panes; in a pane, arrows and PgUp/PgDn scroll and Enter picks (inspect a result, "
+        "step into a field).",
+    )
+    p.add_argument(
+        "--url",
+        action="append",
+        metavar="URL",
+        help="a node or load balancer to connect to; repeat for failover "
+        f"(default: the URLs in the session file, else {DEFAULT_URL})",
+    )
+    p.add_argument(
+        "--client-id",
+        help="client id (letters, digits, _.:@-; default: the session file's, else USER@HOST)",
+    )
+    p.add_argument(
+        "--token",
+        default=os.environ.get("STUI_TOKEN"),
+        help="authentication token when the cluster has a secret (env STUI_TOKEN; "
+        "'stui-cluster token CLIENT_ID' prints it)",
+    )
+    p.add_argument(
+        "--session-id", help="resume this session (default: the one in the session file)"
+    )
+    p.add_argument(
+        "--session-file",
+        help="where stui remembers its session (default ~/.stui/session.json)",
+    )
+    p.add_argument(
+        "--new-session",
+        action="store_true",
+        help="start a new session even when the session file names one",
+    )
+    return p
+
+
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
+
+
+def default_client_id() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "user"
+    raw = f"{user}@{socket.gethostname()}"
+    cleaned = re.sub(r"[^A-Za-z0-9_.:@-]", "-", raw).lstrip("_.:@-")[:128]
+    return cleaned or "stui"
+
+
+@dataclass
+class Config:
+    urls: list[str]
+    client_id: str
+    token: str | None
+    session_id: str | None
+    session_from_file: bool
+    session_file: Path
+    reconnect_timeout: float = 60.0
+    request_timeout: float = 60.0
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Config:
+        path = session_file_path(args.session_file)
+        saved = {} if args.new_session else load_session_file(path)
+        session_id: str | None = None
+        from_file = False
+        client_id = args.client_id
+        if args.session_id:
+            session_id = args.session_id
+        elif isinstance(saved.get("session_id"), str) and (
+            client_id is None or saved.get("client_id") == client_id
+        ):
+            session_id = saved["session_id"]
+            from_file = True
+        if client_id is None:
+            saved_client = saved.get("client_id")
+            client_id = saved_client if isinstance(saved_client, str) else default_client_id()
+        saved_urls = saved.get("urls")
+        urls = args.url or (
+            [u for u in saved_urls if isinstance(u, str)] if isinstance(saved_urls, list) else []
+        ) or [DEFAULT_URL]
+        return cls(
+            urls=urls,
+            client_id=client_id,
+            token=args.token or None,
+            session_id=session_id,
+            session_from_file=from_file,
+            session_file=path,
+        )
+
+
+# -- widgets ------------------------------------------------------------------------------------
+
+
+class Row(urwid.Text):
+    """A line of a pane that can hold the focus, so a pane scrolls and a row can be picked."""
+
+    _selectable = True
+
+    def __init__(self, markup: Any, data: Any = None) -> None:
+        super().__init__(markup)
+        self.data = data
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        return key
+
+
+def row(markup: Any, data: Any = None) -> urwid.AttrMap[Row]:
+    return urwid.AttrMap(Row(markup, data), None, focus_map="selected")
+
+
+class Pane(urwid.WidgetWrap[urwid.Widget]):
+    """A bordered pane; navigation keys stay inside it (they never move the focus away)."""
+
+    def __init__(self, body: urwid.Widget, title: str) -> None:
+        self.line_box = urwid.LineBox(body, title=title, title_align="left")
+        super().__init__(urwid.AttrMap(self.line_box, "pane", "pane_focus"))
+
+    def set_title(self, title: str) -> None:
+        self.line_box.set_title(title)
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        unhandled: str | None = super().keypress(size, key)
+        return None if unhandled in NAV_KEYS else unhandled
+
+
+class WorkspaceInput(urwid.Edit):
+    """The workspace input: Enter or Ctrl-D evaluates, Alt-Enter inserts a newline, up/down
+    recall the history (on the first/last line of the input)."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(caption="» ", multiline=True)
+        self.app = app
+
+    def keypress(self, size: tuple[int], key: str) -> str | None:  # type: ignore[override]
+        if key in ("enter", "ctrl d"):
+            self.app.evaluate_input()
+            return None
+        if key in ("meta enter", "shift enter", "ctrl enter"):
+            return super().keypress(size, "enter")
+        text, pos = self.edit_text, self.edit_pos
+        if key == "up" and "\n" not in text[:pos]:
+            recalled = self.app.history.up(text)
+            if recalled is not None:
+                self.set_edit_text(recalled)
+                self.set_edit_pos(len(recalled))
+            self.app.mark_dirty()
+            return None
+        if key == "down" and "\n" not in text[pos:]:
+            recalled = self.app.history.down()
+            if recalled is not None:
+                self.set_edit_text(recalled)
+                self.set_edit_pos(len(recalled))
+            self.app.mark_dirty()
+            return None
+        result: str | None = super().keypress(size, key)
+        self.app.mark_dirty()
+        return result
+
+
+class AppFrame(urwid.Frame[Any, Any, Any]):
+    """The top widget: global keys first, then the focused pane."""
+
+    def __init__(self, app: App, body: urwid.Widget, header: urwid.Widget, footer: urwid.Widget):
+        super().__init__(body, header=header, footer=footer)
+        self.app = app
+
+    def keypress(self, size: tuple[int, int], key: str) -> str | None:  # type: ignore[override]
+        app = self.app
+        handlers: dict[str, Callable[[], None]] = {
+            "tab": lambda: app.cycle_pane(1),
+            "shift tab": lambda: app.cycle_pane(-1),
+            "f2": app.inspect_selected,
+            "f3": app.inspector_back,
+            "f5": app.retry,
+            "ctrl q": app.request_quit,
+            "ctrl c": app.interrupt,
+        }
+        handler = handlers.get(key)
+        if handler is not None:
+            handler()
+            return None
+        unhandled: str | None = super().keypress(size, key)
+        if unhandled == "enter":
+            pane = app.current_pane()
+            if pane == "inspector":
+                app.inspect_field()
+                return None
+            if pane == "results":
+                app.inspect_selected()
+                return None
+        app.mark_dirty()  # the scroll position may have moved
+        return unhandled
+
+
+# -- the application ----------------------------------------------------------------------------
+
+
+class App:
+    """The terminal client: widgets, the session, the evaluation queue and the saver."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.session_id = config.session_id
+        self.session_from_file = config.session_from_file
+        self.client: SessionClient | None = None
+        self.conn_state = CONNECTING
+        self.node_id: str | None = None
+        self.url: str | None = None
+        self.failovers = 0
+        self.last_seq = 0
+        self.lost: SessionLost | None = None
+        self.ui_restored = False
+        self.history = History()
+        self.results: list[ResultEntry] = []
+        self.inspector: InspectorView | None = None
+        self.transcript = ""
+        self.notices: list[str] = []
+        self.pending_scroll: dict[str, int] = {}
+        self.evaluating = 0
+        self.saves = 0
+        self._last_saved: dict[str, Any] | None = None
+        self._dirty = trio.Event()
+        self._quit = trio.Event()
+        self._retry = trio.Event()
+        self._client_changed = trio.Event()
+        self._client_over = trio.Event()
+        self._inspector_lock = trio.Lock()
+        self._eval_send, self._eval_recv = trio.open_memory_channel[ResultEntry](math.inf)
+        self._nursery: trio.Nursery | None = None
+        self._build()
+
+    # -- widgets ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.status = urwid.Text("", wrap="clip")
+        self.notice = urwid.Text("", wrap="clip")
+        self.results_walker: Walker = urwid.SimpleFocusListWalker([])
+        self.results_list: urwid.ListBox[int] = urwid.ListBox(self.results_walker)
+        self.transcript_walker: Walker = urwid.SimpleFocusListWalker([])
+        self.transcript_list: urwid.ListBox[int] = urwid.ListBox(self.transcript_walker)
+        self.inspector_walker: Walker = urwid.SimpleFocusListWalker([])
+        self.inspector_list: urwid.ListBox[int] = urwid.ListBox(self.inspector_walker)
+        self.inspector_header = urwid.Text(("dim", "F2 inspects the last result"))
+        inspector_body: urwid.Frame[Any, Any, Any] = urwid.Frame(
+            self.inspector_list, header=urwid.Pile([self.inspector_header, urwid.Divider("┄")])
+        )
+        self.input = WorkspaceInput(self)
+        self.panes: dict[str, Pane] = {
+            "results": Pane(self.results_list, "Results"),
+            "transcript": Pane(self.transcript_list, "Transcript"),
+            "inspector": Pane(inspector_body, "Inspector"),
+            "input": Pane(urwid.Filler(self.input, valign="top"), "Workspace"),
+        }
+        self.right = urwid.Pile([self.panes["transcript"], self.panes["inspector"]])
+        self.columns = urwid.Columns(
+            [("weight", 3, self.panes["results"]), ("weight", 2, self.right)]
+        )
+        self.body = urwid.Pile([self.columns, (6, self.panes["input"])])
+        footer_markup: list[Any] = []
+        for key, what in KEYS:
+            footer_markup += [("footer_key", f" {key}"), ("footer", f" {what} ")]
+        header = urwid.Pile([urwid.AttrMap(self.status, "status"), self.notice])
+        footer = urwid.AttrMap(urwid.Text(footer_markup, wrap="clip"), "footer")
+        self.frame = AppFrame(self, self.body, header, footer)
+        self.focus_pane("input")
+        self.render_status()
+
+    def current_pane(self) -> str:
+        if self.body.focus_position == 1:
+            return "input"
+        if self.columns.focus_position == 0:
+            return "results"
+        return "transcript" if self.right.focus_position == 0 else "inspector"
+
+    def focus_pane(self, name: str) -> None:
+        if name == "input":
+            self.body.focus_position = 1
+        else:
+            self.body.focus_position = 0
+            if name == "results":
+                self.columns.focus_position = 0
+            else:
+                self.columns.focus_position = 1
+                self.right.focus_position = 0 if name == "transcript" else 1
+        for pane, widget in self.panes.items():
+            title = {"input": "Workspace", "results": "Results", "transcript": "Transcript",
+                     "inspector": "Inspector"}[pane]
+            widget.set_title(f"▶ {title}" if pane == name else title)
+
+    def cycle_pane(self, step: int) -> None:
+        index = PANES.index(self.current_pane())
+        self.focus_pane(PANES[(index + step) % len(PANES)])
+        self.mark_dirty()
+
+    # -- status and notices ----------------------------------------------------------------
+
+    def render_status(self) -> None:
+        session = f"{self.session_id[:8]}…" if self.session_id else "-"
+        state = self.conn_state
+        markup: list[Any] = [
+            " stui  ",
+            f"node: {self.node_id or '-'}  ",
+            f"url: {self.url or '-'}  ",
+            "state: ",
+            (STATE_ATTR.get(state, "status_state"), f" {state} "),
+            f"  session: {session}  client: {self.config.client_id}",
+        ]
+        if self.failovers:
+            markup.append(f"  failovers: {self.failovers}")
+        if self.evaluating:
+            markup.append(f"  evaluating: {self.evaluating}")
+        self.status.set_text(markup)
+
+    def say(self, text: str) -> None:
+        """Add a notice (a timestamped line, the newest last)."""
+        self.notices.append(f"{time.strftime('%H:%M:%S')} {text}")
+        del self.notices[:-MAX_NOTICES]
+        self.notice.set_text(("notice", " · ".join(self.notices)))
+
+    def on_state(self, state: str, info: dict[str, Any]) -> None:
+        self.conn_state = state
+        self.node_id = info.get("node_id") or self.node_id
+        self.url = info.get("url") or self.url
+        if state == CONNECTING:
+            self.say("connecting to " + ", ".join(self.config.urls))
+        elif state == CONNECTED:
+            what = "new session" if info.get("created") else "session resumed"
+            self.say(f"connected to {self.node_id} ({what})")
+        elif state == RECONNECTING:
+            self.say(f"lost {self.node_id}: reconnecting")
+        elif state == RESTORED:
+            self.failovers += 1
+            missed = info.get("missed") or 0
+            self.say(f"restored on {self.node_id} ({missed} missed events)")
+        elif state in FINAL_STATES:
+            self.say(f"{state}: {info.get('error')}  (F5 reconnects)")
+            self._client_over.set()
+        self.render_status()
+
+    # -- results, transcript, inspector ----------------------------------------------------
+
+    def _result_widget(self, index: int, entry: ResultEntry) -> urwid.Widget:
+        attr = {"ok": "ok", "error": "error"}.get(entry.kind, "pending")
+        text = entry.text if entry.kind != "pending" else "… evaluating"
+        suffix = f"   ({entry.result_type})" if entry.kind == "ok" and entry.result_type else ""
+        return row([("code", f"› {entry.code}\n"), (attr, text), ("dim", suffix)], index)
+
+    def render_results(self, follow: bool = True) -> None:
+        self.results_walker[:] = [self._result_widget(i, e) for i, e in enumerate(self.results)]
+        if follow and self.results:
+            self.results_walker.set_focus(len(self.results) - 1)
+
+    def update_result(self, entry: ResultEntry) -> None:
+        for index, shown in enumerate(self.results):
+            if shown is entry:
+                self.results_walker[index] = self._result_widget(index, entry)
+                return
+
+    def add_transcript(self, text: str) -> None:
+        at_end = self._at_end(self.transcript_list, self.transcript_walker)
+        self.transcript = (self.transcript + text)[-MAX_TRANSCRIPT_CHARS:]
+        lines = self.transcript.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        self.transcript_walker[:] = [row(line or " ") for line in lines]
+        position = self.pending_scroll.get("transcript")
+        if position is not None and position < len(lines):
+            del self.pending_scroll["transcript"]
+            self.transcript_walker.set_focus(position)
+        elif at_end and lines:
+            self.transcript_walker.set_focus(len(lines) - 1)
+
+    @staticmethod
+    def _at_end(listbox: urwid.ListBox[int], walker: Walker) -> bool:
+        return not walker or listbox.focus_position == len(walker) - 1
+
+    def render_inspector(self) -> None:
+        view = self.inspector
+        if view is None:
+            self.inspector_header.set_text(("dim", "F2 inspects the last result"))
+            self.inspector_walker[:] = []
+            return
+        obj = view.obj
+        path = " › ".join(["self", *(str(p) for p in view.path)])
+        size = obj.get("indexed_size")
+        self.inspector_header.set_text(
+            [
+                ("code", f"{obj.get('class', '?')}"),
+                f"  {obj.get('print_string', '')}\n",
+                ("dim", f"{path}" + (f"   ({size} elements)" if size else "")),
+            ]
+        )
+        rows: list[urwid.Widget] = []
+        for label, key, item in view.rows:
+            rows.append(
+                row(
+                    [
+                        ("code", f"{label}: "),
+                        f"{item.get('print_string', '')}",
+                        ("dim", f"  ({item.get('class', '?')})"),
+                    ],
+                    key,
+                )
+            )
+        if not rows:
+            rows.append(urwid.Text(("dim", "(no fields)")))
+        self.inspector_walker[:] = rows
+
+    # -- UI state: snapshot, restore, save -------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        scroll = {}
+        for name, listbox, walker in (
+            ("results", self.results_list, self.results_walker),
+            ("transcript", self.transcript_list, self.transcript_walker),
+            ("inspector", self.inspector_list, self.inspector_walker),
+        ):
+            if walker:
+                scroll[name] = int(listbox.focus_position)
+        state = UiState(
+            history=list(self.history.entries),
+            draft=self.input.edit_text if not self.history.recalling else "",
+            focus=self.current_pane(),
+            results=list(self.results),
+            inspector=self.inspector,
+            scroll=scroll,
+        )
+        return state.to_json()
+
+    def restore_ui(self, restore_result: dict[str, Any]) -> None:
+        """Show the session as this client left it (its saved UI state)."""
+        state = UiState.from_session(restore_result)
+        if state is None:
+            return
+        self.history = History(state.history)
+        self.results = state.results
+        self.input.set_edit_text(state.draft)
+        self.input.set_edit_pos(len(state.draft))
+        self.render_results()
+        position = state.scroll.get("results")
+        if position is not None and position < len(self.results):
+            self.results_walker.set_focus(position)
+        if state.inspector is not None:
+            self.inspector = state.inspector
+            self._check_inspector(restore_result, state.inspector)
+        self.render_inspector()
+        position = state.scroll.get("inspector")
+        if position is not None and position < len(self.inspector_walker):
+            self.inspector_walker.set_focus(position)
+        if "transcript" in state.scroll:
+            self.pending_scroll["transcript"] = state.scroll["transcript"]
+        self.focus_pane(state.focus)
+        self._last_saved = state.to_json()
+        self.say(
+            f"resumed session {self.session_id and self.session_id[:8]}: "
+            f"{len(self.results)} results, {len(self.history.entries)} inputs"
+        )
+
+    def _check_inspector(self, restore_result: dict[str, Any], view: InspectorView) -> None:
+        """The saved inspector still open on the server, at the same path? Else refresh it."""
+        state = restore_result.get("inspector_state") or {}
+        server = next(
+            (
+                i
+                for i in state.get("inspectors") or []
+                if isinstance(i, dict) and i.get("inspector_id") == view.inspector_id
+            ),
+            None,
+        )
+        if server is None:
+            self.inspector = None
+            self.say("the inspector was closed on the server")
+        elif list(server.get("path") or []) != view.path:
+            self.spawn(self._inspector_call, "select_field", {"field": None})
+
+    def mark_dirty(self) -> None:
+        self._dirty.set()
+
+    async def _saver(self) -> None:
+        """Save the UI state a moment after it last changed (debounced), one save at a time."""
+        while True:
+            await self._dirty.wait()
+            while True:  # wait for SAVE_DELAY of quiet
+                self._dirty = trio.Event()
+                with trio.move_on_after(SAVE_DELAY) as quiet:
+                    await self._dirty.wait()
+                if quiet.cancelled_caught:
+                    break
+            await self.save()
+
+    async def save(self) -> bool:
+        client = self.client
+        if client is None or client.state in FINAL_STATES or not self.ui_restored:
+            return False
+        data = self.snapshot()
+        if data == self._last_saved:
+            return True
+        try:
+            await client.update_state({STATE_KEY: data})
+        except (RequestFailed, SessionLost, trio.TooSlowError) as exc:
+            self.say(f"could not save the UI state: {exc}")
+            return False
+        self._last_saved = data
+        self.saves += 1
+        return True
+
+    # -- the session -----------------------------------------------------------------------
+
+    async def _session_loop(self) -> None:
+        """Open the session; after it fails, wait for F5 and open it again."""
+        while True:
+            self._client_over = trio.Event()
+            try:
+                async with open_session(
+                    self.config.urls,
+                    self.config.client_id,
+                    token=self.config.token,
+                    session_id=self.session_id,
+                    last_seq=self.last_seq,
+                    on_state=self.on_state,
+                    reconnect_timeout=self.config.reconnect_timeout,
+                    request_timeout=self.config.request_timeout,
+                ) as client:
+                    await self._use(client)
+            except SessionLost as exc:
+                self.lost = exc
+                if exc.reason == "not_found" and self.session_from_file and not self.ui_restored:
+                    self.say(f"the saved session {str(self.session_id)[:8]} is gone: new session")
+                    self.session_id = None
+                    self.session_from_file = False
+                    continue
+            self.client = None
+            self._client_changed.set()
+            self._client_changed = trio.Event()
+            await self._retry.wait()
+            self._retry = trio.Event()
+            if self.lost is not None and self.lost.reason in ("not_found", "expired", "closed"):
+                self.say("starting a new session")
+                self.session_id = None
+            self.lost = None
+
+    async def _use(self, client: SessionClient) -> None:
+        self.client = client
+        self.session_id = client.session_id
+        self.render_status()
+        self._remember_session(client)
+        if not self.ui_restored:
+            self.restore_ui(client.restore_result)
+            self.ui_restored = True
+        self._client_changed.set()
+        self._client_changed = trio.Event()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._pump_events, client)
+            await self._client_over.wait()
+            nursery.cancel_scope.cancel()
+        self.last_seq = client.last_seq
+        if client.state == FAILED and self.lost is None:
+            self.lost = client.lost
+
+    def _remember_session(self, client: SessionClient) -> None:
+        try:
+            save_session_file(
+                self.config.session_file,
+                {
+                    "session_id": client.session_id,
+                    "client_id": self.config.client_id,
+                    "urls": self.config.urls,
+                    "saved_at": time.time(),
+                },
+            )
+        except OSError as exc:
+            self.say(f"could not write {self.config.session_file}: {exc}")
+
+    async def _pump_events(self, client: SessionClient) -> None:
+        async for event in client.events:
+            name = event.get("event")
+            data = event.get("data") or {}
+            if name == "transcript":
+                self.add_transcript(str(data.get("text", "")))
+            elif name == "server_draining":
+                self.say(f"{data.get('node_id', 'the node')} is draining: moving on")
+            elif name == "error":
+                self.say(f"server: {data.get('error')}")
+            self.last_seq = client.last_seq
+
+    async def _client(self) -> SessionClient:
+        """The live client, waiting while there is none."""
+        while True:
+            client = self.client
+            if client is not None and client.state not in FINAL_STATES:
+                return client
+            await self._client_changed.wait()
+
+    def spawn(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._nursery is not None:
+            self._nursery.start_soon(fn, *args)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def evaluate_input(self) -> None:
+        code = self.input.edit_text.strip()
+        if not code:
+            return
+        self.history.add(code)
+        self.input.set_edit_text("")
+        entry = ResultEntry(code=code)
+        self.results.append(entry)
+        if len(self.results) > 100:
+            del self.results[0]
+        self.render_results()
+        self._eval_send.send_nowait(entry)
+        self.evaluating += 1
+        self.render_status()
+        self.mark_dirty()
+
+    async def _evaluator(self) -> None:
+        """Evaluate in the order typed, one at a time (the workspace is sequential)."""
+        async for entry in self._eval_recv:
+            try:
+                client = await self._client()
+                result = await client.evaluate(entry.code)
+            except RequestFailed as exc:
+                entry.kind, entry.text = "error", f"{exc.error_type}: {exc.response.get('error')}"
+            except SessionLost as exc:
+                entry.kind, entry.text = "error", f"session lost: {exc}"
+            except trio.TooSlowError:
+                entry.kind = "error"
+                entry.text = f"no answer within {self.config.request_timeout:g} s"
+            else:
+                if result.get("has_error"):
+                    entry.kind = "error"
+                    entry.text = f"{result.get('error_class')}: {result.get('error_message')}"
+                else:
+                    entry.kind = "ok"
+                    entry.text = str(result.get("result"))
+                    entry.result_type = result.get("result_type")
+                    entry.object_id = result.get("object_id")
+            self.evaluating -= 1
+            self.update_result(entry)
+            self.render_status()
+            self.mark_dirty()
+
+    def inspect_selected(self) -> None:
+        """F2: inspect the result selected in the results pane, else the last one."""
+        entry = None
+        if self.current_pane() == "results" and self.results_walker:
+            index = self.results_list.focus_position
+            if index < len(self.results):
+                entry = self.results[index]
+        if entry is None or not entry.object_id:
+            entry = next((e for e in reversed(self.results) if e.object_id), None)
+        if entry is None or not entry.object_id:
+            self.say("nothing to inspect yet: evaluate something first")
+            return
+        self.spawn(self._open_inspector, entry.object_id)
+
+    async def _open_inspector(self, object_id: str) -> None:
+        async with self._inspector_lock:
+            client = self.client
+            if client is None:
+                self.say("not connected")
+                return
+            old = self.inspector
+            try:
+                result = await client.request("open_inspector", object_id=object_id)
+            except (RequestFailed, SessionLost, trio.TooSlowError) as exc:
+                self.say(f"inspect failed: {exc}")
+                return
+            self.inspector = InspectorView.from_response(result)
+            self.render_inspector()
+            self.focus_pane("inspector")
+            self.mark_dirty()
+            if old is not None and old.inspector_id != self.inspector.inspector_id:
+                try:
+                    await client.request("close_inspector", inspector_id=old.inspector_id)
+                except (RequestFailed, SessionLost, trio.TooSlowError):
+                    pass
+
+    def inspect_field(self) -> None:
+        """Enter in the inspector: step into the selected field or element."""
+        if self.inspector is None or not self.inspector_walker:
+            return
+        widget = self.inspector_walker.get_focus()[0]
+        key = getattr(getattr(widget, "base_widget", None), "data", None)
+        if key is None:
+            return
+        self.spawn(self._inspector_call, "navigate_inspector", {"field": key})
+
+    def inspector_back(self) -> None:
+        if self.inspector is None:
+            return
+        if not self.inspector.path:
+            self.say("the inspector is at its root")
+            return
+        self.spawn(self._inspector_call, "inspector_back", {})
+
+    async def _inspector_call(self, command: str, parameters: dict[str, Any]) -> None:
+        async with self._inspector_lock:
+            view = self.inspector
+            if view is None:
+                return
+            try:
+                client = await self._client()
+                result = await client.request(
+                    command, inspector_id=view.inspector_id, **parameters
+                )
+            except (RequestFailed, SessionLost, trio.TooSlowError) as exc:
+                self.say(f"{command} failed: {exc}")
+                if isinstance(exc, RequestFailed) and exc.error_type == "InvalidRequest":
+                    self.inspector = None  # the server no longer has this inspector
+                    self.render_inspector()
+                return
+            self.inspector = InspectorView.from_response(result)
+            self.render_inspector()
+            self.mark_dirty()
+
+    def interrupt(self) -> None:
+        if not self.evaluating:
+            self.say("nothing is running (Ctrl-Q quits)")
+            return
+        self.spawn(self._interrupt)
+
+    async def _interrupt(self) -> None:
+        client = self.client
+        if client is None:
+            return
+        try:
+            answer = await client.request("interrupt")
+            self.say(f"interrupt: {answer.get('where')}")
+        except (RequestFailed, SessionLost, trio.TooSlowError) as exc:
+            self.say(f"interrupt failed: {exc}")
+
+    def retry(self) -> None:
+        if self.client is not None and self.client.state not in FINAL_STATES:
+            self.say("connected: nothing to retry")
+            return
+        self._retry.set()
+
+    def request_quit(self) -> None:
+        self._quit.set()
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        event_loop = urwid.TrioEventLoop()
+        loop = urwid.MainLoop(
+            self.frame, PALETTE, event_loop=event_loop, handle_mouse=False
+        )
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            with loop.start():
+                # Ctrl-C, Ctrl-Q and Ctrl-S are keys here, not signals or flow control.
+                screen = loop.screen
+                if isinstance(screen, urwid.display.raw.Screen):
+                    screen.tty_signal_keys(intr="undefined", start="undefined", stop="undefined")
+                nursery.start_soon(self._session_loop)
+                nursery.start_soon(self._evaluator)
+                nursery.start_soon(self._saver)
+                nursery.start_soon(self._signals)
+                async with trio.open_nursery() as ui:
+                    ui.start_soon(self._run_loop, event_loop)
+                    await self._quit.wait()
+                    self.say("saving…")
+                    with trio.move_on_after(FINAL_SAVE_TIMEOUT):
+                        await self.save()
+                    ui.cancel_scope.cancel()
+            nursery.cancel_scope.cancel()
+
+    async def _run_loop(self, event_loop: urwid.TrioEventLoop) -> None:
+        await event_loop.run_async()
+        self._quit.set()
+
+    async def _signals(self) -> None:
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
+            async for _ in signals:
+                self.request_quit()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    config = Config.from_args(args)
+    if not CLIENT_ID_RE.match(config.client_id):
+        print(f"stui: invalid client id {config.client_id!r}", file=sys.stderr)
+        return 2
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("stui: needs a terminal (stdin and stdout)", file=sys.stderr)
+        return 2
+    app = App(config)
+    try:
+        trio.run(app.run)
+    except KeyboardInterrupt:
+        return 130
+    if app.session_id:
+        print(
+            f"stui: session {app.session_id} is kept in the cluster "
+            f"(resume: stui --session-file {config.session_file}, "
+            f"or --session-id {app.session_id})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,493 @@
+"""ReadStream / WriteStream / ReadWriteStream, the Transcript, and Smalltalk.
+
+Appending to a stream over a String collects pieces (see StStream.flush), so
+`String streamContents:` stays linear; any other access flushes first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..classes import SYSTEM_CLASSES as S
+from ..kernel import new_array, new_string
+from ..limits import check_string
+from ..objects import Char, StArray, StClass, StOrdered, StStream, StString
+from ._registry import primitive
+from .support import Args, elements, size_of, text_of, touch
+
+if TYPE_CHECKING:
+    from ..runtime import Interpreter
+
+_READ = S["ReadStream"]
+_WRITE = S["WriteStream"]
+_READ_WRITE = S["ReadWriteStream"]
+
+
+def make_read_stream(it: Interpreter, coll: Any) -> StStream:
+    if type(coll) is str:
+        coll = new_string(coll)
+    elif not isinstance(coll, (StString, StArray, StOrdered)):
+        coll = new_array(elements(coll))
+    return StStream(_READ, coll, 0, size_of(coll))
+
+
+def make_write_stream(it: Interpreter, cls: StClass, coll: Any, append: bool) -> StStream:
+    if type(coll) is str:
+        coll = new_string(coll)
+    elif type(coll) is StString:
+        coll = StString(coll.cls, coll.chars if append else "")
+    elif isinstance(coll, (StArray, StOrdered)):
+        coll = StArray(S["Array"], list(coll.items) if append else [])
+    else:
+        coll = StArray(S["Array"], [])
+    size = size_of(coll)
+    return StStream(cls, coll, size, size)
+
+
+def _is_text(stream: StStream) -> bool:
+    return type(stream.coll) is StString
+
+
+def _read_items(stream: StStream, start: int, stop: int) -> Any:
+    stream.flush()
+    coll = stream.coll
+    if type(coll) is StString:
+        return new_string(coll.chars[start:stop])
+    return new_array(list(coll.items[start:stop]))
+
+
+def _element(stream: StStream, index: int) -> Any:
+    stream.flush()
+    coll = stream.coll
+    if type(coll) is StString:
+        return Char.of(ord(coll.chars[index]))
+    return coll.items[index]
+
+
+def stream_contents(it: Interpreter, stream: StStream) -> Any:
+    if stream.cls is _READ:
+        return _read_items(stream, 0, stream.limit)
+    return _read_items(stream, 0, max(stream.limit, stream.pos))
+
+
+def write_text(it: Interpreter, stream: StStream, text: str) -> None:
+    coll = stream.coll
+    if type(coll) is not StString:
+        for ch in text:
+            write_item(it, stream, Char.of(ord(ch)))
+        return
+    if stream.oid is not None:
+        it.touch(stream)
+    if coll.oid is not None:
+        it.touch(coll)
+    pos = stream.pos
+    end = pos + len(text)
+    if end > 65536:
+        check_string(end)
+    if pos == stream.limit and (stream.pending or pos == len(coll.chars)):
+        stream.pending.append(text)
+    else:
+        stream.flush()
+        chars = coll.chars
+        coll.chars = chars[:pos] + text + chars[end:]
+    if coll.cls is not S["WideString"] and not text.isascii() and max(text) > "\xff":
+        coll.cls = S["WideString"]
+    stream.pos = end
+    stream.limit = max(stream.limit, end)
+
+
+def write_item(it: Interpreter, stream: StStream, item: Any) -> None:
+    coll = stream.coll
+    if type(coll) is StString:
+        if type(item) is not Char:
+            it.error("Error", "Improper store into indexable object")
+            return
+        write_text(it, stream, item.text)
+        return
+    touch(it, stream)
+    touch(it, coll)
+    items = coll.items
+    if stream.pos == len(items):
+        items.append(item)
+    else:
+        items[stream.pos] = item
+    stream.pos += 1
+    stream.limit = max(stream.limit, stream.pos)
+
+
+# ---------------------------------------------------------------------- class side
+
+
+@primitive("ReadStream class", "on:")
+def _read_on(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return make_read_stream(it, args[0])
+
+
+@primitive("ReadStream class", "on:from:to:")
+def _read_on_from_to(it: Interpreter, rcv: Any, args: Args) -> Any:
+    stream = make_read_stream(it, args[0])
+    stream.pos = args[1] - 1
+    stream.limit = args[2]
+    return stream
+
+
+@primitive("WriteStream class", "on:")
+def _write_on(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return make_write_stream(it, rcv, args[0], append=False)
+
+
+@primitive("WriteStream class", "with:")
+def _write_with(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return make_write_stream(it, rcv, args[0], append=True)
+
+
+@primitive("ReadWriteStream class", "on:")
+def _read_write_on(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return make_write_stream(it, rcv, args[0], append=False)
+
+
+@primitive("ReadWriteStream class", "with:")
+def _read_write_with(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return make_write_stream(it, rcv, args[0], append=True)
+
+
+# ---------------------------------------------------------------------- reading
+
+
+@primitive("PositionableStream", "next")
+def _next(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if rcv.pos >= rcv.limit:
+        return None
+    item = _element(rcv, rcv.pos)
+    touch(it, rcv)
+    rcv.pos += 1
+    return item
+
+
+@primitive("PositionableStream", "next:")
+def _next_n(it: Interpreter, rcv: Any, args: Args) -> Any:
+    count = args[0]
+    stop = min(rcv.limit, rcv.pos + count)
+    result = _read_items(rcv, rcv.pos, stop)
+    touch(it, rcv)
+    rcv.pos = stop
+    return result
+
+
+@primitive("PositionableStream", "peek")
+def _peek(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if rcv.pos >= rcv.limit:
+        return None
+    return _element(rcv, rcv.pos)
+
+
+@primitive("PositionableStream", "atEnd")
+def _at_end(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return rcv.pos >= rcv.limit
+
+
+@primitive("PositionableStream", "notEmpty")
+def _not_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return rcv.limit > 0
+
+
+@primitive("PositionableStream", "isEmpty")
+def _is_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return rcv.limit == 0
+
+
+@primitive("PositionableStream", "upToEnd")
+def _up_to_end(it: Interpreter, rcv: Any, args: Args) -> Any:
+    result = _read_items(rcv, rcv.pos, rcv.limit)
+    touch(it, rcv)
+    rcv.pos = rcv.limit
+    return result
+
+
+@primitive("PositionableStream", "upTo:")
+def _up_to(it: Interpreter, rcv: Any, args: Args) -> Any:
+    start = rcv.pos
+    index = start
+    while index < rcv.limit and not it.equal(_element(rcv, index), args[0]):
+        index += 1
+    result = _read_items(rcv, start, index)
+    touch(it, rcv)
+    rcv.pos = min(index + 1, rcv.limit)
+    return result
+
+
+@primitive("PositionableStream", "nextLine")
+def _next_line(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return _up_to(it, rcv, (Char.of(10),)) if _is_text(rcv) else _up_to_end(it, rcv, ())
+
+
+@primitive("PositionableStream", "skip:")
+def _skip(it: Interpreter, rcv: Any, args: Args) -> Any:
+    touch(it, rcv)
+    rcv.pos = max(0, min(rcv.limit, rcv.pos + args[0]))
+    return rcv
+
+
+@primitive("PositionableStream", "skipSeparators")
+def _skip_separators(it: Interpreter, rcv: Any, args: Args) -> Any:
+    touch(it, rcv)
+    rcv.flush()
+    while rcv.pos < rcv.limit and _is_text(rcv) and rcv.coll.chars[rcv.pos].isspace():
+        rcv.pos += 1
+    return rcv
+
+
+@primitive("PositionableStream", "position")
+def _position(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return rcv.pos
+
+
+@primitive("PositionableStream", "position:")
+def _set_position(it: Interpreter, rcv: Any, args: Args) -> Any:
+    position = args[0]
+    if type(position) is not int or not 0 <= position <= max(rcv.limit, size_of(rcv.coll)):
+        return it.error("Error", "Position out of bounds")
+    touch(it, rcv)
+    rcv.pos = position
+    return rcv
+
+
+@primitive("PositionableStream", "reset")
+def _reset(it: Interpreter, rcv: Any, args: Args) -> Any:
+    touch(it, rcv)
+    rcv.pos = 0
+    return rcv
+
+
+@primitive("PositionableStream", "setToEnd")
+def _set_to_end(it: Interpreter, rcv: Any, args: Args) -> Any:
+    touch(it, rcv)
+    rcv.pos = rcv.limit
+    return rcv
+
+
+@primitive("PositionableStream", "contents")
+def _contents(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return stream_contents(it, rcv)
+
+
+@primitive("PositionableStream", "collection", "originalContents")
+def _collection(it: Interpreter, rcv: Any, args: Args) -> Any:
+    rcv.flush()
+    return rcv.coll
+
+
+@primitive("PositionableStream", "do:")
+def _stream_do(it: Interpreter, rcv: Any, args: Args) -> Any:
+    while rcv.pos < rcv.limit:
+        item = _element(rcv, rcv.pos)
+        touch(it, rcv)
+        rcv.pos += 1
+        it.call_block(args[0], (item,))
+    return rcv
+
+
+# ---------------------------------------------------------------------- writing
+
+
+def _writable(it: Interpreter, stream: StStream) -> bool:
+    if stream.cls is _READ:
+        it.error("Error", "This message is not appropriate for this object")
+        return False
+    return True
+
+
+@primitive("PositionableStream", "nextPutAll:")
+def _next_put_all(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if not _writable(it, rcv):
+        return rcv
+    text = text_of(args[0])
+    if text is not None and _is_text(rcv):
+        write_text(it, rcv, text)
+    else:
+        for item in elements(args[0]):
+            write_item(it, rcv, item)
+    return args[0]
+
+
+@primitive("PositionableStream", "nextPut:")
+def _next_put(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if _writable(it, rcv):
+        write_item(it, rcv, args[0])
+    return args[0]
+
+
+@primitive("PositionableStream", "<<")
+def _shift(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if not _writable(it, rcv):
+        return rcv
+    value = args[0]
+    text = text_of(value)
+    if text is None and _is_text(rcv):
+        text = it.display_string(value)
+    if text is not None and _is_text(rcv):
+        write_text(it, rcv, text)
+    else:
+        write_item(it, rcv, value)
+    return rcv
+
+
+@primitive("PositionableStream", "print:")
+def _print(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if _writable(it, rcv):
+        from ..printing import write_print_to_stream
+
+        write_print_to_stream(it, args[0], rcv)
+    return rcv
+
+
+@primitive("PositionableStream", "display:")
+def _display(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if _writable(it, rcv):
+        write_text(it, rcv, it.display_string(args[0]))
+    return rcv
+
+
+def _literal_writer(text: str) -> Any:
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        if _writable(it, rcv):
+            write_text(it, rcv, text)
+        return rcv
+
+    return prim
+
+
+primitive("PositionableStream", "cr")(_literal_writer("\r"))
+primitive("PositionableStream", "lf")(_literal_writer("\n"))
+primitive("PositionableStream", "tab")(_literal_writer("\t"))
+primitive("PositionableStream", "space")(_literal_writer(" "))
+primitive("PositionableStream", "crlf")(_literal_writer("\r\n"))
+
+
+@primitive("PositionableStream", "space:")
+def _spaces(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if _writable(it, rcv) and type(args[0]) is int:
+        write_text(it, rcv, " " * args[0])
+    return rcv
+
+
+@primitive("PositionableStream", "tab:")
+def _tabs(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if _writable(it, rcv) and type(args[0]) is int:
+        write_text(it, rcv, "\t" * args[0])
+    return rcv
+
+
+@primitive("PositionableStream", "newLine", "nl")
+def _newline(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if _writable(it, rcv):
+        write_text(it, rcv, "\n")
+    return rcv
+
+
+# ---------------------------------------------------------------------- Transcript
+
+
+def _show(it: Interpreter, value: Any) -> None:
+    text = text_of(value)
+    it.show(text if text is not None else it.display_string(value))
+
+
+@primitive("ThreadSafeTranscript", "show:", "nextPutAll:", "<<", "display:")
+def _transcript_show(it: Interpreter, rcv: Any, args: Args) -> Any:
+    _show(it, args[0])
+    return rcv
+
+
+@primitive("ThreadSafeTranscript", "print:")
+def _transcript_print(it: Interpreter, rcv: Any, args: Args) -> Any:
+    it.show(it.print_string(args[0]))
+    return rcv
+
+
+@primitive("ThreadSafeTranscript", "nextPut:")
+def _transcript_next_put(it: Interpreter, rcv: Any, args: Args) -> Any:
+    char = args[0]
+    it.show(char.text if type(char) is Char else it.display_string(char))
+    return rcv
+
+
+@primitive("ThreadSafeTranscript", "cr", "lf", "newLine")
+def _transcript_cr(it: Interpreter, rcv: Any, args: Args) -> Any:
+    it.show("\n")
+    return rcv
+
+
+@primitive("ThreadSafeTranscript", "tab")
+def _transcript_tab(it: Interpreter, rcv: Any, args: Args) -> Any:
+    it.show("\t")
+    return rcv
+
+
+@primitive("ThreadSafeTranscript", "space")
+def _transcript_space(it: Interpreter, rcv: Any, args: Args) -> Any:
+    it.show(" ")
+    return rcv
+
+
+@primitive("ThreadSafeTranscript", "crShow:", "showCr:")
+def _transcript_cr_show(it: Interpreter, rcv: Any, args: Args) -> Any:
+    it.show("\n")
+    _show(it, args[0])
+    return rcv
+
+
+@primitive("ThreadSafeTranscript", "traceCr:", "crTrace:", "showln:")
+def _transcript_show_ln(it: Interpreter, rcv: Any, args: Args) -> Any:
+    _show(it, args[0])
+    it.show("\n")
+    return rcv
+
+
+@primitive("ThreadSafeTranscript", "flush", "endEntry", "ensureCr", "clear", "open")
+def _transcript_noop(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return rcv
+
+
+# ---------------------------------------------------------------------- Smalltalk
+
+
+@primitive("SmalltalkImage", "at:")
+def _smalltalk_at(it: Interpreter, rcv: Any, args: Args) -> Any:
+    name = text_of(args[0])
+    value = it.global_value(name) if name is not None else None
+    if value is None and (name is None or name not in it.workspace):
+        return it.error("KeyNotFound", None, key=args[0])
+    return value
+
+
+@primitive("SmalltalkImage", "at:ifAbsent:")
+def _smalltalk_at_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any:
+    name = text_of(args[0])
+    value = it.global_value(name) if name is not None else None
+    if value is None and (name is None or name not in it.workspace):
+        return it.send(args[1], "value", ())
+    return value
+
+
+@primitive("SmalltalkImage", "at:put:")
+def _smalltalk_at_put(it: Interpreter, rcv: Any, args: Args) -> Any:
+    from ..classes import global_named
+
+    name = text_of(args[0])
+    if name is None or global_named(name) is not None or name in it.classes:
+        return it.error("Error", f"Cannot store into {name}")
+    it.workspace[name] = args[1]
+    it.workspace_changed = True
+    return args[1]
+
+
+@primitive("SmalltalkImage", "includesKey:", "hasClassNamed:")
+def _smalltalk_includes_key(it: Interpreter, rcv: Any, args: Args) -> Any:
+    name = text_of(args[0])
+    return name is not None and (it.global_value(name) is not None or name in it.workspace)
+
+
+@primitive("SmalltalkImage", "version")
+def _smalltalk_version(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return new_string("Pharo-12.0 (STUI evaluator)")
+
