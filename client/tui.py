@@ -60,18 +60,18 @@ DEFAULT_URL = "ws://127.0.0.1:8765/"
 SAVE_DELAY = 0.4  # seconds of quiet before the UI state is saved
 FINAL_SAVE_TIMEOUT = 3.0
 MAX_TRANSCRIPT_CHARS = 100_000
-MAX_NOTICES = 3
+MAX_NOTICES = 2
 
 KEYS = [
-    ("Enter/Ctrl-D", "evaluate"),
-    ("Alt-Enter", "newline"),
+    ("Enter/^D", "evaluate"),
     ("↑↓", "history"),
     ("F2", "inspect"),
     ("F3", "back"),
     ("Tab", "pane"),
-    ("Ctrl-C", "interrupt"),
+    ("^Q", "quit"),
+    ("^C", "interrupt"),
     ("F5", "reconnect"),
-    ("Ctrl-Q", "quit"),
+    ("Alt-Enter", "newline"),
 ]
 
 PALETTE = [
@@ -353,7 +353,7 @@ class App:
 
     def _build(self) -> None:
         self.status = urwid.Text("", wrap="clip")
-        self.notice = urwid.Text("", wrap="clip")
+        self.notice_lines = [urwid.Text("", wrap="clip") for _ in range(MAX_NOTICES)]
         self.results_walker: Walker = urwid.SimpleFocusListWalker([])
         self.results_list: urwid.ListBox[int] = urwid.ListBox(self.results_walker)
         self.transcript_walker: Walker = urwid.SimpleFocusListWalker([])
@@ -379,7 +379,7 @@ class App:
         footer_markup: list[Any] = []
         for key, what in KEYS:
             footer_markup += [("footer_key", f" {key}"), ("footer", f" {what} ")]
-        header = urwid.Pile([urwid.AttrMap(self.status, "status"), self.notice])
+        header = urwid.Pile([urwid.AttrMap(self.status, "status"), *self.notice_lines])
         footer = urwid.AttrMap(urwid.Text(footer_markup, wrap="clip"), "footer")
         self.frame = AppFrame(self, self.body, header, footer)
         self.focus_pane("input")
@@ -435,7 +435,9 @@ class App:
         """Add a notice (a timestamped line, the newest last)."""
         self.notices.append(f"{time.strftime('%H:%M:%S')} {text}")
         del self.notices[:-MAX_NOTICES]
-        self.notice.set_text(("notice", " · ".join(self.notices)))
+        shown = ([""] * MAX_NOTICES + self.notices)[-MAX_NOTICES:]
+        for line, notice in zip(self.notice_lines, shown, strict=True):
+            line.set_text(("notice", f" {notice}" if notice else ""))
 
     def on_state(self, state: str, info: dict[str, Any]) -> None:
         self.conn_state = state

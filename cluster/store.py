@@ -26,7 +26,7 @@ import coredis
 import orjson
 import trio
 from coredis.exceptions import ConnectionError as RedisConnectionError
-from coredis.exceptions import RedisError, WatchError
+from coredis.exceptions import NoScriptError, RedisError, WatchError
 from coredis.tokens import PureToken
 from tenacity import (
     AsyncRetrying,
@@ -179,6 +179,15 @@ class SessionStore:
         except _REDIS_DOWN as exc:
             raise Unavailable(f"session store unavailable ({exc.__class__.__name__})") from exc
 
+    async def _with_scripts(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run a transaction that calls ``touch.lua`` by its SHA (no SCRIPT EXISTS round trip
+        per call); load the script and retry once if Redis lost it (a restart or a flush)."""
+        try:
+            return await operation()
+        except NoScriptError:
+            await self.redis.script_load(self._touch.script)
+            return await operation()
+
     async def ping(self) -> bool:
         """Whether Redis answers (for health checks)."""
         try:
@@ -308,14 +317,16 @@ class SessionStore:
         Raises :class:`SessionNotFound` for a missing, expired or other client's session,
         :class:`CorruptRecord` (a ``SessionError``) for a damaged record.
         """
-        return await self._call(lambda: self._snapshot(session_id, client_id))
+        return await self._call(
+            lambda: self._with_scripts(lambda: self._snapshot(session_id, client_id))
+        )
 
     async def _snapshot(self, session_id: str, client_id: str | None) -> Snapshot:
         k = keys.SessionKeys(session_id)
         touch_keys = [k.meta, k.alive, *[key for key in k.data_keys() if key != k.meta]]
         async with self.redis.pipeline(transaction=True) as pipe:
-            touched: Any = self._touch(
-                keys=touch_keys, args=[client_id or "", DATA_GRACE_MS], client=pipe
+            touched: Any = pipe.evalsha(
+                self._touch.sha, keys=touch_keys, args=[client_id or "", DATA_GRACE_MS]
             )
             fields_req = pipe.hgetall(k.meta)
             state_req = pipe.get(k.state)
@@ -339,7 +350,11 @@ class SessionStore:
         session stays usable. A damaged workspace, registry entry or inspector record is
         reported the same way under its key name.
         """
-        return await self._call(lambda: self._load_workspace(session_id, client_id, with_heap))
+        return await self._call(
+            lambda: self._with_scripts(
+                lambda: self._load_workspace(session_id, client_id, with_heap)
+            )
+        )
 
     async def _load_workspace(
         self, session_id: str, client_id: str | None, with_heap: bool
@@ -347,8 +362,8 @@ class SessionStore:
         k = keys.SessionKeys(session_id)
         touch_keys = [k.meta, k.alive, *[key for key in k.data_keys() if key != k.meta]]
         async with self.redis.pipeline(transaction=True) as pipe:
-            touched: Any = self._touch(
-                keys=touch_keys, args=[client_id or "", DATA_GRACE_MS], client=pipe
+            touched: Any = pipe.evalsha(
+                self._touch.sha, keys=touch_keys, args=[client_id or "", DATA_GRACE_MS]
             )
             fields_req = pipe.hgetall(k.meta)
             state_req = pipe.get(k.state)

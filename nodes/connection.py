@@ -171,7 +171,8 @@ class Connection:
         try:
             if self.node.draining and request.command not in ("ping",):
                 raise Unavailable("node is draining: reconnect to another node")
-            await self._check_rate()
+            if request.command != "ping":
+                await self._check_rate()
             result = await commands.dispatch(Call(self.node, self, request))
             response = protocol.success(request.id, result)
         except StuiError as exc:
@@ -196,7 +197,11 @@ class Connection:
         client = self.client_id or self.known_client
         if client is None or self.node.settings.client_rate <= 0:
             return
-        if not await self.node.store.take_token(client):
+        try:
+            allowed = await self.node.store.take_token(client)
+        except Unavailable:
+            return  # fail open: an outage answers the command itself, not a rate refusal
+        if not allowed:
             self.node.metrics.rate_limited.inc()
             raise RateLimited(
                 f"client {client!r} is over its rate of {self.node.settings.client_rate:g} "

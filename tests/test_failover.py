@@ -141,7 +141,8 @@ async def test_a_session_survives_its_node(start_node):
         sid = (await on_a.request("create_session", client_id="alice"))["session_id"]
         await on_a.request("update_session_state", session_id=sid, state_data="kept")
         node_a.drain()
-        await on_a.next_event("server_draining", timeout=5)
+        with trio.fail_after(5):
+            await on_a.closed.wait()
     async with connect(node_b) as on_b:
         restored = await on_b.request("restore_session", session_id=sid)
     assert restored["session_state"] == "kept"

@@ -50,8 +50,10 @@ async def test_frozen_node_between_read_and_commit_cannot_write(node_process, re
     gate = RedisGate(redis.port)
     await nursery.start(gate.serve)
     health_a = free_port()
-    node_a = node_process("--redis-url", gate.url, "--redis-timeout", "30",
-                          "--health-port", str(health_a))
+    # Started from a thread: the gate runs in this test's event loop.
+    node_a = await trio.to_thread.run_sync(
+        lambda: node_process("--redis-url", gate.url, "--redis-timeout", "30",
+                             "--health-port", str(health_a)))
     node_b = node_process()
     async with raw_connect(node_a.url) as on_a:
         sid = (await on_a.call("create_session", {"client_id": "alice"}))["result"]["session_id"]
@@ -106,7 +108,8 @@ async def test_frozen_owner_is_fenced_even_if_the_notice_is_lost(node_process, r
     commit, which the epoch check refuses."""
     gate = RedisGate(redis.port)
     await nursery.start(gate.serve)
-    node_a = node_process("--redis-url", gate.url, "--redis-timeout", "30")
+    node_a = await trio.to_thread.run_sync(
+        lambda: node_process("--redis-url", gate.url, "--redis-timeout", "30"))
     node_b = node_process()
     async with raw_connect(node_a.url) as on_a:
         sid = (await on_a.call("create_session", {"client_id": "dave"}))["result"]["session_id"]

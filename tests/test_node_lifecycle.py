@@ -17,6 +17,7 @@ import signal
 import socket
 import threading
 import time
+from contextlib import AsyncExitStack
 from typing import Any
 
 import orjson
@@ -188,7 +189,8 @@ async def test_draining_node_refuses_new_work_but_finishes_old(start_node, redis
         sid = created["result"]["session_id"]
         redis.command("CLIENT", "PAUSE", "700", "ALL")
         await client.send(orjson.dumps(
-            {"id": "slow", "command": "get_session_info", "parameters": {"session_id": sid}}
+            {"id": "slow", "command": "update_session_state",
+             "parameters": {"session_id": sid, "state_data": {"saved": 1}}}
         ).decode())
         await trio.sleep(0.2)
         node.drain()
@@ -199,15 +201,64 @@ async def test_draining_node_refuses_new_work_but_finishes_old(start_node, redis
             {"id": "late", "command": "get_session_info", "parameters": {"session_id": sid}}
         ).decode())
         late = await client.receive()
-        slow = await client.receive()
+        rest: list[dict[str, Any]] = []
         with pytest.raises(ConnectionClosed) as closed, trio.fail_after(5):
-            await client.receive()
+            while True:
+                rest.append(await client.receive())
     assert late["id"] == "late" and late["error_type"] == "Unavailable"
-    assert slow["id"] == "slow" and slow["status"] == "success"
+    assert "draining" in late["error"]
     assert closed.value.reason.code == 1001
+    # The request in flight ran to its end: its commit is in Redis. (Whether its response
+    # reaches the client is test_drain_flushes_what_it_owes_before_closing.)
+    stored = unseal(redis_call(redis, "GET", keys.SessionKeys(sid).state), "state")
+    assert stored == {"state_data": {"saved": 1}, "version": 2}
+    assert all(r["id"] == "slow" and r["status"] == "success" for r in rest), rest
     with pytest.raises((OSError, HandshakeError)):
         async with open_websocket_url(f"ws://127.0.0.1:{node.port}/"):
             pass
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG nodes/connection.py Connection.drain: ws.aclose() runs as soon as the "
+    "connection is idle, without waiting for the writer task to flush the send queue, so the "
+    "server_draining event (idle connections) and the response of the last request in flight "
+    "are lost about half the time (Trio's scheduler picks the order)",
+)
+async def test_drain_flushes_what_it_owes_before_closing(start_node, redis):
+    node = await start_node(drain_timeout=5)
+    seen: dict[str, list[dict[str, Any]]] = {}
+    async with AsyncExitStack() as stack:
+        idle = [await stack.enter_async_context(raw_connect(node)) for _ in range(12)]
+        busy = [await stack.enter_async_context(raw_connect(node)) for _ in range(12)]
+        for client in idle:
+            await client.assert_alive()
+        redis.command("CLIENT", "PAUSE", "400", "ALL")
+        for n, client in enumerate(busy):
+            await client.send(orjson.dumps({"id": f"b{n}", "command": "get_session_statistics"})
+                              .decode())
+        await trio.sleep(0.1)
+        node.drain()
+
+        async def read_all(name: str, client: Any) -> None:
+            seen[name] = []
+            with trio.fail_after(5):
+                try:
+                    while True:
+                        seen[name].append(json.loads(await client.ws.get_message()))
+                except ConnectionClosed:
+                    pass
+
+        async with trio.open_nursery() as nursery:
+            for n, client in enumerate(idle):
+                nursery.start_soon(read_all, f"i{n}", client)
+            for n, client in enumerate(busy):
+                nursery.start_soon(read_all, f"b{n}", client)
+    no_event = [name for name, got in seen.items()
+                if not any(m.get("event") == "server_draining" for m in got)]
+    no_answer = [name for name, got in seen.items()
+                 if name.startswith("b") and not any(m.get("id") == name for m in got)]
+    assert no_event == [] and no_answer == [], (no_event, no_answer)
 
 
 # -- dying -------------------------------------------------------------------------------------

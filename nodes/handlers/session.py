@@ -85,13 +85,18 @@ async def restore_session(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
     last_seq = validation.optional(call.params, "last_seq", int)
     node = call.node
-    await take_over(call, session_id)
+    # A connection that already holds the session re-reads it without a new takeover; if it
+    # was taken over meanwhile, its next write fails the epoch check and closes it.
+    resumed = session_id not in call.connection.sessions
+    if resumed:
+        await take_over(call, session_id)
     snapshot = await node.store.load_workspace(session_id, _caller(call), with_heap=False)
     cached = node.images.get(session_id)
     if cached is not None and cached.version != snapshot.meta.version:
         node.images.drop(session_id)
     call.connection.identify(snapshot.meta.client_id)
-    node.spawn(node.registry.count, "reconnects", snapshot.meta.client_id)
+    if resumed:
+        node.spawn(node.registry.count, "reconnects", snapshot.meta.client_id)
     result = _session_fields(snapshot.meta)
     result.update(
         {

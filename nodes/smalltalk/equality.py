@@ -99,6 +99,8 @@ def equal(interp: Interpreter, a: Any, b: Any) -> bool:
             return bool(a.chars == b)
         return False
     if ta is StArray:
+        if tb is StInterval:
+            return _equal_items(interp, a.items, b.values())
         return tb is StArray and _equal_items(interp, a.items, b.items)
     if ta is StOrdered:
         return (

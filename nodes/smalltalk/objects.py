@@ -14,6 +14,7 @@ write barrier) and list the values it refers to (`refs`, for reachability).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .limits import BUDGET, LimitExceeded, check_string
@@ -292,10 +293,13 @@ class StInterval(HeapObject):
         return max(0, int(count))
 
     def element(self, index: int) -> Any:
-        return self.start + index * self.step
+        value = self.start + index * self.step
+        if type(value) is Fraction and value.denominator == 1:
+            return value.numerator
+        return value
 
     def values(self) -> list[Any]:
-        return [self.start + i * self.step for i in range(self.size())]
+        return [self.element(i) for i in range(self.size())]
 
 
 class StAssoc(HeapObject):

@@ -336,10 +336,79 @@ def _ordered_entries(entries: list[Any]) -> list[Any]:
 
 
 def _dict_items(value: StDict) -> list[tuple[Any, Any]]:
+    """Associations in Pharo's print order: `keysSortedSafely` (strings and symbols
+    by text, numbers by value, other keys of one class by printString, mixed classes
+    by class name)."""
     items = [(k, v) for k, v in value.table.values()]
-    if items and _all_ints([k for k, _ in items]):
-        items.sort(key=lambda kv: kv[0])
+    if len(items) > 1:
+        items = _merge_sorted(items)
     return items
+
+
+def _key_text(key: Any) -> str | None:
+    if type(key) is StString:
+        return str(key.chars)
+    if type(key) is str:
+        return key
+    return None
+
+
+def _key_before(x: Any, y: Any) -> bool:
+    tx, ty = _key_text(x), _key_text(y)
+    if tx is not None and ty is not None:
+        return tx <= ty
+    numeric = (int, float, Fraction)
+    if type(x) in numeric and type(y) in numeric:
+        return bool(x <= y)
+    if type(x) is Char and type(y) is Char:
+        return x.code <= y.code
+    cx, cy = class_of(x), class_of(y)
+    if cx is cy:
+        return _plain_print(x) <= _plain_print(y)
+    return cx.name <= cy.name
+
+
+def _plain_print(value: Any) -> str:
+    if isinstance(value, HeapObject) and not isinstance(value, (StClass, StArray)):
+        return repr(id(value))
+    writer = Writer(1000)
+    try:
+        _write_native_plain(value, writer)
+    except _Full:
+        pass
+    return writer.text()
+
+
+def _write_native_plain(value: Any, out: Writer) -> None:
+    if isinstance(value, StClass):
+        out.write(value.name)
+    elif type(value) is StArray:
+        out.write("#(")
+        for item in value.items:
+            _write_native_plain(item, out)
+            out.write(" ")
+        out.write(")")
+    elif value is None or type(value) in (bool, Char, str):
+        out.write(repr(value))
+    else:
+        out.write(str(value))
+
+
+def _merge_sorted(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    if len(items) <= 1:
+        return items
+    mid = len(items) // 2
+    left, right = _merge_sorted(items[:mid]), _merge_sorted(items[mid:])
+    out: list[tuple[Any, Any]] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        if _key_before(left[i][0], right[j][0]):
+            out.append(left[i])
+            i += 1
+        else:
+            out.append(right[j])
+            j += 1
+    return out + left[i:] + right[j:]
 
 
 def dict_items(value: StDict) -> list[tuple[Any, Any]]:

@@ -1608,3 +1608,39 @@ def _point_less(it: Interpreter, rcv: Any, args: Args) -> Any:
 def _point_greater(it: Interpreter, rcv: Any, args: Args) -> Any:
     other = args[0]
     return it.send(rcv.x, ">", (other.x,)) is True and it.send(rcv.y, ">", (other.y,)) is True
+
+
+# ---------------------------------------------------------------------- arithmetic
+
+
+def _elementwise(selector: str) -> Any:
+    """`#(1 2 3) * 2`, `#(1 2) + #(3 4)`: element-wise arithmetic (Interval with a
+    number stays an Interval, as in Pharo)."""
+
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        other = args[0]
+        if type(rcv) is StInterval and is_num(other) and selector in ("+", "-"):
+            shifted = [it.send(v, selector, (other,)) for v in (rcv.start, rcv.stop)]
+            return StInterval(_INTERVAL, shifted[0], shifted[1], rcv.step)
+        mine = elements(rcv)
+        if class_of(other).inherits_from(S["SequenceableCollection"]) and type(other) not in (StString, str):
+            theirs = elements(other)
+            if len(theirs) != len(mine):
+                return it.error("Error", "Arguments must be of the same size")
+            items = [it.send(a, selector, (b,)) for a, b in zip(mine, theirs, strict=True)]
+        else:
+            items = [it.send(a, selector, (other,)) for a in mine]
+        if type(rcv) is StInterval:
+            return new_array(items)
+        return _collect_new(it, rcv, items)
+
+    return prim
+
+
+for _sel in ("+", "-", "*", "/", "//", "\\\\"):
+    primitive("SequenceableCollection", _sel)(_elementwise(_sel))
+
+
+@primitive("ByteArray", "asString")
+def _bytes_as_string(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return new_string(bytes(rcv.data).decode("latin-1"))

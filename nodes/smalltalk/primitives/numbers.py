@@ -709,3 +709,46 @@ def _number_store_string(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 def number_class_name(value: Any) -> str:
     return class_of(value).name
+
+
+# ---------------------------------------------------------------------- class side
+
+
+def _constant(value: Any) -> Any:
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        return value
+
+    return prim
+
+
+primitive("SmallInteger class", "maxVal")(_constant((1 << 60) - 1))
+primitive("SmallInteger class", "minVal")(_constant(-(1 << 60)))
+primitive("Float class", "infinity")(_constant(float("inf")))
+primitive("Float class", "negativeInfinity")(_constant(float("-inf")))
+primitive("Float class", "nan")(_constant(float("nan")))
+primitive("Float class", "pi")(_constant(math.pi))
+primitive("Float class", "e")(_constant(math.e))
+primitive("Float class", "epsilon")(_constant(2.220446049250313e-16))
+primitive("Float class", "fmax")(_constant(1.7976931348623157e308))
+
+
+@primitive("Number class", "readFrom:", "readFromString:")
+def _read_from(it: Interpreter, rcv: Any, args: Args) -> Any:
+    from .strings import _as_number
+
+    return _as_number(it, args[0], ())
+
+
+@primitive("Number class", "new")
+def _number_new(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return it.error("Error", f"{rcv.name} cannot be instantiated with new")
+
+
+@primitive("Fraction class", "numerator:denominator:")
+def _fraction_new(it: Interpreter, rcv: Any, args: Args) -> Any:
+    num, den = args
+    if type(num) is not int or type(den) is not int:
+        return it.error("Error", "numerator:denominator: needs Integers")
+    if den == 0:
+        return _zero_divide(it, num)
+    return normalize(Fraction(num, den))
