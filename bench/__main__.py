@@ -19,7 +19,10 @@ import trio
 
 from .procs import StartFailed
 
-SUITES = ("sessions", "smalltalk")
+SUITES = ("sessions", "smalltalk", "persistence", "fairness", "failover", "idle", "scaling")
+SUITE_MODULES = ("persistence", "fairness", "failover", "idle", "scaling")
+"""Suites run by :func:`run_suite`: each module has ``options(args)``, ``cap(options)`` and
+``async run(options, progress) -> common.Report``."""
 SHORT_OPERATIONS = {
     "create": "create_session",
     "restore": "restore_session",
@@ -72,23 +75,45 @@ def parser() -> argparse.ArgumentParser:
         "process on 127.0.0.1, measures the floors (a coredis GET round trip, a trio-websocket "
         "echo) and then create_session, restore_session and update_session_state through the "
         "node at each concurrency, and prints Markdown tables on stdout (progress on stderr). "
-        "Everything it starts is stopped at the end; the run is capped in time.",
+        "Everything it starts is stopped at the end; the run is capped in time. The other "
+        "suites work the same way (their own floors in the same run, tables with ratios): "
+        "persistence (x := x + 1 as the session's heap grows), fairness (other clients "
+        "beside an endless loop), failover (restore after SIGKILL of a node, conflict "
+        "retries, expiry cleanup), idle (idle connections per node), scaling (evaluation "
+        "throughput on one node and two).",
         epilog="Results and how to read them: docs/performance.md. The smalltalk suite is "
         "bench/bench_smalltalk.py; arguments other than --suite are passed to it.",
     )
     p.add_argument("--suite", choices=SUITES, default="sessions", help="default: sessions")
     p.add_argument(
-        "--duration", type=_positive, default=3.0,
-        help="measured seconds per cell (default: 3)",
+        "--quick", action="store_true",
+        help="a smoke run: small sizes and short windows (not for numbers); not for sessions",
     )
     p.add_argument(
-        "--warmup", type=_non_negative, default=1.0,
-        help="seconds of warm-up before each cell's window, excluded (default: 1)",
+        "--duration", type=_positive, default=None,
+        help="measured seconds per cell (default: 3 for sessions; each suite has its own)",
     )
     p.add_argument(
-        "--clients", type=_counts, default=(1, 50, 200),
-        help="concurrent clients (connections) for the node and the echo floor "
-        "(default: 1,50,200)",
+        "--warmup", type=_non_negative, default=None,
+        help="seconds of warm-up before each cell's window, excluded (default: 1; see "
+        "each suite)",
+    )
+    p.add_argument(
+        "--clients", type=_counts, default=None,
+        help="concurrent clients (connections) for the node and the echo floor (sessions, "
+        "default 1,50,200; scaling, default 50); fairness: the number of other clients "
+        "(default 10); failover: the writers of the conflict cells (default 2,8,16)",
+    )
+    p.add_argument(
+        "--sizes", type=_counts, default=None,
+        help="persistence: heap sizes in objects (default 10,10000,100000); idle: idle "
+        "connections (default 1000,5000,10000); failover: the number of sessions of a kill "
+        "round (first value, default 50)",
+    )
+    p.add_argument(
+        "--cleanup-interval", type=int, default=None,
+        help="failover: the node's --cleanup-interval for the expiry cells without keyspace "
+        "events (default: the node's default, 60 s; --quick: 2)",
     )
     p.add_argument(
         "--redis-tasks", type=_counts, default=(1, 50),
@@ -171,16 +196,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_smalltalk(_without_suite(argv))
     if unknown:
         parser().error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.suite in SUITE_MODULES:
+        return run_suite(args)
+    if args.quick:
+        parser().error("--quick is for the suites other than sessions")
     return run_sessions(args)
+
+
+def run_suite(args: argparse.Namespace) -> int:
+    """Run one of :data:`SUITE_MODULES`: Markdown on stdout, progress on stderr."""
+    from .sessions import Progress
+
+    module: Any = importlib.import_module(f"bench.{args.suite}")
+    options = module.options(args)
+    cap = args.timeout or module.cap(options)
+    progress = Progress()
+    progress(f"{args.suite} suite{' (quick)' if args.quick else ''}: capped at {cap:.0f} s")
+
+    async def capped() -> Any:
+        with trio.fail_after(cap):
+            return await module.run(options, progress)
+
+    try:
+        report = trio.run(capped)
+    except (trio.TooSlowError, StartFailed, BaseExceptionGroup) as exc:
+        failure = _known_failure(exc)
+        if failure is None:
+            raise
+        if isinstance(failure, trio.TooSlowError):
+            print(f"bench: the run hit its cap of {cap:.0f} s; everything was stopped (server "
+                  "logs, if any: /tmp/stui-bench-*.log)", file=sys.stderr)
+        else:
+            print(f"bench: {failure}", file=sys.stderr)
+        return 1
+    print(report.markdown())
+    if args.json:
+        args.json.write_text(json.dumps(report.as_json(), indent=2, default=str) + "\n")
+        progress(f"raw numbers written to {args.json}")
+    progress("done" if not report.failed else "done, with failures (see the notes)")
+    return 1 if report.failed else 0
 
 
 def run_sessions(args: argparse.Namespace) -> int:
     from . import report, sessions
 
     options = sessions.Options(
-        duration=args.duration,
-        warmup=args.warmup,
-        clients=args.clients,
+        duration=args.duration if args.duration is not None else 3.0,
+        warmup=args.warmup if args.warmup is not None else 1.0,
+        clients=args.clients or (1, 50, 200),
         redis_tasks=args.redis_tasks,
         operations=args.operations,
         profile_node=str(Path(args.profile_node).resolve()) if args.profile_node else None,

@@ -345,10 +345,9 @@ class SessionStore:
     ) -> WorkspaceSnapshot:
         """Everything of a session's workspace in one transaction (refreshing its expiry).
 
-        Each object record is checked on its own: a damaged one is quarantined and reported
-        in ``damaged`` (oid -> reason) instead of failing the whole load, so the rest of the
-        session stays usable. A damaged workspace, registry entry or inspector record is
-        reported the same way under its key name.
+        Each record is checked on its own: a damaged one is quarantined and reported in
+        ``damaged`` (record name ``key#field`` or ``key`` -> reason) instead of failing the
+        whole load, so the rest of the session stays usable.
         """
         return await self._call(
             lambda: self._with_scripts(
@@ -399,11 +398,11 @@ class SessionStore:
     ) -> dict[str, dict[str, Any]]:
         records: dict[str, dict[str, Any]] = {}
         for field, value in raw.items():
-            name = f"{key}#{field}"
+            name = record_name(key, str(field))
             try:
                 records[str(field)] = unseal(str(value), name)
             except CorruptRecord as exc:
-                damaged[str(field)] = exc.message
+                damaged[name] = exc.message
                 await self._quarantine(k, name, str(value))
         return records
 
@@ -748,6 +747,11 @@ class SessionStore:
             return {"total_sessions": await sessions, "active_clients": await clients}
 
         return await self._call(read)
+
+
+def record_name(key: str, field: str) -> str:
+    """How a record inside a hash is named in errors and in the quarantine: ``key#field``."""
+    return f"{key}#{field}"
 
 
 def expiry_member(session_id: str, client_id: str) -> str:

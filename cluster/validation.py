@@ -39,6 +39,21 @@ def optional(params: Mapping[str, Any], name: str, kind: type | tuple[type, ...]
     return require(params, name, kind)
 
 
+SEQ_MAX = 2**63 - 1
+"""Largest event sequence number a client may name (stream ids are 64-bit in Redis)."""
+
+
+def sequence_number(params: Mapping[str, Any], name: str) -> int | None:
+    """An optional event sequence number (``last_seq``): an integer from 0 to ``SEQ_MAX``.
+
+    Anything else would reach Redis as an invalid stream id and fail there.
+    """
+    value: int | None = optional(params, name, int)
+    if value is not None and not 0 <= value <= SEQ_MAX:
+        raise InvalidRequest(f"parameter '{name}' must be an integer from 0 to {SEQ_MAX}")
+    return value
+
+
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     names = {

@@ -31,6 +31,7 @@ from cluster.errors import (
     ResourceLimit,
     SessionConflict,
 )
+from cluster import keys
 from cluster.store import Commit, StaleVersion
 
 if TYPE_CHECKING:
@@ -130,14 +131,22 @@ async def load_workspace(node: Node, session_id: str, client_id: str | None) -> 
     snapshot = await node.store.load_workspace(session_id, client_id)
     record = snapshot.workspace or {}
     objects = dict(snapshot.objects)
+    from .smalltalk import CorruptRecord as DamagedImage
     from .smalltalk import Image  # the evaluator loads on first use: start-up stays fast
 
+    heap_key = keys.SessionKeys(session_id).heap
+    for name, reason in snapshot.damaged.items():
+        key, _, oid = name.partition("#")
+        if key == heap_key and oid:
+            objects[oid] = damaged_placeholder(oid, reason)
     try:
         image = (
             Image.load(objects, record.get("image") or {}) if record.get("image") else Image.new()
         )
-    except CorruptRecord as exc:
-        raise CorruptRecord(f"session {session_id}: {exc.message}", details=snapshot.damaged)
+    except DamagedImage as exc:
+        raise CorruptRecord(
+            f"session {session_id}: {exc}", details={"damaged": snapshot.damaged}
+        ) from None
     entry = Workspace(
         image=image,
         version=snapshot.meta.version,
@@ -151,6 +160,20 @@ async def load_workspace(node: Node, session_id: str, client_id: str | None) -> 
     )
     node.images.put(session_id, entry)
     return entry
+
+
+def damaged_placeholder(oid: str, reason: str) -> dict[str, Any]:
+    """What a damaged object becomes in the image: a String saying so, under the same id.
+
+    The objects that referred to it keep working (identity and the rest of the heap are
+    intact); code that used it sees a clear marker instead of a crash. The original bytes stay
+    in the quarantine; the next commit that changes this object overwrites the record.
+    """
+    return {
+        "kind": "string",
+        "class": {"global": "ByteString"},
+        "chars": f"<damaged object {oid}: {reason}>",
+    }
 
 
 def limits_of(node: Node) -> Limits:
@@ -213,9 +236,15 @@ def register(
     return rid, record
 
 
+def summarize(image: Image, encoded: Any) -> tuple[str, str]:
+    """(class name, printString) of an encoded value, as the inspector shows it."""
+    description = image.describe(image.decode(encoded), offset=0, limit=1)
+    return description.class_name, description.print_string
+
+
 def summarize_bindings(entry: Workspace, outcome: Outcome) -> dict[str, dict[str, Any]]:
     """Class and printString of every binding that may have changed (for restore)."""
-    bindings = entry.image.bindings()
+    bindings: dict[str, Any] = dict(entry.image.dump_workspace().get("bindings") or {})
     summaries: dict[str, dict[str, Any]] = {}
     for name, encoded in bindings.items():
         old = entry.bindings.get(name)
@@ -224,7 +253,7 @@ def summarize_bindings(entry: Workspace, outcome: Outcome) -> dict[str, dict[str
         if old is not None and old.get("value") == encoded and not touched:
             summaries[name] = old
             continue
-        class_name, print_string = entry.image.summarize(encoded)
+        class_name, print_string = summarize(entry.image, encoded)
         summaries[name] = {"value": encoded, "class": class_name, "print_string": print_string}
     return summaries
 
@@ -319,6 +348,8 @@ async def _commit_evaluation(
         response["error_message"] = outcome.error_message
     if outcome.transcript:
         response["transcript"] = outcome.transcript
+    if entry.damaged:
+        response["damaged"] = entry.damaged  # records replaced by markers when loaded
     events: tuple[tuple[str, dict[str, Any]], ...] = ()
     if outcome.transcript:
         events = (
@@ -390,7 +421,8 @@ async def collect(
     except StaleVersion:
         node.images.drop(session_id)
         return 0
-    entry.image.forget(garbage)
+    for oid in garbage:
+        entry.image.heap.pop(oid, None)
     entry.version = done.meta.version
     entry.objects_after_collect = len(reachable)
     return len(garbage)

@@ -23,15 +23,22 @@ from cluster import keys
 
 
 def _evaluator_available() -> bool:
+    """``nodes.smalltalk`` imports and offers what the node calls (docs/helpers contract)."""
     try:
-        from nodes.smalltalk import Image  # noqa: F401
+        from nodes.smalltalk import Image
+
+        image = Image.new()
+        outcome = image.evaluate("n := 0. n := n + 1")
+        encoded = image.bindings()["n"]
+        image.summarize(encoded)
+        image.dump_workspace()
+        return outcome.print_string == "1"
     except Exception:
         return False
-    return True
 
 
 EVALUATOR = _evaluator_available()
-"""True when ``nodes.smalltalk`` imports: counters are then ``n := n + 1`` evaluations."""
+"""True when the evaluator works: counters are then ``n := n + 1`` evaluations."""
 
 
 class Counter:
@@ -157,6 +164,8 @@ class _Pair:
     def __init__(self) -> None:
         self.hold_requests = False
         self.hold_replies = False
+        self.subscriber = False
+        self.scope: trio.CancelScope | None = None
 
 
 class RedisGate:
@@ -172,6 +181,8 @@ class RedisGate:
       knows*. Killing the node then loses the answer, never the commit.
 
     Other connections (heartbeats, pub/sub, other sessions) pass untouched.
+    :meth:`cut_subscribers` closes the node's pub/sub connections (messages published until
+    it resubscribes are lost, as on a real network cut).
     """
 
     def __init__(self, redis_port: int) -> None:
@@ -181,6 +192,7 @@ class RedisGate:
         self._released = trio.Event()
         self._marker: bytes | None = None
         self._mode = "request"
+        self._pairs: set[_Pair] = set()
 
     @property
     def url(self) -> str:
@@ -202,6 +214,14 @@ class RedisGate:
         self._marker = None
         self._released.set()
 
+    def cut_subscribers(self) -> int:
+        """Close every pub/sub connection through the gate; how many were cut."""
+        cut = [p for p in self._pairs if p.subscriber and p.scope is not None]
+        for pair in cut:
+            assert pair.scope is not None
+            pair.scope.cancel()
+        return len(cut)
+
     async def _handle(self, downstream: trio.SocketStream) -> None:
         pair = _Pair()
         try:
@@ -209,11 +229,23 @@ class RedisGate:
         except OSError:
             await downstream.aclose()
             return
+        self._pairs.add(pair)
+        try:
+            await self._pump(pair, downstream, upstream)
+        finally:
+            self._pairs.discard(pair)
+
+    async def _pump(
+        self, pair: _Pair, downstream: trio.SocketStream, upstream: trio.SocketStream
+    ) -> None:
         async with downstream, upstream, trio.open_nursery() as nursery:
+            pair.scope = nursery.cancel_scope
 
             async def to_redis() -> None:
                 tail = b""
                 while chunk := await downstream.receive_some(65536):
+                    if b"SUBSCRIBE" in chunk.upper():
+                        pair.subscriber = True
                     marker = self._marker
                     if marker is not None and not pair.hold_requests and not pair.hold_replies \
                             and marker in tail + chunk:

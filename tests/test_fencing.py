@@ -103,9 +103,9 @@ async def test_frozen_node_between_read_and_commit_cannot_write(node_process, re
 
 
 async def test_frozen_owner_is_fenced_even_if_the_notice_is_lost(node_process, redis, nursery):
-    """The takeover notice is published while A is frozen *and* disconnected from pub/sub
-    (its Redis connections go through the gate, which we cut): A learns nothing until its
-    commit, which the epoch check refuses."""
+    """While A is frozen its pub/sub connection is cut, so B's takeover notice reaches nobody
+    (PUBLISH to A's channel finds no subscriber). A learns of the takeover only from its own
+    commit: WATCH fails, the retry reads the new epoch, and A refuses and drops the connection."""
     gate = RedisGate(redis.port)
     await nursery.start(gate.serve)
     node_a = await trio.to_thread.run_sync(
@@ -120,9 +120,10 @@ async def test_frozen_owner_is_fenced_even_if_the_notice_is_lost(node_process, r
             await gate.triggered.wait()
         node_a.signal(signal.SIGSTOP)
         try:
-            # Nobody is subscribed to A's channel while A is frozen behind the gate? It still
-            # is (the subscription's socket is open), so check the epoch path explicitly: B
-            # takes over twice; A's held commit carries epoch 1.
+            assert gate.cut_subscribers() == 1
+            await wait_until(lambda: redis_call(redis, "PUBSUB", "NUMSUB",
+                                                keys.node_channel(node_a.node_id))[1] == 0,
+                             5, "A's control subscription is gone")
             async with connect(node_b.url) as on_b:
                 await on_b.request("restore_session", session_id=sid)
                 await on_b.request("update_session_state", session_id=sid, state_data="from b")
@@ -130,8 +131,13 @@ async def test_frozen_owner_is_fenced_even_if_the_notice_is_lost(node_process, r
             node_a.signal(signal.SIGCONT)
         gate.release()
         late = await outcome_of(on_a)
+        with pytest.raises(ConnectionClosed) as closed, trio.fail_after(10):
+            while True:
+                await on_a.receive()
+    assert closed.value.reason.code == 4001
     if late is not None:
         assert late["status"] == "error" and late["error_type"] == "SessionError", late
+        assert "taken over" in late["error"]
     async with connect(node_b.url) as check:
         info = await check.request("restore_session", session_id=sid)
     assert info["session_state"] == "from b" and info["version"] == 2

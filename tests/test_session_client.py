@@ -403,7 +403,7 @@ async def test_errors_in_the_block_come_out_unwrapped(start_node: Any) -> None:
         assert failed.value.error_type == "InvalidRequest"
 
 
-async def test_resuming_with_last_seq_skips_old_events(start_node: Any) -> None:
+async def test_a_stopped_client_resumes_its_session_by_id(start_node: Any) -> None:
     a = await start_node(node_id="node-a")
     with trio.fail_after(10):
         async with open_session([url_of(a)], "resumer") as client:

@@ -270,10 +270,12 @@ async def test_damaged_object_record_is_named_and_session_stays_usable(start_nod
     redis.command("HSET", heap_key, victim, orjson.dumps(envelope).decode())
     other = await start_node()
     async with connect(other) as conn:
-        restored = await conn.request("restore_session", session_id=sid)
+        await conn.request("restore_session", session_id=sid)
         kept = await conn.request("evaluate", session_id=sid, code="keep")
-    assert victim in restored["workspace_context"]["damaged"]
-    assert kept["result"] == "7"
+        lost = await conn.request("evaluate", session_id=sid, code="lost")
+    assert f"{heap_key}#{victim}" in kept["damaged"], "the damaged record is named"
+    assert kept["result"] == "7", "the rest of the session stays usable"
+    assert "damaged object" in lost["result"]
     assert redis.command("HEXISTS", keys.SessionKeys(sid).quarantine, f"{heap_key}#{victim}") == "1"
 
 

@@ -83,7 +83,7 @@ async def create_session(call: Call) -> dict[str, Any]:
 async def restore_session(call: Call) -> dict[str, Any]:
     """Resume a session here: take ownership, then answer everything the client needs."""
     session_id = validation.session_id(call.params)
-    last_seq = validation.optional(call.params, "last_seq", int)
+    last_seq = validation.sequence_number(call.params, "last_seq")
     node = call.node
     # A connection that already holds the session re-reads it without a new takeover; if it
     # was taken over meanwhile, its next write fails the epoch check and closes it.

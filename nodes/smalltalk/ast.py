@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +56,7 @@ class LitArray:
     items: tuple[LiteralValue, ...]
 
 
-LiteralValue = Union[int, float, Fraction, bool, None, Char, Sym, Str, ByteArr, LitArray]
+LiteralValue = int | float | Fraction | bool | None | Char | Sym | Str | ByteArr | LitArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +124,8 @@ class Return:
     pos: Pos = NO_POS
 
 
-Expr = Union[Literal, Variable, Assign, Send, Cascade, Block, BraceArray]
-Stmt = Union[Expr, Return]
+Expr = Literal | Variable | Assign | Send | Cascade | Block | BraceArray
+Stmt = Expr | Return
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,14 +27,16 @@ from . import ast
 from .classes import SYSTEM_CLASSES as S
 from .classes import global_named
 from .errors import NonLocalReturn, SmalltalkSyntaxError
-from .kernel import SMALL_MAX, SMALL_MIN, identical, new_array, new_bytes, new_string
-from .objects import Char, Frame, Method, StBlock, StClass
+from .kernel import SMALL_MAX, SMALL_MIN, class_of, identical, new_array, new_bytes, new_string
+from .objects import Char, Frame, LightFrame, Method, StBlock, StClass
 from .parser import parse_doit, parse_method
+from .runtime import HEAP_TYPES
 
 if TYPE_CHECKING:
     from .runtime import Interpreter
 
-Fn = Callable[[Frame], Any]
+# A compiled node: takes the activation (Frame or LightFrame) and answers a value.
+Fn = Callable[[Any], Any]
 MethodFn = Callable[["Interpreter", Any, tuple[Any, ...]], Any]
 
 
@@ -48,6 +50,12 @@ NORET: Any = _NoReturn()
 _CONTEXT = S["Context"]
 _BLOCK_CLASS = S["FullBlockClosure"]
 _PSEUDO = ("self", "super", "thisContext")
+
+
+def _SELF(f: Any) -> Any:
+    return f.rcv
+
+
 _BIG = 1 << 62
 
 
@@ -55,7 +63,17 @@ class BlockCode:
     """What a BlockClosure runs: compiled body, frame layout, and what persisting the
     block needs (its source, the outer variables it captures, its method class)."""
 
-    __slots__ = ("body", "captures", "method_class", "names", "nargs", "ntemps", "source", "temps_init")
+    __slots__ = (
+        "body",
+        "captures",
+        "light",
+        "method_class",
+        "names",
+        "nargs",
+        "ntemps",
+        "source",
+        "temps_init",
+    )
 
     def __init__(
         self,
@@ -74,6 +92,9 @@ class BlockCode:
         self.source = source
         self.captures = captures
         self.method_class = method_class
+        # True when no block or `^` inside refers to the block's own activation,
+        # so a LightFrame will do.
+        self.light = False
 
 
 class DoItCode:
@@ -151,13 +172,17 @@ class _Env:
 
 
 class _Unit:
-    """Per-compilation context: the class whose method is compiled (None for a doit)."""
+    """Per-compilation context: the class whose method is compiled (None for a doit),
+    and whether the activation may be referred to after it returns or be the target
+    of a NonLocalReturn (`needs_home`: it contains a real block or a `^` compiled as
+    an exception)."""
 
-    __slots__ = ("is_doit", "method_class")
+    __slots__ = ("is_doit", "method_class", "needs_home")
 
     def __init__(self, method_class: StClass | None, is_doit: bool) -> None:
         self.method_class = method_class
         self.is_doit = is_doit
+        self.needs_home = False
 
 
 class Compiler:
@@ -197,12 +222,31 @@ class Compiler:
         names = tuple(scope.names)
         temps_init = (None,) * (len(names) - nargs)
         interp = self.interp
+        from .errors import LimitExceeded
+
+        if not unit.needs_home:
+            # No real block and no ^ outside statement position: nothing can refer
+            # to this activation once it returns, and no NonLocalReturn targets it.
+            # (Handlers and ensure: restore the depth counter when they unwind.)
+            def invoke_simple(it: Interpreter, rcv: Any, args: tuple[Any, ...]) -> Any:
+                depth = interp.depth + 1
+                if depth > interp.max_depth:
+                    raise LimitExceeded(
+                        "depth", f"ResourceLimit: more than {interp.max_depth} nested activations"
+                    )
+                interp.depth = depth
+                frame = LightFrame()
+                frame.vars = [*args, *temps_init] if temps_init else list(args)
+                frame.rcv = rcv
+                result = run(frame)
+                interp.depth = depth - 1
+                return rcv if result is NORET else result
+
+            return invoke_simple
 
         def invoke(it: Interpreter, rcv: Any, args: tuple[Any, ...]) -> Any:
             depth = interp.depth + 1
             if depth > interp.max_depth:
-                from .errors import LimitExceeded
-
                 raise LimitExceeded(
                     "depth", f"ResourceLimit: more than {interp.max_depth} nested activations"
                 )
@@ -317,6 +361,7 @@ class Compiler:
 
     def _stmt_value(self, unit: _Unit, stmt: ast.Stmt, env: _Env) -> Fn:
         if isinstance(stmt, ast.Return):
+            unit.needs_home = True
             value = self._expr(unit, stmt.value, env)
             interp = self.interp
 
@@ -375,9 +420,9 @@ class Compiler:
             if depth == 0:
                 return lambda f: f.vars[index]
             if depth == 1:
-                return lambda f: f.outer.vars[index]  # type: ignore[union-attr]
+                return lambda f: f.outer.vars[index]
             if depth == 2:
-                return lambda f: f.outer.outer.vars[index]  # type: ignore[union-attr]
+                return lambda f: f.outer.outer.vars[index]
 
             def deep(f: Frame) -> Any:
                 frame: Any = f
@@ -434,7 +479,6 @@ class Compiler:
         if found is not None:
             depth, index = found
             if depth == 0:
-
                 # The running frame is alive, and only dead frames (kept by blocks
                 # that outlived them) are persisted: no write barrier needed.
                 def set_local(f: Frame) -> Any:
@@ -505,8 +549,11 @@ class Compiler:
             block_env.bind(name)
         for name in node.temps:
             block_env.bind(name)
+        unit.needs_home = False
         body = self._sequence_value(unit, list(node.body), block_env)
-        return BlockCode(
+        light = not unit.needs_home
+        unit.needs_home = True
+        code = BlockCode(
             len(node.params),
             tuple(scope.names),
             body,
@@ -514,6 +561,8 @@ class Compiler:
             scope.captures,
             unit.method_class,
         )
+        code.light = light
+        return code
 
     # ------------------------------------------------------------------ sends
     def _cascade(self, unit: _Unit, node: ast.Cascade, env: _Env) -> Fn:
@@ -521,9 +570,7 @@ class Compiler:
         is_super = isinstance(node.receiver, ast.Variable) and node.receiver.name == "super"
         parts: list[list[tuple[str, list[Fn]]]] = []
         for part in node.parts:
-            parts.append(
-                [(m.selector, [self._expr(unit, a, env) for a in m.args]) for m in part]
-            )
+            parts.append([(m.selector, [self._expr(unit, a, env) for a in m.args]) for m in part])
         interp = self.interp
         send = interp.send
         method_class = unit.method_class
@@ -563,32 +610,82 @@ class Compiler:
                 return interp.super_send(start, f.rcv, selector, tuple(a(f) for a in args))
 
             return super_send
-        if len(args) == 1:
-            special = _binary_fast_path(selector, receiver, args[0], interp)
-            if special is not None:
-                return special
+        if len(args) == 1 and selector in ("==", "~~"):
+            other = args[0]
+            if selector == "==":
+                return lambda f: identical(receiver(f), other(f))
+            return lambda f: not identical(receiver(f), other(f))
+        if len(args) == 1 and selector in _FAST_BINARY:
+            return _binary_fast_path(
+                selector,
+                receiver,
+                args[0],
+                self._operand(node.receiver, env),
+                self._operand(node.args[0], env),
+                interp,
+            )
         if len(args) == 0 and selector in ("isNil", "notNil"):
             if selector == "isNil":
                 return lambda f: receiver(f) is None
             return lambda f: receiver(f) is not None
         send = interp.send
+        to_self = isinstance(node.receiver, ast.Variable) and node.receiver.name == "self"
+        if to_self:
+            receiver = _SELF
+        # The common sends do the work of Interpreter.send inline (one Python call
+        # less per message): count the step, find the class, look up the cache.
+        heap_types = HEAP_TYPES
         if not args:
-            return lambda f: send(receiver(f), selector, ())
+
+            def send0(f: Any) -> Any:
+                rcv = receiver(f)
+                steps = interp.steps + 1
+                interp.steps = steps
+                if steps >= interp.next_check:
+                    interp.checkpoint_now()
+                cls = rcv.cls if type(rcv) in heap_types else class_of(rcv)
+                fn = cls.cache.get(selector)
+                if fn is None:
+                    fn = interp.lookup_fn(cls, selector)
+                return fn(interp, rcv, ())
+
+            return send0
         if len(args) == 1:
             arg = args[0]
 
-            def send1(f: Frame) -> Any:
-                return send(receiver(f), selector, (arg(f),))
+            def send1(f: Any) -> Any:
+                rcv = receiver(f)
+                value = arg(f)
+                steps = interp.steps + 1
+                interp.steps = steps
+                if steps >= interp.next_check:
+                    interp.checkpoint_now()
+                cls = rcv.cls if type(rcv) in heap_types else class_of(rcv)
+                fn = cls.cache.get(selector)
+                if fn is None:
+                    fn = interp.lookup_fn(cls, selector)
+                return fn(interp, rcv, (value,))
 
             return send1
         if len(args) == 2:
             a0, a1 = args
 
-            def send2(f: Frame) -> Any:
+            def send2(f: Any) -> Any:
                 return send(receiver(f), selector, (a0(f), a1(f)))
 
             return send2
         return lambda f: send(receiver(f), selector, tuple(a(f) for a in args))
+
+    def _operand(self, node: ast.Expr, env: _Env) -> tuple[str, Any] | None:
+        """('local', slot) for a variable of the running frame, ('const', value) for
+        a number literal: lets arithmetic read its operands without a call."""
+        if isinstance(node, ast.Literal) and type(node.value) in (int, float):
+            return ("const", node.value)
+        if isinstance(node, ast.Variable) and node.name not in _PSEUDO:
+            found = env.resolve(node.name)
+            if found is not None and found[0] == 0:
+                return ("local", found[1])
+        return None
 
     # ------------------------------------------------------------------ inlining
     def _inline(self, unit: _Unit, node: ast.Send, env: _Env, ret: bool) -> Fn | None:
@@ -597,7 +694,9 @@ class Compiler:
         rcv_node = node.receiver
         if selector in ("ifTrue:", "ifFalse:") and _is_block(args[0], 0):
             return self._if(unit, node, env, ret)
-        if selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:") and all(_is_block(a, 0) for a in args):
+        if selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:") and all(
+            _is_block(a, 0) for a in args
+        ):
             return self._if(unit, node, env, ret)
         if selector in ("and:", "or:") and _is_block(args[0], 0) and not ret:
             return self._and_or(unit, node, env)
@@ -628,7 +727,9 @@ class Compiler:
             raise AssertionError("statement with ^ is not an inlinable control message")
         return None
 
-    def _inlined_body(self, unit: _Unit, block: ast.Expr, env: _Env, ret: bool, bind: bool = False) -> tuple[Fn, int | None]:
+    def _inlined_body(
+        self, unit: _Unit, block: ast.Expr, env: _Env, ret: bool, bind: bool = False
+    ) -> tuple[Fn, int | None]:
         """Compile an inlined literal block in a child env sharing the frame. Answers
         the body and, when `bind`, the slot of its single parameter."""
         assert isinstance(block, ast.Block)
@@ -790,7 +891,9 @@ class Compiler:
             start = start_fn(f)
             stop = stop_fn(f)
             if not (_is_num(start) and _is_num(stop)):
-                interp.send(stop if _is_num(start) else start, "adaptToNumber:andSend:", (start, "<="))
+                interp.send(
+                    stop if _is_num(start) else start, "adaptToNumber:andSend:", (start, "<=")
+                )
                 return NORET if ret else start
             vars_ = f.vars
             i = start
@@ -927,125 +1030,72 @@ def _materialize(value: ast.LiteralValue) -> Any:
     return value
 
 
-def _binary_fast_path(selector: str, left: Fn, right: Fn, interp: Interpreter) -> Fn | None:
+_FAST_BINARY = {
+    "+": ("+", ""),
+    "-": ("-", ""),
+    "*": ("*", " and -_BIG < a < _BIG and -_BIG < b < _BIG"),
+    "<": ("<", ""),
+    ">": (">", ""),
+    "<=": ("<=", ""),
+    ">=": (">=", ""),
+    "=": ("==", ""),
+    "~=": ("!=", ""),
+    "\\\\": ("%", " and b != 0"),
+    "//": ("//", " and b != 0"),
+}
+
+_TEMPLATE = """
+def make(left, right, send, slot_a, slot_b, const_b, _BIG):
+    def fast(f):
+        a = {a}
+        b = {b}
+        if type(a) is int and type(b) is int{extra}:
+            return a {op} b
+        return send(a, {selector!r}, (b,))
+    return fast
+"""
+
+_FACTORIES: dict[tuple[str, str, str], Any] = {}
+
+
+def _factory(selector: str, left_kind: str, right_kind: str) -> Any:
+    key = (selector, left_kind, right_kind)
+    factory = _FACTORIES.get(key)
+    if factory is None:
+        op, extra = _FAST_BINARY[selector]
+        a = {"local": "f.vars[slot_a]", "any": "left(f)"}[left_kind]
+        b = {"local": "f.vars[slot_b]", "const": "const_b", "any": "right(f)"}[right_kind]
+        source = _TEMPLATE.format(a=a, b=b, op=op, extra=extra, selector=selector)
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<fast {selector}>", "exec"), namespace)
+        factory = _FACTORIES[key] = namespace["make"]
+    return factory
+
+
+def _binary_fast_path(
+    selector: str,
+    left: Fn,
+    right: Fn,
+    left_operand: tuple[str, Any] | None,
+    right_operand: tuple[str, Any] | None,
+    interp: Interpreter,
+) -> Fn:
     """SmallInteger arithmetic and comparison without a send (as Pharo's VM does),
-    falling back to a real send for any other receiver."""
-    send = interp.send
-    if selector == "+":
-
-        def add(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int:
-                return a + b
-            return send(a, "+", (b,))
-
-        return add
-    if selector == "-":
-
-        def sub(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int:
-                return a - b
-            return send(a, "-", (b,))
-
-        return sub
-    if selector == "*":
-
-        def mul(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int and -_BIG < a < _BIG and -_BIG < b < _BIG:
-                return a * b
-            return send(a, "*", (b,))
-
-        return mul
-    if selector == "<":
-
-        def lt(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int:
-                return a < b
-            return send(a, "<", (b,))
-
-        return lt
-    if selector == ">":
-
-        def gt(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int:
-                return a > b
-            return send(a, ">", (b,))
-
-        return gt
-    if selector == "<=":
-
-        def le(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int:
-                return a <= b
-            return send(a, "<=", (b,))
-
-        return le
-    if selector == ">=":
-
-        def ge(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int:
-                return a >= b
-            return send(a, ">=", (b,))
-
-        return ge
-    if selector == "=":
-
-        def eq(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int:
-                return a == b
-            return send(a, "=", (b,))
-
-        return eq
-    if selector == "~=":
-
-        def ne(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int:
-                return a != b
-            return send(a, "~=", (b,))
-
-        return ne
-    if selector == "==":
-        return lambda f: identical(left(f), right(f))
-    if selector == "~~":
-        return lambda f: not identical(left(f), right(f))
-    if selector == "\\\\":
-
-        def mod(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int and b != 0:
-                return a % b
-            return send(a, "\\\\", (b,))
-
-        return mod
-    if selector == "//":
-
-        def floordiv(f: Frame) -> Any:
-            a = left(f)
-            b = right(f)
-            if type(a) is int and type(b) is int and b != 0:
-                return a // b
-            return send(a, "//", (b,))
-
-        return floordiv
-    return None
+    falling back to a real send for any other receiver. The closure is generated
+    per operand shape so a frame variable or a literal is read without a call."""
+    left_kind = "local" if left_operand and left_operand[0] == "local" else "any"
+    right_kind = right_operand[0] if right_operand else "any"
+    make = _factory(selector, left_kind, right_kind)
+    fn: Fn = make(
+        left,
+        right,
+        interp.send,
+        left_operand[1] if left_kind == "local" and left_operand else 0,
+        right_operand[1] if right_kind == "local" and right_operand else 0,
+        right_operand[1] if right_kind == "const" and right_operand else None,
+        _BIG,
+    )
+    return fn
 
 
 __all__ = ["NORET", "SMALL_MAX", "SMALL_MIN", "BlockCode", "Compiler", "DoItCode"]

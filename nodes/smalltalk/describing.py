@@ -53,10 +53,18 @@ def describe(image: Image, value: Any, offset: int, limit: int) -> Description:
     elif t is StPoint:
         named += [("x", _safe(value.x)), ("y", _safe(value.y))]
     elif t is StInterval:
-        named += [("start", _safe(value.start)), ("stop", _safe(value.stop)), ("step", _safe(value.step))]
+        named += [
+            ("start", _safe(value.start)),
+            ("stop", _safe(value.stop)),
+            ("step", _safe(value.step)),
+        ]
     elif t is StStream:
         value.flush()
-        named += [("collection", _safe(value.coll)), ("position", value.pos), ("readLimit", value.limit)]
+        named += [
+            ("collection", _safe(value.coll)),
+            ("position", value.pos),
+            ("readLimit", value.limit),
+        ]
     elif t is StBlock:
         named += [("outerContext", _safe(value.outer)), ("receiver", _safe(value.rcv))]
     elif t is StMessage:

@@ -63,14 +63,17 @@ def hash_key(interp: Interpreter, value: Any, identity: bool = False) -> Any:
         return ("id", id(value), value) if isinstance(value, HeapObject) else value
     if t is StString:
         return ("'", value.chars)
+    # List comprehensions, not generators fed to C builtins: the recursion over
+    # nested collections then stays in Python frames (RecursionError, never a C
+    # stack overflow).
     if t is StArray:
-        return ("()", *(hash_key(interp, e) for e in value.items))
+        return ("()", *[hash_key(interp, e) for e in value.items])
     if t is StOrdered:
-        return ("oc", *(hash_key(interp, e) for e in value.items))
+        return ("oc", *[hash_key(interp, e) for e in value.items])
     if t is StByteArray:
         return ("[]", bytes(value.data))
     if t is StInterval:
-        return ("()", *(hash_key(interp, e) for e in value.values()))
+        return ("()", *[hash_key(interp, e) for e in value.values()])
     if t is StAssoc:
         return ("->", hash_key(interp, value.key), hash_key(interp, value.value))
     if t is StPoint:
@@ -88,7 +91,9 @@ def equal(interp: Interpreter, a: Any, b: Any) -> bool:
     tb = type(b)
     if ta is bool or tb is bool:
         return False
-    if (ta is int or ta is float or ta is Fraction) and (tb is int or tb is float or tb is Fraction):
+    if (ta is int or ta is float or ta is Fraction) and (
+        tb is int or tb is float or tb is Fraction
+    ):
         return bool(a == b)
     if ta is str:
         return False  # Symbol = is identity (equal symbols are the same str value: `is`)
@@ -103,9 +108,7 @@ def equal(interp: Interpreter, a: Any, b: Any) -> bool:
             return _equal_items(interp, a.items, b.values())
         return tb is StArray and _equal_items(interp, a.items, b.items)
     if ta is StOrdered:
-        return (
-            tb is StOrdered and a.cls is b.cls and _equal_items(interp, a.items, b.items)
-        )
+        return tb is StOrdered and a.cls is b.cls and _equal_items(interp, a.items, b.items)
     if ta is StInterval:
         if tb is StInterval:
             return bool(a.values() == b.values()) if a.size() == b.size() else False
@@ -113,11 +116,7 @@ def equal(interp: Interpreter, a: Any, b: Any) -> bool:
     if ta is StByteArray:
         return tb is StByteArray and a.data == b.data
     if ta is StAssoc:
-        return (
-            tb is StAssoc
-            and interp.equal(a.key, b.key)
-            and interp.equal(a.value, b.value)
-        )
+        return tb is StAssoc and interp.equal(a.key, b.key) and interp.equal(a.value, b.value)
     if ta is StPoint:
         return tb is StPoint and interp.equal(a.x, b.x) and interp.equal(a.y, b.y)
     if ta.__name__ in ("StDict", "StSet", "StBag"):
@@ -130,9 +129,10 @@ def equal(interp: Interpreter, a: Any, b: Any) -> bool:
                     return False
             return True
         if ta.__name__ == "StBag":
-            return all(
-                key in b.table and b.table[key][1] == entry[1] for key, entry in a.table.items()
-            )
+            for key, entry in a.table.items():
+                if key not in b.table or b.table[key][1] != entry[1]:
+                    return False
+            return True
         return all(key in b.table for key in a.table)
     return False
 
@@ -140,4 +140,7 @@ def equal(interp: Interpreter, a: Any, b: Any) -> bool:
 def _equal_items(interp: Interpreter, xs: list[Any], ys: list[Any]) -> bool:
     if len(xs) != len(ys):
         return False
-    return all(interp.equal(x, y) for x, y in zip(xs, ys, strict=True))
+    for x, y in zip(xs, ys, strict=True):
+        if not interp.equal(x, y):
+            return False
+    return True

@@ -58,9 +58,13 @@ class Description:
     indexed: list[Any]
 
 
-# Python frames used per Smalltalk activation, generously (send, method body,
-# statement, argument expressions ...).
-_FRAMES_PER_ACTIVATION = 40
+# Python frames per Smalltalk activation, generously (send, method body,
+# statement, argument expressions ...). Kept modest on purpose: recursion the
+# depth limit does not bound (printing or comparing deeply nested collections)
+# must end in RecursionError, caught below, long before the C stack runs out.
+_FRAMES_PER_ACTIVATION = 15
+_DEFAULT_LIMITS = Limits()
+_LOAD_LIMITS = Limits(max_steps=10_000_000, max_seconds=60.0)
 _SANDBOX = Limits(max_steps=200_000, max_seconds=2.0, max_depth=200)
 
 
@@ -88,7 +92,15 @@ class Image:
         cycles survive). Raises CorruptRecord(oid, reason) for a record it cannot read."""
         image = cls()
         loader = Loader(image.interp, records)
-        image.heap.update(loader.load())
+        # Hashing keys of classes that define `=`/`hash` in Smalltalk runs code:
+        # give it an evaluation context with bounded limits.
+        image.interp.begin(_LOAD_LIMITS, None, None)
+        try:
+            image.heap.update(loader.load())
+        except (LimitExceeded, ControlFlow, RecursionError) as err:
+            raise CorruptRecord("?", f"running Smalltalk code while loading failed: {err!r}") from None
+        finally:
+            image.interp.finish()
         try:
             for name, oid in dict(workspace.get("classes", {})).items():
                 cls_obj = image.heap[str(oid)]
@@ -109,7 +121,7 @@ class Image:
         self,
         code: str,
         *,
-        limits: Limits = Limits(),
+        limits: Limits = _DEFAULT_LIMITS,
         interrupt: SupportsIsSet | None = None,
         checkpoint: Callable[[], None] | None = None,
     ) -> Outcome:
@@ -123,7 +135,7 @@ class Image:
         classes_before = dict(self.classes)
         interp.begin(limits, interrupt, checkpoint)
         start_budget(limits.max_objects - len(self.heap), limits.max_string)
-        needed = limits.max_depth * _FRAMES_PER_ACTIVATION + 5_000
+        needed = limits.max_depth * _FRAMES_PER_ACTIVATION + 3_000
         if sys.getrecursionlimit() < needed:
             sys.setrecursionlimit(needed)
         try:
@@ -160,7 +172,9 @@ class Image:
                 print_string=print_string,
                 class_name=class_name,
                 result=result,
-                result_id=value.oid if isinstance(value, HeapObject) and not _is_global(value) else None,
+                result_id=value.oid
+                if isinstance(value, HeapObject) and not _is_global(value)
+                else None,
                 has_error=False,
                 error_class=None,
                 error_message=None,
@@ -217,7 +231,9 @@ class Image:
             elapsed=time.monotonic() - started,
         )
 
-    def _rollback(self, workspace_before: dict[str, Any], classes_before: dict[str, StClass]) -> None:
+    def _rollback(
+        self, workspace_before: dict[str, Any], classes_before: dict[str, StClass]
+    ) -> None:
         self.interp.rollback()
         self.workspace.clear()
         self.workspace.update(workspace_before)
@@ -272,7 +288,11 @@ class Image:
 
     def _instances_of(self, classes: list[StClass]) -> list[HeapObject]:
         wanted = {id(c) for c in classes}
-        return [obj for obj in self.heap.values() if id(obj.cls) in wanted and not isinstance(obj, StClass)]
+        return [
+            obj
+            for obj in self.heap.values()
+            if id(obj.cls) in wanted and not isinstance(obj, StClass)
+        ]
 
     # ------------------------------------------------------------------ persistence
     def dump_workspace(self) -> dict[str, Any]:
@@ -347,4 +367,3 @@ class Image:
 
 def _is_global(value: Any) -> bool:
     return isinstance(value, WellKnown) or (isinstance(value, StClass) and value.system)
-

@@ -97,7 +97,7 @@ def identical(a: Any, b: Any) -> bool:
     if t is not type(b):
         return False
     if t is int:
-        return a == b and SMALL_MIN <= a <= SMALL_MAX
+        return bool(a == b and SMALL_MIN <= a <= SMALL_MAX)
     if t is str:
         return bool(a == b)
     if t is float:

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .limits import BUDGET, LimitExceeded, check_string
+from .errors import LimitExceeded
+from .limits import BUDGET, check_string
 
 if TYPE_CHECKING:
     from .compiler import BlockCode
@@ -277,7 +278,7 @@ class StBag(HeapObject):
 class StInterval(HeapObject):
     """Interval `start to: stop by: step` (immutable, elements computed)."""
 
-    __slots__ = ("start", "stop", "step")
+    __slots__ = ("start", "step", "stop")
     kind = "interval"
 
     def __init__(self, cls: StClass, start: Any, stop: Any, step: Any) -> None:
@@ -352,7 +353,7 @@ class Frame(HeapObject):
     `home` is the method (or doit) frame a `^` returns from; `alive` is False once
     that activation has returned."""
 
-    __slots__ = ("vars", "rcv", "outer", "home", "alive", "names")
+    __slots__ = ("alive", "home", "names", "outer", "rcv", "vars")
     kind = "context"
 
     def __init__(
@@ -387,10 +388,20 @@ class Frame(HeapObject):
         yield self.outer
 
 
+class LightFrame:
+    """The variables of an activation that nothing can refer to after it returns (no
+    real block inside, no `^` to unwind to): cheaper to create than a Frame."""
+
+    __slots__ = ("outer", "rcv", "vars")
+    outer: Frame | None
+    rcv: Any
+    vars: list[Any]
+
+
 class StBlock(HeapObject):
     """A BlockClosure: compiled code plus the frame it closes over."""
 
-    __slots__ = ("code", "outer", "rcv", "home")
+    __slots__ = ("code", "home", "outer", "rcv")
     kind = "block"
 
     def __init__(self, cls: StClass, code: BlockCode, outer: Frame | None, rcv: Any):
@@ -448,7 +459,7 @@ class StStream(HeapObject):
 class StMessage(HeapObject):
     """A Message (selector + arguments), as carried by MessageNotUnderstood."""
 
-    __slots__ = ("selector", "args")
+    __slots__ = ("args", "selector")
     kind = "message"
 
     def __init__(self, cls: StClass, selector: str, args: list[Any]) -> None:

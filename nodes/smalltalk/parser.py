@@ -36,7 +36,6 @@ _PARSER = Lark(
 )
 
 
-
 def parse_doit(source: str) -> ast.DoIt:
     """Parse a workspace snippet. Raises SmalltalkSyntaxError."""
     tree = _parse(source, "doit")
@@ -69,7 +68,8 @@ def _end_position(source: str) -> tuple[int, int]:
 
 def _syntax_error(source: str, err: UnexpectedInput) -> SmalltalkSyntaxError:
     if isinstance(err, UnexpectedCharacters):
-        char = source[err.pos_in_stream] if err.pos_in_stream < len(source) else ""
+        at = err.pos_in_stream or 0
+        char = source[at] if at < len(source) else ""
         if char == "'":
             hint = "unterminated string literal"
         elif char == '"':
@@ -168,8 +168,8 @@ def parse_number(text: str) -> int | float | Fraction:
             value_f = float(whole + "." + frac)
         return -value_f if negative else value_f
     value = _digits(text, radix)
-    result: int | Fraction = value * radix**exponent if exponent >= 0 else Fraction(
-        value, radix**-exponent
+    result: int | Fraction = (
+        value * radix**exponent if exponent >= 0 else Fraction(value, radix**-exponent)
     )
     if isinstance(result, Fraction) and result.denominator == 1:
         result = result.numerator
@@ -309,7 +309,9 @@ class _Builder(Transformer[Token, Any]):
 
     def cascade_part(self, meta: Any, children: list[Any]) -> tuple[ast.Message, ...]:
         if not children:
-            raise _fail(_pos(meta) if not meta.empty else ast.Pos(1, 1), "message expected after ';'")
+            raise _fail(
+                _pos(meta) if not meta.empty else ast.Pos(1, 1), "message expected after ';'"
+            )
         return tuple(children)
 
     def unary_tail(self, meta: Any, children: list[Any]) -> ast.Message:
@@ -355,12 +357,16 @@ class _Builder(Transformer[Token, Any]):
 
     # -- blocks
     def block_with_args(self, meta: Any, children: list[Any]) -> ast.Block:
-        params = tuple(_block_arg(c) for c in children if isinstance(c, Token) and c.type == "BLOCK_ARG")
+        params = tuple(
+            _block_arg(c) for c in children if isinstance(c, Token) and c.type == "BLOCK_ARG"
+        )
         temps, body = next(c for c in children if isinstance(c, tuple))
         return self._block(meta, params, temps, body)
 
     def block_args_only(self, meta: Any, children: list[Any]) -> ast.Block:
-        params = tuple(_block_arg(c) for c in children if isinstance(c, Token) and c.type == "BLOCK_ARG")
+        params = tuple(
+            _block_arg(c) for c in children if isinstance(c, Token) and c.type == "BLOCK_ARG"
+        )
         return self._block(meta, params, (), ())
 
     def block_plain(self, meta: Any, children: list[Any]) -> ast.Block:

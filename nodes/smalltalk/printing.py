@@ -77,7 +77,7 @@ def print_string(interp: Interpreter, value: Any) -> str:
     writer = Writer()
     try:
         write_print(interp, value, writer)
-    except _Full:
+    except (_Full, RecursionError):
         return writer.text()[:PRINT_LIMIT] + "...etc..."
     return writer.text()
 
@@ -94,12 +94,13 @@ def display_string(interp: Interpreter, value: Any) -> str:
     if t is StString:
         return str(value.chars)
     if t is str:
-        return value
+        return str(value)
     if t is Char:
-        return value.text
-    if interp.user_method(value, "printOn:") is not None or interp.user_method(
-        value, "displayStringOn:"
-    ) is not None:
+        return str(value.text)
+    if (
+        interp.user_method(value, "printOn:") is not None
+        or interp.user_method(value, "displayStringOn:") is not None
+    ):
         return print_string(interp, value)
     writer = Writer()
     try:
@@ -209,7 +210,9 @@ def _write_native(interp: Interpreter, value: Any, out: Writer, display: bool = 
     elif t is StExceptionSet:
         out.write("an ExceptionSet")
     elif t is WellKnown:
-        out.write(value.global_name if value.global_name == "Smalltalk" else "a ThreadSafeTranscript")
+        out.write(
+            value.global_name if value.global_name == "Smalltalk" else "a ThreadSafeTranscript"
+        )
     elif t is StMessage:
         out.write(value.selector)
         for arg in value.args:
@@ -281,22 +284,28 @@ def _is_negative(value: Any) -> bool:
 
 def is_literal(value: Any, seen: set[int]) -> bool:
     """Would Pharo print this as a literal (`#(...)`)? Numbers except Fractions,
-    Characters, Strings, Symbols, nil/true/false, ByteArrays and literal Arrays."""
-    t = type(value)
-    if value is None or t in (bool, int, str, Char):
-        return True
-    if t is float:
-        return value == value and value not in (float("inf"), float("-inf"))
-    if t is StString or t is StByteArray:
-        return value.cls in (S["ByteString"], S["WideString"], S["ByteArray"])
-    if t is StArray:
-        if value.cls is not S["Array"] or id(value) in seen:
-            return False
-        seen.add(id(value))
-        ok = all(is_literal(item, seen) for item in value.items)
-        seen.discard(id(value))
-        return ok
-    return False
+    Characters, Strings, Symbols, nil/true/false, ByteArrays and literal Arrays.
+    Iterative, so deeply nested arrays cannot exhaust the stack."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        t = type(item)
+        if item is None or t in (bool, int, str, Char):
+            continue
+        if t is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                return False
+            continue
+        if t is StString or t is StByteArray:
+            if item.cls not in (S["ByteString"], S["WideString"], S["ByteArray"]):
+                return False
+            continue
+        if t is StArray and item.cls is S["Array"] and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(item.items)
+            continue
+        return False
+    return True
 
 
 def collection_elements(value: Any) -> list[Any]:
@@ -313,7 +322,7 @@ def collection_elements(value: Any) -> list[Any]:
     if t is StDict:
         return [item for _key, item in _dict_items(value)]
     if t is StInterval:
-        return value.values()
+        return list(value.values())
     return []
 
 
@@ -545,7 +554,9 @@ def exception_message_text(interp: Interpreter, exc: StException) -> str:
         upper = exc.slots[names.index("upperBound")]
         text = "subscript" if subscript is None else print_string(interp, subscript)
         if lower is not None and upper is not None:
-            text += f" is not between {print_string(interp, lower)} and {print_string(interp, upper)}"
+            text += (
+                f" is not between {print_string(interp, lower)} and {print_string(interp, upper)}"
+            )
         return text
     if cls.inherits_from(S["KeyNotFound"]):
         key = exc.slots[names.index("key")]
@@ -567,7 +578,11 @@ def exception_description(interp: Interpreter, exc: StException) -> str:
                 f"Instance of {class_of(receiver).name} did not understand "
                 f"{symbol_print_string(message.selector)}"
             )
-    text = interp.send(exc, "messageText", ()) if interp.active else exception_message_text(interp, exc)
+    text = (
+        interp.send(exc, "messageText", ())
+        if interp.active
+        else exception_message_text(interp, exc)
+    )
     message_text = _text_of(text) if text is not None else None
     if message_text:
         return f"{cls.name}: {message_text}"

@@ -124,9 +124,10 @@ def decode_with(value: Any, resolve: Callable[[str], HeapObject]) -> Any:
 # ---------------------------------------------------------------------- records
 
 
-def to_record(obj: HeapObject) -> dict[str, Any]:
-    if isinstance(obj, StClass):
-        return _class_record(obj)
+def to_record(heap_object: HeapObject) -> dict[str, Any]:
+    if isinstance(heap_object, StClass):
+        return _class_record(heap_object)
+    obj: Any = heap_object
     record: dict[str, Any] = {"kind": obj.kind}
     if not isinstance(obj, Frame):
         record["class"] = encode(obj.cls)
@@ -257,9 +258,13 @@ class Loader:
         for oid, record in classes:
             self._guard(oid, lambda r=record, o=oid: self._fill_class(self.heap[o], r))  # type: ignore[misc]
         self._compute_ivars([self.heap[oid] for oid, _ in classes])  # type: ignore[misc]
-        for oid, record in self.records.items():
-            if record.get("kind") != "class":
-                self._guard(oid, lambda r=record, o=oid: self._fill(self.heap[o], r))  # type: ignore[misc]
+        # Hashed collections last: hashing a key needs the key's contents filled.
+        hashed = ("dict", "set", "bag")
+        for phase in (False, True):
+            for oid, record in self.records.items():
+                kind = record.get("kind")
+                if kind != "class" and (kind in hashed) == phase:
+                    self._guard(oid, lambda r=record, o=oid: self._fill(self.heap[o], r))  # type: ignore[misc]
         return self.heap
 
     def _guard(self, oid: str, action: Callable[[], None]) -> None:
@@ -267,7 +272,14 @@ class Loader:
             action()
         except CorruptRecord:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, SmalltalkSyntaxError) as err:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            IndexError,
+            SmalltalkSyntaxError,
+        ) as err:
             raise CorruptRecord(oid, str(err)) from None
 
     def _allocate(self, record: Mapping[str, Any]) -> HeapObject:
@@ -299,9 +311,13 @@ class Loader:
         meta.superclass = superclass.cls if superclass is not None else S["Class"]
         meta.own_ivars = [str(n) for n in record.get("classInstVars", [])]
         for selector, entry in record.get("methods", {}).items():
-            cls.methods[selector] = Method(selector, cls, source=str(entry["source"]), category=str(entry.get("category", "")))
+            cls.methods[selector] = Method(
+                selector, cls, source=str(entry["source"]), category=str(entry.get("category", ""))
+            )
         for selector, entry in record.get("classMethods", {}).items():
-            meta.methods[selector] = Method(selector, meta, source=str(entry["source"]), category=str(entry.get("category", "")))
+            meta.methods[selector] = Method(
+                selector, meta, source=str(entry["source"]), category=str(entry.get("category", ""))
+            )
         cls.slots = [self.decode(v) for v in record.get("classSlots", [])]
 
     def _compute_ivars(self, classes: list[StClass]) -> None:
@@ -370,8 +386,12 @@ class Loader:
             obj.x, obj.y = d(record["x"]), d(record["y"])
         elif t is StBlock:
             method_class = d(record.get("methodClass"))
-            captures = {str(k): (int(v[0]), int(v[1])) for k, v in record.get("captures", {}).items()}
-            obj.code = self.interp.compiler.compile_block_source(str(record["source"]), captures, method_class)
+            captures = {
+                str(k): (int(v[0]), int(v[1])) for k, v in record.get("captures", {}).items()
+            }
+            obj.code = self.interp.compiler.compile_block_source(
+                str(record["source"]), captures, method_class
+            )
             obj.outer = d(record.get("outer"))
             obj.rcv = d(record.get("receiver"))
             obj.home = None

@@ -22,11 +22,12 @@ from .errors import (
     Resumption,
     UnhandledError,
 )
-from .kernel import class_of, new_string
+from .kernel import SMALL_MAX, SMALL_MIN, class_of, new_string
 from .limits import Limits
 from .objects import (
     Frame,
     HeapObject,
+    LightFrame,
     Method,
     StBlock,
     StClass,
@@ -44,6 +45,21 @@ class SupportsIsSet(Protocol):
 
 
 CONTEXT = S["Context"]
+_SMALL_INTEGER = S["SmallInteger"]
+
+
+def _all_subclasses(root: type) -> frozenset[type]:
+    found: set[type] = set()
+    stack = [root]
+    while stack:
+        cls = stack.pop()
+        found.add(cls)
+        stack.extend(cls.__subclasses__())
+    return frozenset(found)
+
+
+# Python types whose instances carry their Smalltalk class in `.cls`.
+HEAP_TYPES = _all_subclasses(HeapObject)
 _MESSAGE = S["Message"]
 _ERROR = S["Error"]
 _EXCEPTION = S["Exception"]
@@ -164,24 +180,38 @@ class Interpreter:
         self.steps = steps
         if steps >= self.next_check:
             self.checkpoint_now()
-        cls = class_of(rcv)
+        t = type(rcv)
+        if t is int and SMALL_MIN <= rcv <= SMALL_MAX:
+            cls = _SMALL_INTEGER
+        elif t in HEAP_TYPES:
+            cls = rcv.cls
+        else:
+            cls = class_of(rcv)
         fn = cls.cache.get(selector)
         if fn is None:
             fn = self.lookup_fn(cls, selector)
         return fn(self, rcv, args)
 
-    def super_send(self, start: StClass | None, rcv: Any, selector: str, args: tuple[Any, ...]) -> Any:
+    def super_send(
+        self, start: StClass | None, rcv: Any, selector: str, args: tuple[Any, ...]
+    ) -> Any:
         self.tick()
         method = start.lookup(selector) if start is not None else None
         if method is None:
             return self.does_not_understand(rcv, selector, args)
         return self.method_fn(method)(self, rcv, args)
 
-    def lookup_fn(self, cls: StClass, selector: str) -> Callable[[Interpreter, Any, tuple[Any, ...]], Any]:
+    def lookup_fn(
+        self, cls: StClass, selector: str
+    ) -> Callable[[Interpreter, Any, tuple[Any, ...]], Any]:
         method = cls.lookup(selector)
+        fn: Callable[[Interpreter, Any, tuple[Any, ...]], Any]
         if method is None:
-            def fn(interp: Interpreter, rcv: Any, args: tuple[Any, ...]) -> Any:
+
+            def dnu(interp: Interpreter, rcv: Any, args: tuple[Any, ...]) -> Any:
                 return interp.does_not_understand(rcv, selector, args)
+
+            fn = dnu
         else:
             fn = self.method_fn(method)
         # System classes only ever see system methods, so their caches are shared
@@ -224,7 +254,11 @@ class Interpreter:
     # ------------------------------------------------------------------ blocks
     def call_block(self, blk: Any, args: tuple[Any, ...]) -> Any:
         if type(blk) is not StBlock:
-            return self.send(blk, _VALUE_SELECTORS[len(args)] if len(args) < 5 else "valueWithArguments:", args if len(args) < 5 else (args,))
+            return self.send(
+                blk,
+                _VALUE_SELECTORS[len(args)] if len(args) < 5 else "valueWithArguments:",
+                args if len(args) < 5 else (args,),
+            )
         code = blk.code
         if len(args) != code.nargs:
             return self.wrong_arg_count(blk, len(args))
@@ -234,9 +268,19 @@ class Interpreter:
             self.checkpoint_now()
         depth = self.depth + 1
         if depth > self.max_depth:
-            raise LimitExceeded("depth", f"ResourceLimit: more than {self.max_depth} nested activations")
+            raise LimitExceeded(
+                "depth", f"ResourceLimit: more than {self.max_depth} nested activations"
+            )
         self.depth = depth
-        frame = Frame(CONTEXT, [*args, *code.temps_init] if code.ntemps else list(args), blk.rcv, blk.outer, code.names)
+        if code.light:
+            light = LightFrame()
+            light.vars = [*args, *code.temps_init] if code.ntemps else list(args)
+            light.rcv = blk.rcv
+            light.outer = blk.outer
+            result = code.body(light)
+            self.depth = depth - 1
+            return result
+        frame = Frame(CONTEXT, [*args, *code.temps_init], blk.rcv, blk.outer, code.names)
         frame.home = blk.home
         try:
             return code.body(frame)
@@ -300,10 +344,12 @@ class Interpreter:
             return self.error("Error", "only Exceptions can be signaled")
         token = object()
         exc.tokens.append(token)
+        depth = self.depth
         try:
             return self.dispatch(exc, len(self.handlers) - 1)
         except Resumption as resumption:
             if resumption.token is token:
+                self.depth = depth
                 return resumption.value
             raise
         finally:
@@ -377,10 +423,12 @@ class Interpreter:
             return self.signal(exc)
         token = object()
         exc.tokens.append(token)
+        depth = self.depth
         try:
             return self.dispatch(exc, exc.handler_index - 1)
         except Resumption as resumption:
             if resumption.token is token:
+                self.depth = depth
                 return resumption.value
             raise
         finally:
@@ -396,6 +444,7 @@ class Interpreter:
         handlers = self.handlers
         handlers.append(entry)
         index = len(handlers) - 1
+        depth = self.depth
         try:
             while True:
                 try:
@@ -403,6 +452,7 @@ class Interpreter:
                 except HandlerUnwind as unwind:
                     if unwind.entry is not entry:
                         raise
+                    self.depth = depth
                     if not unwind.retry:
                         return unwind.value
                     del handlers[index + 1 :]
@@ -413,22 +463,26 @@ class Interpreter:
             del handlers[index:]
 
     def ensure(self, body: Any, cleanup: Any) -> Any:
+        depth = self.depth
         try:
             result = self.call_block(body, ())
         except LimitExceeded:
             raise
         except BaseException:
+            self.depth = depth
             self.call_block(cleanup, ())
             raise
         self.call_block(cleanup, ())
         return result
 
     def if_curtailed(self, body: Any, cleanup: Any) -> Any:
+        depth = self.depth
         try:
             return self.call_block(body, ())
         except LimitExceeded:
             raise
         except BaseException:
+            self.depth = depth
             self.call_block(cleanup, ())
             raise
 
@@ -469,8 +523,16 @@ class Interpreter:
                 cls.cls.cache.clear()
 
 
-_VALUE_SELECTORS = ["value", "value:", "value:value:", "value:value:value:", "value:value:value:value:"]
+_VALUE_SELECTORS = [
+    "value",
+    "value:",
+    "value:value:",
+    "value:value:value:",
+    "value:value:value:value:",
+]
 
 
-def make_frame(cls: StClass, vars_: list[Any], rcv: Any, outer: Frame | None, names: tuple[str, ...]) -> Frame:
+def make_frame(
+    cls: StClass, vars_: list[Any], rcv: Any, outer: Frame | None, names: tuple[str, ...]
+) -> Frame:
     return Frame(cls, vars_, rcv, outer, names)

@@ -249,7 +249,9 @@ def _set_comment(it: Interpreter, rcv: Any, args: Args) -> Any:
 def _definition(it: Interpreter, rcv: Any, args: Args) -> Any:
     owner = rcv.instance_class if rcv.is_meta else rcv
     if rcv.is_meta:
-        return new_string(f"{owner.name} class\n\tinstanceVariableNames: '{' '.join(rcv.own_ivars)}'")
+        return new_string(
+            f"{owner.name} class\n\tinstanceVariableNames: '{' '.join(rcv.own_ivars)}'"
+        )
     superclass = owner.superclass.name if owner.superclass else "nil"
     return new_string(
         f"{superclass} subclass: #{owner.name}\n"
@@ -366,7 +368,14 @@ def _set_instance_variable_names(it: Interpreter, rcv: Any, args: Args) -> Any:
 # ---------------------------------------------------------------------- subclass definition
 
 
-def _define(it: Interpreter, rcv: Any, args: Args, ivars_at: int | None, classvars_at: int | None, category_at: int | None) -> Any:
+def _define(
+    it: Interpreter,
+    rcv: Any,
+    args: Args,
+    ivars_at: int | None,
+    classvars_at: int | None,
+    category_at: int | None,
+) -> Any:
     if not isinstance(rcv, StClass) or rcv.is_meta:
         return it.error("Error", "subclass: is understood by classes")
     name = text_of(args[0])
@@ -388,11 +397,24 @@ def redefine(
 ) -> Any:
     if global_named(name) is not None:
         return it.error("Error", f"{name} is a system class and cannot be redefined")
-    if superclass is not None and superclass.layout in ("none", "interval", "stream", "message", "class"):
+    if superclass is not None and superclass.layout in (
+        "none",
+        "interval",
+        "stream",
+        "message",
+        "class",
+    ):
         return it.error("Error", f"{superclass.name} cannot be subclassed in a session")
     existing = it.classes.get(name)
     if existing is None:
-        cls = StClass(name, superclass, ivars or [], superclass.layout if superclass else "object", system=False, category=category or "Unclassified")
+        cls = StClass(
+            name,
+            superclass,
+            ivars or [],
+            superclass.layout if superclass else "object",
+            system=False,
+            category=category or "Unclassified",
+        )
         meta_super = superclass.cls if superclass is not None else S["Class"]
         meta = StClass(f"{name} class", meta_super, [], "class", system=False, is_meta=True)
         meta.instance_class = cls

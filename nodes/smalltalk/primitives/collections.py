@@ -14,7 +14,6 @@ from ..kernel import class_of, new_array, new_assoc, new_string
 from ..limits import check_collection
 from ..objects import (
     Char,
-    HeapObject,
     StArray,
     StAssoc,
     StBag,
@@ -25,7 +24,6 @@ from ..objects import (
     StOrdered,
     StSet,
     StSorted,
-    StStream,
     StString,
 )
 from ..printing import dict_items
@@ -112,7 +110,9 @@ def _collect(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Collection", "select:")
 def _select(it: Interpreter, rcv: Any, args: Args) -> Any:
     block = args[0]
-    return _species_new(it, rcv, [x for x in elements(rcv) if _truth(it, it.call_block(block, (x,)))])
+    return _species_new(
+        it, rcv, [x for x in elements(rcv) if _truth(it, it.call_block(block, (x,)))]
+    )
 
 
 @primitive("Collection", "reject:")
@@ -205,7 +205,7 @@ def _count(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Collection", "includes:")
 def _includes(it: Interpreter, rcv: Any, args: Args) -> Any:
     target = args[0]
-    if type(rcv) in (StSet,) :
+    if type(rcv) in (StSet,):
         return it.hash_key(target, rcv.cls.inherits_from(S["IdentitySet"])) in rcv.table
     return any(it.equal(x, target) for x in elements(rcv))
 
@@ -707,7 +707,9 @@ def _with_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
     mine, theirs = elements(rcv), elements(args[0])
     if len(mine) != len(theirs):
         return it.error("Error", "otherCollection must be the same size")
-    return _collect_new(it, rcv, [it.call_block(args[1], (a, b)) for a, b in zip(mine, theirs, strict=True)])
+    return _collect_new(
+        it, rcv, [it.call_block(args[1], (a, b)) for a, b in zip(mine, theirs, strict=True)]
+    )
 
 
 @primitive("SequenceableCollection", "readStream")
@@ -769,7 +771,11 @@ def sort_items(it: Interpreter, items: list[Any], block: Any) -> list[Any]:
     """Stable sort: by `block value: a value: b` (true = a goes first), or `<=`."""
     if block is None:
         if all(is_num(x) for x in items) or all(type(x) in (StString, str) for x in items):
-            key = (lambda x: x.chars if type(x) is StString else x) if items and not is_num(items[0]) else None
+            key = (
+                (lambda x: x.chars if type(x) is StString else x)
+                if items and not is_num(items[0])
+                else None
+            )
             return sorted(items, key=key)
         if all(type(x) is Char for x in items):
             return sorted(items, key=lambda c: c.code)
@@ -818,7 +824,9 @@ def _arrayed_new(it: Interpreter, rcv: Any, args: Args) -> Any:
     check_collection(size)
     layout = rcv.layout
     if layout == "string":
-        return StString(rcv, "\x00" * size) if rcv not in (S["String"],) else new_string("\x00" * size)
+        return (
+            StString(rcv, "\x00" * size) if rcv not in (S["String"],) else new_string("\x00" * size)
+        )
     if layout == "bytes":
         return StByteArray(rcv, bytearray(size))
     return StArray(rcv if layout == "array" else _ARRAY, [None] * size)
@@ -839,7 +847,15 @@ def _concrete(cls: StClass) -> StClass:
     return cls
 
 
-@primitive("Collection class", "with:", "with:with:", "with:with:with:", "with:with:with:with:", "with:with:with:with:with:", "with:with:with:with:with:with:")
+@primitive(
+    "Collection class",
+    "with:",
+    "with:with:",
+    "with:with:with:",
+    "with:with:with:with:",
+    "with:with:with:with:with:",
+    "with:with:with:with:with:with:",
+)
 def _with(it: Interpreter, rcv: Any, args: Args) -> Any:
     return _instance_with(it, rcv, list(args))
 
@@ -986,7 +1002,9 @@ def _remove(it: Interpreter, rcv: Any, args: Args) -> Any:
     from ..objects import StBlock
 
     code = BlockCode(0, (), lambda f: not_found(it, args[0]), "[...]", {}, None)
-    return it.send(rcv, "remove:ifAbsent:", (args[0], StBlock(S["FullBlockClosure"], code, None, None)))
+    return it.send(
+        rcv, "remove:ifAbsent:", (args[0], StBlock(S["FullBlockClosure"], code, None, None))
+    )
 
 
 @primitive("Collection", "removeAll:")
@@ -1159,7 +1177,9 @@ def _interval_immutable(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 def _identity(coll: Any) -> bool:
-    return bool(coll.cls.inherits_from(S["IdentitySet"]) or coll.cls.inherits_from(S["IdentityDictionary"]))
+    return bool(
+        coll.cls.inherits_from(S["IdentitySet"]) or coll.cls.inherits_from(S["IdentityDictionary"])
+    )
 
 
 @primitive("Set", "add:")
@@ -1580,7 +1600,9 @@ def _point_arith(selector: str) -> Any:
 
         other = args[0]
         if type(other) is StPoint:
-            return new_point(it.send(rcv.x, selector, (other.x,)), it.send(rcv.y, selector, (other.y,)))
+            return new_point(
+                it.send(rcv.x, selector, (other.x,)), it.send(rcv.y, selector, (other.y,))
+            )
         return new_point(it.send(rcv.x, selector, (other,)), it.send(rcv.y, selector, (other,)))
 
     return prim
@@ -1623,7 +1645,10 @@ def _elementwise(selector: str) -> Any:
             shifted = [it.send(v, selector, (other,)) for v in (rcv.start, rcv.stop)]
             return StInterval(_INTERVAL, shifted[0], shifted[1], rcv.step)
         mine = elements(rcv)
-        if class_of(other).inherits_from(S["SequenceableCollection"]) and type(other) not in (StString, str):
+        if class_of(other).inherits_from(S["SequenceableCollection"]) and type(other) not in (
+            StString,
+            str,
+        ):
             theirs = elements(other)
             if len(theirs) != len(mine):
                 return it.error("Error", "Arguments must be of the same size")

@@ -8,6 +8,7 @@ arithmetic follows Pharo's generality: Integer < Fraction < Float.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -146,7 +147,7 @@ def _rem(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 def _compare(selector: str) -> Any:
-    ops = {
+    ops: dict[str, Callable[[Any, Any], bool]] = {
         "<": lambda a, b: a < b,
         ">": lambda a, b: a > b,
         "<=": lambda a, b: a <= b,
@@ -158,7 +159,7 @@ def _compare(selector: str) -> Any:
         arg = args[0]
         if not is_num(arg):
             return _not_a_number(it, rcv, arg, selector, True)
-        return op(rcv, arg)
+        return bool(op(rcv, arg))
 
     return prim
 
@@ -210,10 +211,16 @@ primitive("Number", "isZero")(_unary(lambda x: x == 0))
 primitive("Number", "positive")(_unary(lambda x: x >= 0))
 primitive("Number", "strictlyPositive")(_unary(lambda x: x > 0))
 primitive("Number", "negative")(_unary(lambda x: x < 0))
-primitive("Number", "numerator")(_unary(lambda x: Fraction(x).numerator if type(x) is not float else x))
-primitive("Number", "denominator")(_unary(lambda x: Fraction(x).denominator if type(x) is not float else 1))
+primitive("Number", "numerator")(
+    _unary(lambda x: Fraction(x).numerator if type(x) is not float else x)
+)
+primitive("Number", "denominator")(
+    _unary(lambda x: Fraction(x).denominator if type(x) is not float else 1)
+)
 primitive("Number", "fractionPart")(_unary(lambda x: x - math.trunc(x)))
-primitive("Number", "integerPart")(_unary(lambda x: float(math.trunc(x)) if type(x) is float else math.trunc(x)))
+primitive("Number", "integerPart")(
+    _unary(lambda x: float(math.trunc(x)) if type(x) is float else math.trunc(x))
+)
 
 
 def _to_float(x: Any) -> float:
@@ -317,7 +324,9 @@ def _raised_to(it: Interpreter, rcv: Any, args: Args) -> Any:
                 if rcv == 0:
                     return _zero_divide(it, rcv)
                 return _result(Fraction(1) / Fraction(rcv) ** -exponent)
-            base_bits = abs(Fraction(rcv).numerator).bit_length() + Fraction(rcv).denominator.bit_length()
+            base_bits = (
+                abs(Fraction(rcv).numerator).bit_length() + Fraction(rcv).denominator.bit_length()
+            )
             if base_bits > 1:
                 check_int_bits(base_bits * exponent)
             return _result(Fraction(rcv) ** exponent)
@@ -529,7 +538,11 @@ def _shift_left(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Integer", ">>")
 def _shift_right(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return _bit_shift(it, rcv, (-args[0],)) if type(args[0]) is int else it.error("Error", ">> needs an Integer")
+    return (
+        _bit_shift(it, rcv, (-args[0],))
+        if type(args[0]) is int
+        else it.error("Error", ">> needs an Integer")
+    )
 
 
 @primitive("Integer", "highBit")
@@ -549,7 +562,9 @@ def _times_repeat(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv
 
 
-@primitive("Integer", "printString:", "printStringBase:", "radix:", "printStringRadix:", "storeString:")
+@primitive(
+    "Integer", "printString:", "printStringBase:", "radix:", "printStringRadix:", "storeString:"
+)
 def _print_base(it: Interpreter, rcv: Any, args: Args) -> Any:
     base = args[0]
     if type(base) is not int or not 2 <= base <= 36:

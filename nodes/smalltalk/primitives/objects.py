@@ -12,17 +12,14 @@ from ..objects import (
     Char,
     HeapObject,
     StArray,
-    StAssoc,
     StBag,
     StByteArray,
     StClass,
     StDict,
     StException,
     StOrdered,
-    StPoint,
     StSet,
-    StSorted,
-    StString,
+    StStream,
 )
 from ..printing import native_print_string
 from ._registry import primitive
@@ -408,25 +405,24 @@ def shallow_copy(it: Interpreter, rcv: Any) -> Any:
     from ..limits import charge_objects
 
     charge_objects()
-    clone = _copy.copy(rcv)
+    original: Any = rcv
+    clone: Any = _copy.copy(rcv)
     clone.oid = None
-    clone.slots = list(rcv.slots)
+    clone.slots = list(original.slots)
     if isinstance(clone, (StArray, StOrdered)):
-        clone.items = list(rcv.items)
+        clone.items = list(original.items)
     elif isinstance(clone, (StDict, StBag)):
-        clone.table = {k: list(v) for k, v in rcv.table.items()}
+        clone.table = {k: list(v) for k, v in original.table.items()}
     elif isinstance(clone, StSet):
-        clone.table = dict(rcv.table)
+        clone.table = dict(original.table)
     elif isinstance(clone, StByteArray):
-        clone.data = bytearray(rcv.data)
+        clone.data = bytearray(original.data)
     elif isinstance(clone, StException):
         clone.handler = None
         clone.handler_index = -1
         clone.tokens = []
-    if isinstance(clone, StSorted):
-        clone.sort_block = rcv.sort_block
-    if isinstance(clone, (StString, StAssoc, StPoint)):
-        pass
+    elif isinstance(clone, StStream):
+        clone.pending = list(original.pending)
     return clone
 
 
@@ -434,8 +430,18 @@ def shallow_copy(it: Interpreter, rcv: Any) -> Any:
 
 
 def _slot_index(it: Interpreter, rcv: Any, index: Any) -> int | None:
-    if not isinstance(rcv, HeapObject) or type(index) is not int or not 1 <= index <= len(rcv.slots):
-        it.error("SubscriptOutOfBounds", None, subscript=index, lowerBound=1, upperBound=len(getattr(rcv, "slots", ())))
+    if (
+        not isinstance(rcv, HeapObject)
+        or type(index) is not int
+        or not 1 <= index <= len(rcv.slots)
+    ):
+        it.error(
+            "SubscriptOutOfBounds",
+            None,
+            subscript=index,
+            lowerBound=1,
+            upperBound=len(getattr(rcv, "slots", ())),
+        )
         return None
     return index - 1
 

@@ -49,7 +49,7 @@ def _is_text(stream: StStream) -> bool:
 
 def _read_items(stream: StStream, start: int, stop: int) -> Any:
     stream.flush()
-    coll = stream.coll
+    coll: Any = stream.coll
     if type(coll) is StString:
         return new_string(coll.chars[start:stop])
     return new_array(list(coll.items[start:stop]))
@@ -57,7 +57,7 @@ def _read_items(stream: StStream, start: int, stop: int) -> Any:
 
 def _element(stream: StStream, index: int) -> Any:
     stream.flush()
-    coll = stream.coll
+    coll: Any = stream.coll
     if type(coll) is StString:
         return Char.of(ord(coll.chars[index]))
     return coll.items[index]
@@ -70,7 +70,7 @@ def stream_contents(it: Interpreter, stream: StStream) -> Any:
 
 
 def write_text(it: Interpreter, stream: StStream, text: str) -> None:
-    coll = stream.coll
+    coll: Any = stream.coll
     if type(coll) is not StString:
         for ch in text:
             write_item(it, stream, Char.of(ord(ch)))
@@ -96,7 +96,7 @@ def write_text(it: Interpreter, stream: StStream, text: str) -> None:
 
 
 def write_item(it: Interpreter, stream: StStream, item: Any) -> None:
-    coll = stream.coll
+    coll: Any = stream.coll
     if type(coll) is StString:
         if type(item) is not Char:
             it.error("Error", "Improper store into indexable object")
@@ -490,4 +490,3 @@ def _smalltalk_includes_key(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("SmalltalkImage", "version")
 def _smalltalk_version(it: Interpreter, rcv: Any, args: Args) -> Any:
     return new_string("Pharo-12.0 (STUI evaluator)")
-

@@ -73,7 +73,7 @@ def size_of(value: Any) -> int:
     if t is StByteArray:
         return len(value.data)
     if t is StInterval:
-        return value.size()
+        return int(value.size())
     if t is StBag:
         return sum(count for _e, count in value.table.values())
     if t is StSet or t is StDict:
@@ -124,7 +124,11 @@ def _byte(it: Interpreter, value: Any) -> int:
 def string_from_items(it: Interpreter, items: list[Any], cls: StClass | None = None) -> Any:
     if all(type(c) is Char for c in items):
         text = "".join(c.text for c in items)
-        if cls is not None and cls.layout == "string" and cls not in (S["ByteString"], S["WideString"], S["String"]):
+        if (
+            cls is not None
+            and cls.layout == "string"
+            and cls not in (S["ByteString"], S["WideString"], S["String"])
+        ):
             return StString(cls, text)
         return new_string(text)
     return new_array(items)
@@ -151,10 +155,8 @@ def expect_int(it: Interpreter, value: Any) -> int | None:
 
 def index_error(it: Interpreter, coll: Any, index: Any, size: int) -> Any:
     if type(index) is not int:
-        return it.error("Error", "Index is not an integer" if not is_num(index) else "Index is not an integer")
-    return it.error(
-        "SubscriptOutOfBounds", None, subscript=index, lowerBound=1, upperBound=size
-    )
+        return it.error("Error", "Index is not an integer")
+    return it.error("SubscriptOutOfBounds", None, subscript=index, lowerBound=1, upperBound=size)
 
 
 def not_indexable(it: Interpreter, rcv: Any) -> Any:

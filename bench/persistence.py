@@ -1,0 +1,339 @@
+"""The ``persistence`` suite: does an evaluation's cost stay flat as the session's heap grows?
+
+For each heap size (objects stored in ``stui:{sid}:heap``, checked with HLEN), a fresh session
+on one node gets its heap built first (``bN := (1 to: n) collect: [:i | Array with: i]`` in
+chunks of 10,000 objects), then ``x := 0``; then one client evaluates ``x := x + 1`` in a closed
+loop for the window. Per size it reports the round trip (p50/p99), the Redis commands and the
+bytes Redis received and sent per evaluation (``INFO commandstats`` reset at the window's
+start; ``INFO stats`` net bytes, deltas), and the CPU of each process per evaluation.
+
+Two more readings per size, because they are where a big heap would show if anything does:
+
+- **drift inside the window**: the p50 of the first and of the last 10% of the evaluations (each
+  evaluation's result is also registered in the session's object registry, so anything
+  proportional to the registry grows with every request), and the registry's size after;
+- **cold**: the first evaluation on a *second* node, which takes the session over and loads its
+  heap from Redis (the image cache of that node is empty for it). A few samples, alternating
+  between the two nodes (each alternation is a takeover and a full heap load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from client.connection import Connection, open_connection
+from cluster import keys
+
+from .common import (
+    LATENCY_HEADERS,
+    MachineProbe,
+    NodeProc,
+    Progress,
+    RedisTrafficProbe,
+    Report,
+    Run,
+    cpu_us,
+    failure_of,
+    latency_row,
+    machine_pct,
+    num,
+    table,
+)
+from .load import Cell, measure
+from .probes import RedisCommandsProbe
+from .stats import Latency
+
+CHUNK = 10_000
+"""Objects created per building evaluation (each well inside the evaluator's limits)."""
+BUILD_TIMEOUT = 120.0
+CODE = "x := x + 1"
+
+
+@dataclass(frozen=True)
+class Options:
+    sizes: tuple[int, ...] = (10, 10_000, 100_000)
+    warmup: float = 1.0
+    duration: float = 5.0
+    cold_samples: int = 3
+    floor_warmup: float = 0.5
+    floor_duration: float = 2.0
+    node_args: tuple[str, ...] = ()
+
+
+def options(args: argparse.Namespace) -> Options:
+    if args.quick:
+        base = Options(sizes=(10, 2_000), warmup=0.3, duration=1.5, cold_samples=1,
+                       floor_warmup=0.2, floor_duration=0.8)
+    else:
+        base = Options()
+    return Options(
+        sizes=tuple(args.sizes) if args.sizes else base.sizes,
+        warmup=args.warmup if args.warmup is not None else base.warmup,
+        duration=args.duration if args.duration is not None else base.duration,
+        cold_samples=base.cold_samples,
+        floor_warmup=base.floor_warmup,
+        floor_duration=base.floor_duration,
+        node_args=tuple(args.node_arg),
+    )
+
+
+def cap(opts: Options) -> float:
+    building = sum(5 + size / 1000 for size in opts.sizes)  # ~1 s of work per 1,000 objects
+    per_size = opts.warmup + opts.duration + 20 + opts.cold_samples * (3 + max(opts.sizes) / 5000)
+    return 90 + building + len(opts.sizes) * per_size
+
+
+def chunks(size: int) -> list[int]:
+    """Elements per building evaluation: ``n`` elements make ``n + 1`` objects (the arrays)."""
+    if size <= 1:
+        return [0] * size
+    count = math.ceil(size / CHUNK)
+    objects = [size // count + (1 if i < size % count else 0) for i in range(count)]
+    return [n - 1 for n in objects]
+
+
+async def evaluate(connection: Connection, session_id: str, code: str) -> dict[str, Any]:
+    return await connection.call("evaluate", {"session_id": session_id, "code": code})
+
+
+@dataclass
+class SizeResult:
+    target: int
+    heap_objects: int
+    build_seconds: float
+    cell: Cell
+    first_p50_ms: float
+    last_p50_ms: float
+    registry_after: int
+    cold: Latency
+    cold_errors: dict[str, int]
+    workspace_bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target_objects": self.target,
+            "heap_objects": self.heap_objects,
+            "build_seconds": round(self.build_seconds, 2),
+            "warm": self.cell.as_dict(),
+            "first_tenth_p50_ms": self.first_p50_ms,
+            "last_tenth_p50_ms": self.last_p50_ms,
+            "registry_entries_after": self.registry_after,
+            "workspace_record_bytes": self.workspace_bytes,
+            "cold": self.cold.as_dict(),
+            "cold_errors": self.cold_errors,
+        }
+
+
+class BuildFailed(RuntimeError):
+    pass
+
+
+async def build_session(
+    connection: Connection, tag: str, size: int, progress: Progress
+) -> tuple[str, float]:
+    """A new session whose heap holds ``size`` objects plus ``x := 0``; (session id, seconds)."""
+    created = await connection.request("create_session", client_id=f"bench-persist-{tag}")
+    session_id = str(created["session_id"])
+    started = trio.current_time()
+    with trio.fail_after(BUILD_TIMEOUT):
+        for index, elements in enumerate(chunks(size), start=1):
+            code = f"b{index} := (1 to: {elements}) collect: [:i | Array with: i]"
+            response = await evaluate(connection, session_id, code)
+            if failure_of(response) or response["result"].get("has_error"):
+                raise BuildFailed(f"building the heap failed on {code!r}: {response}")
+        response = await evaluate(connection, session_id, "x := 0")
+        if failure_of(response):
+            raise BuildFailed(f"'x := 0' failed: {response}")
+    elapsed = trio.current_time() - started
+    progress(f"heap of ~{size:,} objects built in {elapsed:.1f} s")
+    return session_id, elapsed
+
+
+def tenth_p50s(samples: list[float]) -> tuple[float, float]:
+    """p50 (ms) of the first and of the last tenth of the window's evaluations, in order."""
+    if len(samples) < 10:
+        return math.nan, math.nan
+    tenth = max(1, len(samples) // 10)
+    return Latency.of(samples[:tenth]).p50_ms, Latency.of(samples[-tenth:]).p50_ms
+
+
+async def cold_samples(
+    nodes: list[NodeProc], session_id: str, count: int
+) -> tuple[list[float], dict[str, int]]:
+    """The first evaluation on the other node, ``count`` times (each one a takeover + load)."""
+    samples: list[float] = []
+    errors: dict[str, int] = {}
+    for index in range(count):
+        node = nodes[(index + 1) % len(nodes)]
+        async with open_connection(node.url) as connection:
+            started = trio.current_time()
+            response = await evaluate(connection, session_id, CODE)
+            samples.append(trio.current_time() - started)
+            failure = failure_of(response)
+            if failure:
+                errors[failure] = errors.get(failure, 0) + 1
+    return samples, errors
+
+
+async def measure_size(
+    run: Run, nodes: list[NodeProc], size: int, opts: Options
+) -> SizeResult:
+    progress = run.progress
+    redis = run.redis
+    node = nodes[0]
+    async with open_connection(node.url) as connection:
+        progress(f"building a heap of {size:,} objects")
+        session_id, build_seconds = await build_session(connection, f"s{size}", size, progress)
+        k = keys.SessionKeys(session_id)
+        heap_objects = int(await redis.hlen(k.heap))
+        progress(f"HLEN {k.heap} = {heap_objects:,}")
+        parameters = {"session_id": session_id, "code": CODE}
+
+        async def increment() -> str | None:
+            return failure_of(await connection.call("evaluate", parameters))
+
+        progress(f"measuring {CODE!r} on a heap of {heap_objects:,} objects")
+        cell = await measure(
+            "node", f"{CODE} @ {heap_objects}", [increment],
+            warmup=opts.warmup, duration=opts.duration,
+            probes=[run.cpu_probe([node]), RedisCommandsProbe(redis), RedisTrafficProbe(redis),
+                    MachineProbe()],
+        )
+        progress.cell(cell)
+        registry_after = int(await redis.hlen(k.registry))
+        workspace_bytes = int(await redis.strlen(k.workspace))
+    first, last = tenth_p50s(cell.samples)
+    progress(f"cold evaluations on another node ({opts.cold_samples})")
+    samples, cold_errors = await cold_samples(nodes, session_id, opts.cold_samples)
+    return SizeResult(
+        target=size,
+        heap_objects=heap_objects,
+        build_seconds=build_seconds,
+        cell=cell,
+        first_p50_ms=first,
+        last_p50_ms=last,
+        registry_after=registry_after,
+        cold=Latency.of(samples),
+        cold_errors=cold_errors,
+        workspace_bytes=workspace_bytes,
+    )
+
+
+async def run(opts: Options, progress: Progress) -> Report:
+    report = Report(
+        suite="persistence",
+        title="persistence (evaluation cost vs heap size)",
+        layout="Everything on 127.0.0.1: redis-server, two node processes (`python -m nodes`, "
+        "node 1 measured warm; node 2 only for the cold evaluations), the load generator (this "
+        "process, one WebSocket, one request in flight). "
+        f"Window per size: {opts.warmup:g} s warm-up, {opts.duration:g} s measured.",
+    )
+    async with Run(progress) as bench:
+        await bench.start_redis()
+        report.environment = bench.environment
+        report.floors = await bench.measure_floors(
+            (1,), warmup=opts.floor_warmup, duration=opts.floor_duration
+        )
+        nodes = [
+            await bench.start_node(*opts.node_args, name="node-1"),
+            await bench.start_node(*opts.node_args, name="node-2"),
+        ]
+        results: list[SizeResult] = []
+        try:
+            for size in opts.sizes:
+                results.append(await measure_size(bench, nodes, size, opts))
+        except BuildFailed as exc:
+            report.notes.append(str(exc)[:600])
+            report.failed = True
+        for node in list(nodes):
+            await bench.stop_node(node)
+        report.notes.extend(bench.notes)
+    report.sections = sections(results, report)
+    report.data = {"options": opts.__dict__, "sizes": [r.as_dict() for r in results]}
+    if any(r.cell.errors or r.cell.timed_out or r.cold_errors for r in results) or report.notes:
+        report.failed = True
+    return report
+
+
+def sections(results: list[SizeResult], report: Report) -> list[str]:
+    floors = report.floors
+    rows = [
+        latency_row(f"warm `{CODE}`, heap {r.heap_objects:,}", r.cell, floors) for r in results
+    ]
+    main = table(["evaluation, heap objects (HLEN)", *LATENCY_HEADERS], rows)
+    cost_rows = []
+    for r in results:
+        redis = r.cell.probes.get("redis", {})
+        traffic = r.cell.probes.get("traffic", {})
+        cost_rows.append(
+            [
+                f"{r.heap_objects:,}",
+                num(redis.get("commands_per_op"), 1),
+                num(redis.get("usec_per_op"), 1),
+                num(traffic.get("in_bytes_per_op"), 0),
+                num(traffic.get("out_bytes_per_op"), 0),
+                cpu_us(r.cell, "node"),
+                cpu_us(r.cell, "redis"),
+                cpu_us(r.cell, "client"),
+                machine_pct(r.cell),
+            ]
+        )
+    cost = table(
+        ["heap objects", "Redis commands/eval", "Redis exec µs/eval", "bytes to Redis/eval",
+         "bytes from Redis/eval", "node CPU µs/eval", "redis CPU µs/eval",
+         "client CPU µs/eval", "machine busy"],
+        cost_rows,
+    )
+    drift_rows = [
+        [
+            f"{r.heap_objects:,}",
+            num(r.first_p50_ms),
+            num(r.last_p50_ms),
+            f"{r.registry_after:,}",
+            f"{r.workspace_bytes:,}",
+            f"{r.cold.count}",
+            num(r.cold.p50_ms, 1),
+            num(r.cold.max_ms, 1),
+            ", ".join(f"{n} {e}" for e, n in r.cold_errors.items()) or "0",
+            f"{r.build_seconds:.1f}",
+        ]
+        for r in results
+    ]
+    drift = table(
+        ["heap objects", "p50 first 10% ms", "p50 last 10% ms", "registry entries after",
+         "workspace record bytes", "cold evals", "cold p50 ms", "cold max ms", "cold errors",
+         "heap build s"],
+        drift_rows,
+    )
+    commands = table(
+        ["heap objects", "Redis commands per evaluation (INFO commandstats)"],
+        [
+            [
+                f"{r.heap_objects:,}",
+                ", ".join(
+                    f"{name} {stats['per_op']:g}"
+                    for name, stats in r.cell.probes.get("redis", {}).get("commands", {}).items()
+                    if stats["per_op"] >= 0.01
+                ) or "–",
+            ]
+            for r in results
+        ],
+        "ll",
+    )
+    return [
+        f"### Warm evaluations (one client, closed loop, node 1 holds the image)\n\n{main}\n\n"
+        "Ratios: p50 ÷ the serial Redis GET p50 and ÷ the 1-connection echo p50 of this run.",
+        f"### Cost per evaluation\n\n{cost}\n\n"
+        "Bytes to/from Redis: `total_net_input_bytes` / `total_net_output_bytes` of "
+        "`INFO stats` over the window ÷ evaluations (all clients of that Redis: the node's "
+        "heartbeats, about 5 commands a second per node, are included).",
+        f"### Drift, registry growth and cold loads\n\n{drift}\n\n"
+        "Cold: the first `x := x + 1` on the other node, which takes the session over and "
+        "loads its heap (HGETALL of `stui:{sid}:heap`, unseal, `Image.load`).",
+        commands,
+    ]

@@ -1,0 +1,163 @@
+"""Smoke runs of the benchmark suites (``python -m bench --suite NAME --quick``).
+
+Each run starts real processes (a redis-server, the echo floor, node processes) on 127.0.0.1,
+measures for a second or two and stops them; the test checks that it exited 0 and that its
+Markdown tables hold numbers where the measurements go. These are not measurements: ``--quick``
+shrinks every size and window. Together they take over a minute, so all but the fastest are
+marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_TIMEOUT = 240
+
+NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?(×|%| \(.*\))?$")
+
+
+def _evaluator_works() -> bool:
+    try:
+        from nodes.smalltalk import Image
+
+        return Image.new().evaluate("3 + 4").print_string == "7"
+    except Exception:
+        return False
+
+
+needs_evaluator = pytest.mark.skipif(
+    not _evaluator_works(), reason="the Smalltalk evaluator (nodes/smalltalk) does not run yet"
+)
+
+
+def run_suite(suite: str, *extra: str) -> str:
+    """Run one suite with ``--quick``; return its stdout (the Markdown report)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--suite", suite, "--quick", *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, (
+        f"bench --suite {suite} --quick exited {done.returncode}\n"
+        f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
+    )
+    assert "[bench +" in done.stderr, "progress lines go to stderr"
+    return done.stdout
+
+
+def tables(markdown: str) -> list[list[dict[str, str]]]:
+    """Every Markdown table of the report, as rows of {column header: cell}."""
+    found: list[list[dict[str, str]]] = []
+    lines = markdown.splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("|") and index + 1 < len(lines) and lines[index + 1].startswith("|--"):
+            headers = [h.strip() for h in line.strip("|").split("|")]
+            rows = []
+            index += 2
+            while index < len(lines) and lines[index].startswith("|"):
+                cells = [c.strip() for c in lines[index].strip("|").split(" | ")]
+                rows.append(dict(zip(headers, cells, strict=False)))
+                index += 1
+            found.append(rows)
+        else:
+            index += 1
+    return found
+
+
+def column(markdown: str, header: str) -> list[str]:
+    """The cells under ``header`` in the first table that has that column."""
+    for rows in tables(markdown):
+        if rows and header in rows[0]:
+            return [row[header] for row in rows]
+    raise AssertionError(f"no table with a column {header!r} in:\n{markdown}")
+
+
+def assert_numbers(values: list[str], what: str) -> None:
+    assert values, f"{what}: no rows"
+    for value in values:
+        assert NUMBER.match(value.replace(" ms", "")), f"{what}: {value!r} is not a number"
+
+
+def assert_floors(markdown: str) -> None:
+    floors = column(markdown, "floor (this run)")
+    assert any("redis GET" in f for f in floors) and any("ws echo" in f for f in floors)
+    assert_numbers(column(markdown, "floor (this run)") and _floor_p50(markdown), "floor p50")
+
+
+def _floor_p50(markdown: str) -> list[str]:
+    for rows in tables(markdown):
+        if rows and "floor (this run)" in rows[0]:
+            return [row["p50 ms"] for row in rows]
+    return []
+
+
+def test_idle_quick_smoke() -> None:
+    """The fastest suite, small enough for every run of the tests (~10 s)."""
+    out = run_suite("idle", "--sizes", "50", "--duration", "0.5", "--warmup", "0.1")
+    assert_floors(out)
+    assert column(out, "idle connections") == ["0", "50"]
+    assert_numbers(column(out, "ping p99 ms"), "ping p99")
+    assert_numbers(column(out, "node RSS MiB"), "node RSS")
+    assert column(out, "node says") == ["1", "51"], "the node holds the idle connections"
+    assert "p50 ÷ GET p50" in out and "p50 ÷ echo p50" in out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(RUN_TIMEOUT + 30)
+@needs_evaluator
+def test_persistence_quick_smoke() -> None:
+    out = run_suite("persistence")
+    assert_floors(out)
+    assert_numbers(column(out, "p50 ms"), "evaluation p50")
+    assert_numbers(column(out, "Redis commands/eval"), "commands per evaluation")
+    assert_numbers(column(out, "bytes to Redis/eval"), "bytes per evaluation")
+    heap = column(out, "heap objects")
+    assert heap[:2] == ["10", "2,000"], heap
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(RUN_TIMEOUT + 30)
+def test_fairness_quick_smoke() -> None:
+    out = run_suite("fairness")
+    assert_floors(out)
+    operations = column(out, "operation (10 clients)")
+    assert len(operations) == 4 and sum("whileTrue" in o for o in operations) == 2
+    assert_numbers(column(out, "p99 ms"), "p99")
+    assert "Timeout" in out, "the looping evaluation was stopped by the node's limit"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(RUN_TIMEOUT + 30)
+def test_failover_quick_smoke() -> None:
+    out = run_suite("failover")
+    assert_floors(out)
+    assert_numbers(column(out, "p50 ms"), "restore after kill")
+    assert_numbers(column(out, "conflicts per success"), "conflicts per success")
+    cleaned = column(out, "all gone p50 ms")
+    assert len(cleaned) == 2, cleaned
+    assert_numbers(cleaned, "cleanup delay")
+    assert "could not enable keyspace events" in out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(RUN_TIMEOUT + 30)
+@needs_evaluator
+def test_scaling_quick_smoke() -> None:
+    out = run_suite("scaling")
+    assert_floors(out)
+    assert column(out, "nodes") == ["1", "1", "2", "2"]
+    assert_numbers(column(out, "evals/s"), "evaluations per second")
+    assert_numbers(column(out, "node 1 CPU"), "node CPU")

@@ -1,0 +1,185 @@
+"""Concurrent writers on one session across two node processes: optimistic concurrency.
+
+Eight clients (four per node, one WebSocket each) increment one shared counter kept in
+``state_data``: read it (from the last answer or from a ``SessionConflict``'s details), write
+``n + 1`` with ``expected_version``, and on ``SessionConflict`` retry from the state the error
+carries. The final ``n`` must equal the number of acknowledged increments. Without
+``expected_version`` (blind writes) every commit must get its own version: the acknowledged
+versions are exactly 2..N+1.
+
+Ownership note: a write from a connection that does not hold the session takes it over, and the
+previous holder is closed (``session_taken_over``, 4001). With concurrent writers on different
+connections that happens on nearly every write, so each client here reconnects when closed and
+resends an unanswered request with the *same* id (exactly-once makes that safe); the number of
+takeovers is printed.
+
+Rules: loopback only, a real redis-server on a free port, two real node processes on free ports
+(``--client-rate 0``: the per-client rate limit is not under test). Each test is capped at 40 s
+of wall clock through ``trio.fail_after``; nothing sleeps without a deadline.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import trio
+from conftest import connect, redis_call
+from trio_websocket import ConnectionClosed, HandshakeError
+
+from client.connection import Connection, open_connection
+from cluster import keys
+
+pytestmark = pytest.mark.timeout(90)
+
+WRITERS = 8
+PER_WRITER = 12
+
+
+class Writer:
+    """One client: its own WebSocket to one node, reopened whenever the node closes it."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url = url
+        self.name = name
+        self.ids = itertools.count(1)
+        self.connections = 0
+        self._conn: Connection | None = None
+        self._scope: trio.CancelScope | None = None
+        self._nursery: trio.Nursery | None = None
+
+    async def run(self, body: Callable[[Writer], Awaitable[None]]) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            await body(self)
+            nursery.cancel_scope.cancel()
+
+    async def call(self, command: str, params: dict[str, Any], request_id: str) -> dict[str, Any]:
+        """Send until answered; a lost connection resends the same request id."""
+        while True:
+            if self._conn is None or self._conn.closed.is_set():
+                await self._reopen()
+            assert self._conn is not None
+            try:
+                response = await self._conn.call(command, params, request_id=request_id)
+            except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
+                continue
+            if response.get("error_type") == "SessionError" and "taken over" in str(
+                    response.get("error")):
+                # Fenced: not committed; this connection is being closed. Resend elsewhere.
+                self._drop()
+                continue
+            return response
+
+    async def _reopen(self) -> None:
+        self._drop()
+        assert self._nursery is not None
+        while True:
+            try:
+                self._conn = await self._nursery.start(self._hold)
+                self.connections += 1
+                return
+            except (HandshakeError, OSError):
+                await trio.sleep(0.01)
+
+    async def _hold(self, *, task_status: trio.TaskStatus[Connection]) -> None:
+        with trio.CancelScope() as scope:
+            async with open_connection(self.url) as conn:
+                self._scope = scope
+                task_status.started(conn)
+                await conn.closed.wait()
+
+    def _drop(self) -> None:
+        if self._scope is not None:
+            self._scope.cancel()
+        self._scope = self._conn = None
+
+
+async def run_writers(urls: list[str], body: Callable[[Writer], Awaitable[None]]) -> list[Writer]:
+    writers = [Writer(urls[i % len(urls)], f"w{i}") for i in range(WRITERS)]
+    with trio.fail_after(40):
+        async with trio.open_nursery() as nursery:
+            for writer in writers:
+                nursery.start_soon(writer.run, body)
+    return writers
+
+
+async def new_session(url: str, client_id: str) -> str:
+    async with connect(url) as conn:
+        return str((await conn.request("create_session", client_id=client_id))["session_id"])
+
+
+async def test_increments_with_expected_version_lose_nothing(node_process, redis):
+    node_a = node_process("--client-rate", "0")
+    node_b = node_process("--client-rate", "0")
+    sid = await new_session(node_a.url, "shared")
+    acked: list[tuple[str, int, int]] = []  # (request id, version, value written)
+    conflicts = 0
+
+    async def body(writer: Writer) -> None:
+        nonlocal conflicts
+        version, value = 1, 0  # a fresh session: version 1, state_data null
+        done = 0
+        while done < PER_WRITER:
+            rid = f"{writer.name}-{next(writer.ids)}"
+            params = {"session_id": sid, "state_data": {"n": value + 1},
+                      "expected_version": version}
+            response = await writer.call("update_session_state", params, rid)
+            if response["status"] == "success":
+                result = response["result"]
+                version, value = result["version"], result["session_state"]["n"]
+                acked.append((rid, version, value))
+                done += 1
+            elif response["error_type"] == "SessionConflict":
+                conflicts += 1
+                details = response["details"]
+                version = details["current_version"]
+                value = (details["session_state"] or {"n": 0})["n"]
+            else:
+                raise AssertionError(response)
+
+    writers = await run_writers([node_a.url, node_b.url], body)
+    total = WRITERS * PER_WRITER
+    async with connect(node_b.url) as check:
+        final = await check.request("restore_session", session_id=sid)
+    takeovers = sum(w.connections for w in writers) - WRITERS
+    print(f"\nconflicts: {total} increments, {conflicts} SessionConflicts, "
+          f"{takeovers} reconnects after takeovers")
+    assert len(acked) == total
+    assert final["session_state"] == {"n": total}
+    # Each increment moved the session by exactly one version, and wrote version - 1.
+    assert sorted(v for _, v, _ in acked) == list(range(2, total + 2))
+    assert all(value == version - 1 for _, version, value in acked)
+    assert final["version"] == total + 1
+
+
+async def test_blind_writes_each_get_their_own_version(node_process, redis):
+    node_a = node_process("--client-rate", "0")
+    node_b = node_process("--client-rate", "0")
+    sid = await new_session(node_b.url, "blind")
+    versions: dict[str, int] = {}
+    replayed = 0
+
+    async def body(writer: Writer) -> None:
+        nonlocal replayed
+        for _ in range(PER_WRITER):
+            rid = f"{writer.name}-{next(writer.ids)}"
+            params = {"session_id": sid, "state_data": {"last": rid}}
+            response = await writer.call("update_session_state", params, rid)
+            assert response["status"] == "success", response
+            replayed += bool(response.get("replayed"))
+            versions[rid] = response["result"]["version"]
+
+    await run_writers([node_a.url, node_b.url], body)
+    total = WRITERS * PER_WRITER
+    stored = int(redis_call(redis, "HGET", keys.SessionKeys(sid).meta, "version"))
+    print(f"\nblind writes: {total} acknowledged, {replayed} answered from the done hash")
+    assert sorted(versions.values()) == list(range(2, total + 2)), "a version was lost or reused"
+    assert stored == total + 1
+    # The stored state is the write that got the last version.
+    last = max(versions, key=lambda rid: versions[rid])
+    async with connect(node_a.url) as check:
+        final = await check.request("restore_session", session_id=sid)
+    assert final["session_state"] == {"last": last}
