@@ -137,9 +137,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = ""
     for every column but the first)."""
     align = align or "l" + "r" * (len(headers) - 1)
     marks = ["---:" if a == "r" else "---" for a in align]
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(marks) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+
+    def line(cells: Sequence[str]) -> str:
+        # A "|" inside a cell (Smalltalk block arguments) would end the cell: escape it.
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(headers), "|" + "|".join(marks) + "|", *(line(r) for r in rows)])
 
 
 def cpu_pct(cell: Cell, name: str) -> str:

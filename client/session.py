@@ -34,7 +34,7 @@ from tenacity import (
     stop_after_delay,
     wait_random_exponential,
 )
-from trio_websocket import ConnectionClosed, HandshakeError
+from trio_websocket import ConnectionClosed, ConnectionTimeout, HandshakeError
 
 from .connection import Connection, RequestFailed, open_connection, unwrap
 
@@ -70,9 +70,14 @@ class SessionLost(Exception):
 
 def _describe(exc: BaseException) -> str:
     """``Type: message`` of an exception, or of its cause when it says nothing itself."""
-    while not str(exc) and (exc.__cause__ or exc.__context__) is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, ConnectionTimeout):
+        return "ConnectionTimeout: the WebSocket handshake did not finish in time"
+    cause: BaseException | None = exc
+    while cause is not None and not str(cause):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None or isinstance(cause, trio.Cancelled):
+        return type(exc).__name__
+    return f"{type(cause).__name__}: {cause}"
 
 
 class _Retry(Exception):

@@ -527,6 +527,7 @@ class App:
         if not rows:
             rows.append(urwid.Text(("dim", "(no fields)")))
         self.inspector_walker[:] = rows
+        self.inspector_walker.set_focus(0)
 
     # -- UI state: snapshot, restore, save -------------------------------------------------
 
@@ -821,6 +822,7 @@ class App:
             view = self.inspector
             if view is None:
                 return
+            came_from = view.path[-1] if command == "inspector_back" and view.path else None
             try:
                 client = await self._client()
                 result = await client.request(
@@ -834,6 +836,10 @@ class App:
                 return
             self.inspector = InspectorView.from_response(result)
             self.render_inspector()
+            if came_from is not None:  # select the field we came back from
+                for index, (_, key, _) in enumerate(self.inspector.rows):
+                    if key == came_from:
+                        self.inspector_walker.set_focus(index)
             self.mark_dirty()
 
     def interrupt(self) -> None:

@@ -494,14 +494,21 @@ class SessionStore:
         return await self._call(lambda: self._retry_watch(attempt))
 
     async def _retry_watch(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        async for tries in AsyncRetrying(
-            retry=retry_if_exception_type(WatchError),
-            stop=stop_after_attempt(12),
-            wait=wait_random_exponential(multiplier=0.002, max=0.1),
-            reraise=True,
-        ):
-            with tries:
-                return await attempt()
+        try:
+            async for tries in AsyncRetrying(
+                retry=retry_if_exception_type(WatchError),
+                stop=stop_after_attempt(12),
+                wait=wait_random_exponential(multiplier=0.002, max=0.1),
+                reraise=True,
+            ):
+                with tries:
+                    return await attempt()
+        except WatchError:
+            # Every attempt lost a race (many concurrent writers): a conflict, not a crash.
+            raise SessionConflict(
+                "the session kept changing under concurrent writers; try again",
+                details={"retries": 12},
+            )
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def _commit_once(

@@ -56,6 +56,11 @@ def run_suite(suite: str, *extra: str) -> str:
     return done.stdout
 
 
+def _cells(line: str) -> list[str]:
+    """The cells of a Markdown table line (an escaped ``\\|`` stays inside its cell)."""
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+
+
 def tables(markdown: str) -> list[list[dict[str, str]]]:
     """Every Markdown table of the report, as rows of {column header: cell}."""
     found: list[list[dict[str, str]]] = []
@@ -64,12 +69,11 @@ def tables(markdown: str) -> list[list[dict[str, str]]]:
     while index < len(lines):
         line = lines[index]
         if line.startswith("|") and index + 1 < len(lines) and lines[index + 1].startswith("|--"):
-            headers = [h.strip() for h in line.strip("|").split("|")]
+            headers = _cells(line)
             rows = []
             index += 2
             while index < len(lines) and lines[index].startswith("|"):
-                cells = [c.strip() for c in lines[index].strip("|").split(" | ")]
-                rows.append(dict(zip(headers, cells, strict=False)))
+                rows.append(dict(zip(headers, _cells(lines[index]), strict=False)))
                 index += 1
             found.append(rows)
         else:
@@ -77,10 +81,11 @@ def tables(markdown: str) -> list[list[dict[str, str]]]:
     return found
 
 
-def column(markdown: str, header: str) -> list[str]:
-    """The cells under ``header`` in the first table that has that column."""
+def column(markdown: str, header: str, table_with: str | None = None) -> list[str]:
+    """The cells under ``header`` in the first table that has that column (and the column
+    ``table_with``, when given)."""
     for rows in tables(markdown):
-        if rows and header in rows[0]:
+        if rows and header in rows[0] and (table_with is None or table_with in rows[0]):
             return [row[header] for row in rows]
     raise AssertionError(f"no table with a column {header!r} in:\n{markdown}")
 
@@ -88,20 +93,16 @@ def column(markdown: str, header: str) -> list[str]:
 def assert_numbers(values: list[str], what: str) -> None:
     assert values, f"{what}: no rows"
     for value in values:
-        assert NUMBER.match(value.replace(" ms", "")), f"{what}: {value!r} is not a number"
+        assert NUMBER.match(value), f"{what}: {value!r} is not a number"
 
 
 def assert_floors(markdown: str) -> None:
+    """The floors were measured in the same run, and the suite's tables give ratios."""
     floors = column(markdown, "floor (this run)")
     assert any("redis GET" in f for f in floors) and any("ws echo" in f for f in floors)
-    assert_numbers(column(markdown, "floor (this run)") and _floor_p50(markdown), "floor p50")
-
-
-def _floor_p50(markdown: str) -> list[str]:
-    for rows in tables(markdown):
-        if rows and "floor (this run)" in rows[0]:
-            return [row["p50 ms"] for row in rows]
-    return []
+    assert_numbers(column(markdown, "p50 ms", "floor (this run)"), "floor p50")
+    assert_numbers(column(markdown, "ops/s", "floor (this run)"), "floor ops/s")
+    assert "÷" in markdown, "ratios against the floors"
 
 
 def test_idle_quick_smoke() -> None:
@@ -109,6 +110,7 @@ def test_idle_quick_smoke() -> None:
     out = run_suite("idle", "--sizes", "50", "--duration", "0.5", "--warmup", "0.1")
     assert_floors(out)
     assert column(out, "idle connections") == ["0", "50"]
+    assert_numbers(column(out, "ping p50 ms"), "ping p50")
     assert_numbers(column(out, "ping p99 ms"), "ping p99")
     assert_numbers(column(out, "node RSS MiB"), "node RSS")
     assert column(out, "node says") == ["1", "51"], "the node holds the idle connections"
@@ -121,7 +123,9 @@ def test_idle_quick_smoke() -> None:
 def test_persistence_quick_smoke() -> None:
     out = run_suite("persistence")
     assert_floors(out)
-    assert_numbers(column(out, "p50 ms"), "evaluation p50")
+    warm = "evaluation, heap objects (HLEN)"
+    assert_numbers(column(out, "p50 ms", warm), "evaluation p50")
+    assert_numbers(column(out, "p50 ÷ GET p50", warm), "ratio to the Redis floor")
     assert_numbers(column(out, "Redis commands/eval"), "commands per evaluation")
     assert_numbers(column(out, "bytes to Redis/eval"), "bytes per evaluation")
     heap = column(out, "heap objects")
@@ -135,7 +139,7 @@ def test_fairness_quick_smoke() -> None:
     assert_floors(out)
     operations = column(out, "operation (10 clients)")
     assert len(operations) == 4 and sum("whileTrue" in o for o in operations) == 2
-    assert_numbers(column(out, "p99 ms"), "p99")
+    assert_numbers(column(out, "p99 ms", "operation (10 clients)"), "p99")
     assert "Timeout" in out, "the looping evaluation was stopped by the node's limit"
 
 
@@ -144,7 +148,7 @@ def test_fairness_quick_smoke() -> None:
 def test_failover_quick_smoke() -> None:
     out = run_suite("failover")
     assert_floors(out)
-    assert_numbers(column(out, "p50 ms"), "restore after kill")
+    assert_numbers(column(out, "p50 ms", "per affected session"), "restore after kill")
     assert_numbers(column(out, "conflicts per success"), "conflicts per success")
     cleaned = column(out, "all gone p50 ms")
     assert len(cleaned) == 2, cleaned

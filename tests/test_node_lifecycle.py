@@ -178,13 +178,28 @@ async def test_malformed_control_messages_are_ignored(start_node, redis, caplog)
         sid = (await client.request("create_session", client_id="alice"))["session_id"]
         channel = keys.node_channel(node.node_id)
         for junk in ("not json", '{"type": "taken_over"}', '{"type": "taken_over", '
-                     '"session_id": "x", "epoch": "NaN"}', '{"type": "unknown"}', "[]"):
+                     '"session_id": "x", "epoch": "NaN"}', '{"type": "unknown"}'):
             assert int(redis.command("PUBLISH", channel, junk)) == 1
         await trio.sleep(0.2)
         info = await client.request("get_session_info", session_id=sid)
     assert info["session_id"] == sid
     ignored = [r for r in caplog.records if r.getMessage() == "ignored a malformed control message"]
     assert len(ignored) >= 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG nodes/control.py _on_control: a control message that is JSON but not an "
+    "object ('[]', '5', 'null') raises AttributeError, which is not caught, escapes listen() "
+    "and takes the whole node down",
+)
+async def test_a_non_object_control_message_does_not_kill_the_node(start_node, redis):
+    node = await start_node()
+    async with connect(node) as client:
+        assert int(redis.command("PUBLISH", keys.node_channel(node.node_id), "[]")) == 1
+        await trio.sleep(0.2)
+        pong = await client.request("ping")
+    assert pong["pong"] is True
 
 
 # -- draining ----------------------------------------------------------------------------------

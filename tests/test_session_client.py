@@ -363,8 +363,9 @@ async def test_taken_over_by_another_client_fails_the_first(start_node: Any) -> 
 
 
 async def test_no_node_answering_is_session_lost() -> None:
+    nowhere = f"ws://127.0.0.1:{free_port()}/"
     with trio.fail_after(10), pytest.raises(SessionLost) as lost:
-        async with open_session([f"ws://127.0.0.1:{free_port()}/"], "nobody", reconnect_timeout=0.5):
+        async with open_session([nowhere], "nobody", reconnect_timeout=0.5):
             pass
     assert lost.value.reason == "unreachable"
     assert "no node answered" in str(lost.value)

@@ -193,18 +193,34 @@ def test_stui_in_a_terminal_survives_a_node_kill_and_a_restart(
     terminal.enter("x + 1")
     terminal.wait_for(result_shown("x + 1", "42"))
 
+    # Inspect the last result (F2), step into its second element (Down, Enter).
+    terminal.enter("#(10 20 30)")
+    terminal.wait_for(result_shown("#(10 20 30)", "#(10 20 30)"))
+    terminal.keys("F2")
+    terminal.wait_for(r"││\[3\]: 30  \(SmallInteger\)")
+    terminal.keys("Down", "Enter")
+    terminal.wait_for(r"││SmallInteger  20\s.*\n.*││self › 2\s")
+
     # Quit, then start again with the same session file: it comes back as it was.
     terminal.keys("C-q")
     assert terminal.exit_status() == 0
     assert load_session_file(session_file)["client_id"] == "tui-test"
     terminal.start(command)
     screen = terminal.wait_for(state_is("connected")).string
-    screen = terminal.wait_for(r"resumed session \S+: 4 results, 4 inputs").string
+    screen = terminal.wait_for(r"resumed session \S+: 5 results, 5 inputs").string
     for code, result in (("3 + 4", "7"), ("x := 41", "41"), ("x + 1", "42")):
         assert re.search(result_shown(code, result), screen, re.MULTILINE), screen
+    assert re.search(r"││SmallInteger  20\s.*\n.*││self › 2\s", screen), screen  # inspector
+    assert "▶ Inspector" in screen  # and the pane that had the focus
     terminal.wait_for(transcript_shown("hi"))  # the transcript comes back from the session
+    terminal.keys("F3")  # the restored inspector goes on where it was
+    terminal.wait_for(r"││\[3\]: 30  \(SmallInteger\)")
+    terminal.keys("Tab", "Tab")  # Inspector -> Workspace
+    terminal.wait_for(r"▶ Workspace")
     terminal.keys("Up")
-    terminal.wait_for(r"│» x \+ 1\s")  # the input history too
+    terminal.wait_for(r"│» #\(10 20 30\)\s")  # the input history too
+    terminal.keys("Up")
+    terminal.wait_for(r"│» x \+ 1\s")
     terminal.keys("C-q")
     assert terminal.exit_status() == 0
     assert time.monotonic() - started < 40
