@@ -156,14 +156,16 @@ def cpu_us(cell: Cell, name: str) -> str:
 
 
 def machine_pct(cell: Cell) -> str:
+    return machine_text(cell.probes)
+
+
+def machine_text(probes: Mapping[str, Any]) -> str:
     """How busy the machine was, and how much of it was processes this bench did not start
     (other people's work on a shared machine: the busy total minus every process measured)."""
-    machine = cell.probes.get("machine", {})
+    machine = probes.get("machine", {})
     if not machine:
         return "–"
-    ours = sum(
-        float(entry.get("core_pct") or 0.0) for entry in cell.probes.get("cpu", {}).values()
-    )
+    ours = sum(float(entry.get("core_pct") or 0.0) for entry in probes.get("cpu", {}).values())
     others = max(0.0, machine["busy_core_pct"] - ours)
     return f"{machine['busy_core_pct']:.0f}% of {100 * machine['cores']}% (others {others:.0f}%)"
 

@@ -45,11 +45,12 @@ from .common import (
     Run,
     failure_of,
     machine_pct,
+    machine_text,
     num,
     ratio,
     table,
 )
-from .load import Cell, measure
+from .load import Cell, Probe, measure
 from .probes import RedisCommandsProbe
 from .sessions import state_data
 from .stats import Latency
@@ -124,6 +125,7 @@ class KillRound:
     held: int
     affected: list[Affected] = field(default_factory=list)
     others_ms: list[float] = field(default_factory=list)
+    probes: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +133,7 @@ class KillRound:
             "sessions_on_victim": self.held,
             "affected": [a.__dict__ for a in self.affected],
             "unaffected_request_ms": [round(x, 2) for x in self.others_ms],
+            "probes": self.probes,
         }
 
 
@@ -188,6 +191,9 @@ async def kill_round(run: Run, nodes: list[NodeProc], victim: NodeProc, opts: Op
         others = [t for t in tracked if t.client and t.client.node_id != victim.node_id]
         result = KillRound(victim=victim.node_id, held=len(on_victim))
         progress(f"SIGKILL {victim.node_id} (holding {len(on_victim)} of {len(tracked)})")
+        probes: list[Probe] = [run.cpu_probe([n for n in nodes if n is not victim]), MachineProbe()]
+        for probe in probes:
+            await probe.begin()
         killed_at = time.perf_counter()
         run.kill_node(victim)
 
@@ -221,6 +227,9 @@ async def kill_round(run: Run, nodes: list[NodeProc], victim: NodeProc, opts: Op
                     nursery.start_soon(first_request, entry)
                 for entry in others:
                     nursery.start_soon(other_request, entry)
+        seconds = time.perf_counter() - killed_at
+        for probe in probes:
+            result.probes.update(await probe.end(len(tracked), seconds))
         done = [a for a in result.affected if a.answered_at is not None]
         wrong = [a for a in done if a.node_id == victim.node_id]
         if wrong:
@@ -491,13 +500,15 @@ def sections(
     kill = table(["per affected session", "sessions", "p50 ms", "p99 ms", "max ms",
                   "p50 ÷ GET p50"], rows)
     held = ", ".join(f"{r.victim}: {r.held}" for r in rounds)
+    busy = "; ".join(machine_text(r.probes) for r in rounds)
     kill_text = (
         f"### Restore after SIGKILL of one of {NODES} nodes\n\n{kill}\n\n"
         f"{len(rounds)} round(s) of {opts.sessions} sessions; sessions on the killed node per "
         f"round: {held}. Not answered within {KILL_WAIT:g} s: {len(failed)}"
         + (f" (first: {failed[0].error})" if failed else "")
         + ". The request is `update_session_state`, sent at the kill; it is retried by the "
-        "client with the same id once the session is restored (exactly-once)."
+        "client with the same id once the session is restored (exactly-once). Machine busy "
+        f"from the kill to the last answer, per round: {busy}."
     )
     crow = []
     for c in conflicts:

@@ -163,7 +163,7 @@ class SessionClient:
             return
         self._lost = exc
         self._ready = None
-        self._set_state(state, error=str(exc))
+        self._set_state(state, error=str(exc), reason=exc.reason)
         self._notify()
         if self._conn is not None:
             self._drop(self._conn)

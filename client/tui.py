@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import math
 import os
 import re
@@ -56,8 +57,11 @@ from .tui_state import (
     session_file_path,
 )
 
+log = logging.getLogger("stui.tui")
+
 DEFAULT_URL = "ws://127.0.0.1:8765/"
 SAVE_DELAY = 0.4  # seconds of quiet before the UI state is saved
+SAVE_MAX_DELAY = 3.0  # ... but no later than this after the first change
 FINAL_SAVE_TIMEOUT = 3.0
 MAX_TRANSCRIPT_CHARS = 100_000
 MAX_NOTICES = 2
@@ -300,6 +304,12 @@ class AppFrame(urwid.Frame[Any, Any, Any]):
             handler()
             return None
         unhandled: str | None = super().keypress(size, key)
+        if unhandled is not None and len(unhandled) == 1 and unhandled.isprintable():
+            # Typing in another pane: go to the workspace input and type there.
+            app.focus_pane("input")
+            app.input.insert_text(unhandled)
+            app.mark_dirty()
+            return None
         if unhandled == "enter":
             pane = app.current_pane()
             if pane == "inspector":
@@ -326,7 +336,7 @@ class App:
         self.conn_state = CONNECTING
         self.node_id: str | None = None
         self.url: str | None = None
-        self.failovers = 0
+        self.reconnects = 0
         self.last_seq = 0
         self.lost: SessionLost | None = None
         self.ui_restored = False
@@ -345,6 +355,8 @@ class App:
         self._client_changed = trio.Event()
         self._client_over = trio.Event()
         self._inspector_lock = trio.Lock()
+        self._save_lock = trio.Lock()
+        self._starting_over = False
         self._eval_send, self._eval_recv = trio.open_memory_channel[ResultEntry](math.inf)
         self._nursery: trio.Nursery | None = None
         self._build()
@@ -425,8 +437,8 @@ class App:
             (STATE_ATTR.get(state, "status_state"), f" {state} "),
             f"  session: {session}  client: {self.config.client_id}",
         ]
-        if self.failovers:
-            markup.append(f"  failovers: {self.failovers}")
+        if self.reconnects:
+            markup.append(f"  reconnects: {self.reconnects}")
         if self.evaluating:
             markup.append(f"  evaluating: {self.evaluating}")
         self.status.set_text(markup)
@@ -444,18 +456,22 @@ class App:
         self.node_id = info.get("node_id") or self.node_id
         self.url = info.get("url") or self.url
         if state == CONNECTING:
-            self.say("connecting to " + ", ".join(self.config.urls))
+            if not self._starting_over:  # (then the notice before says what happens)
+                self.say("connecting to " + ", ".join(self.config.urls))
+            self._starting_over = False
         elif state == CONNECTED:
             what = "new session" if info.get("created") else "session resumed"
             self.say(f"connected to {self.node_id} ({what})")
         elif state == RECONNECTING:
             self.say(f"lost {self.node_id}: reconnecting")
         elif state == RESTORED:
-            self.failovers += 1
+            self.reconnects += 1
+            self.mark_dirty()  # a save that did not land before the loss goes out again
             missed = info.get("missed") or 0
             self.say(f"restored on {self.node_id} ({missed} missed events)")
         elif state in FINAL_STATES:
-            self.say(f"{state}: {info.get('error')}  (F5 reconnects)")
+            if not self._starts_over(info.get("reason")):
+                self.say(f"{state}: {info.get('error')}  (F5 reconnects)")
             self._client_over.set()
         self.render_status()
 
@@ -480,6 +496,7 @@ class App:
 
     def add_transcript(self, text: str) -> None:
         at_end = self._at_end(self.transcript_list, self.transcript_walker)
+        old = self.transcript_list.focus_position if self.transcript_walker else None
         self.transcript = (self.transcript + text)[-MAX_TRANSCRIPT_CHARS:]
         lines = self.transcript.split("\n")
         if lines and lines[-1] == "":
@@ -491,6 +508,8 @@ class App:
             self.transcript_walker.set_focus(position)
         elif at_end and lines:
             self.transcript_walker.set_focus(len(lines) - 1)
+        elif old is not None and old < len(lines):
+            self.transcript_walker.set_focus(old)  # the reader scrolled back: stay there
 
     @staticmethod
     def _at_end(listbox: urwid.ListBox[int], walker: Walker) -> bool:
@@ -600,32 +619,36 @@ class App:
         self._dirty.set()
 
     async def _saver(self) -> None:
-        """Save the UI state a moment after it last changed (debounced), one save at a time."""
+        """Save the UI state once it has been quiet for SAVE_DELAY (debounced), or at the
+        latest SAVE_MAX_DELAY after the first change."""
         while True:
             await self._dirty.wait()
-            while True:  # wait for SAVE_DELAY of quiet
+            deadline = trio.current_time() + SAVE_MAX_DELAY
+            while True:
                 self._dirty = trio.Event()
-                with trio.move_on_after(SAVE_DELAY) as quiet:
+                with trio.move_on_at(min(trio.current_time() + SAVE_DELAY, deadline)) as quiet:
                     await self._dirty.wait()
                 if quiet.cancelled_caught:
                     break
             await self.save()
 
     async def save(self) -> bool:
-        client = self.client
-        if client is None or client.state in FINAL_STATES or not self.ui_restored:
-            return False
-        data = self.snapshot()
-        if data == self._last_saved:
+        """Send the UI state if it changed since the last save (one save at a time)."""
+        async with self._save_lock:
+            client = self.client
+            if client is None or client.state in FINAL_STATES or not self.ui_restored:
+                return False
+            data = self.snapshot()
+            if data == self._last_saved:
+                return True
+            try:
+                await client.update_state({STATE_KEY: data})
+            except (RequestFailed, SessionLost, trio.TooSlowError) as exc:
+                self.say(f"could not save the UI state: {exc}")
+                return False
+            self._last_saved = data
+            self.saves += 1
             return True
-        try:
-            await client.update_state({STATE_KEY: data})
-        except (RequestFailed, SessionLost, trio.TooSlowError) as exc:
-            self.say(f"could not save the UI state: {exc}")
-            return False
-        self._last_saved = data
-        self.saves += 1
-        return True
 
     # -- the session -----------------------------------------------------------------------
 
@@ -647,10 +670,12 @@ class App:
                     await self._use(client)
             except SessionLost as exc:
                 self.lost = exc
-                if exc.reason == "not_found" and self.session_from_file and not self.ui_restored:
+                if self._starts_over(exc.reason):
                     self.say(f"the saved session {str(self.session_id)[:8]} is gone: new session")
+                    self._starting_over = True
                     self.session_id = None
                     self.session_from_file = False
+                    self.last_seq = 0
                     continue
             self.client = None
             self._client_changed.set()
@@ -660,7 +685,12 @@ class App:
             if self.lost is not None and self.lost.reason in ("not_found", "expired", "closed"):
                 self.say("starting a new session")
                 self.session_id = None
+                self.last_seq = 0
             self.lost = None
+
+    def _starts_over(self, reason: str | None) -> bool:
+        """A remembered session that is gone at start-up is replaced by a new one."""
+        return reason == "not_found" and self.session_from_file and not self.ui_restored
 
     async def _use(self, client: SessionClient) -> None:
         self.client = client
@@ -670,6 +700,7 @@ class App:
         if not self.ui_restored:
             self.restore_ui(client.restore_result)
             self.ui_restored = True
+        self.mark_dirty()  # changes made while there was no client get saved now
         self._client_changed.set()
         self._client_changed = trio.Event()
         async with trio.open_nursery() as nursery:
@@ -715,8 +746,16 @@ class App:
             await self._client_changed.wait()
 
     def spawn(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run an action in the background; its failure is a notice, not the end of stui."""
         if self._nursery is not None:
-            self._nursery.start_soon(fn, *args)
+            self._nursery.start_soon(self._guarded, fn, *args)
+
+    async def _guarded(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            await fn(*args)
+        except Exception as exc:
+            log.exception("%s failed", getattr(fn, "__name__", fn))
+            self.say(f"internal error in {getattr(fn, '__name__', 'an action')}: {exc!r}")
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -743,16 +782,20 @@ class App:
                 client = await self._client()
                 result = await client.evaluate(entry.code)
             except RequestFailed as exc:
-                entry.kind, entry.text = "error", f"{exc.error_type}: {exc.response.get('error')}"
+                entry.kind, entry.text = "error", _error_text(exc)
             except SessionLost as exc:
                 entry.kind, entry.text = "error", f"session lost: {exc}"
             except trio.TooSlowError:
                 entry.kind = "error"
                 entry.text = f"no answer within {self.config.request_timeout:g} s"
+            except Exception as exc:  # a bug here must not stop the evaluation queue
+                log.exception("evaluation failed")
+                entry.kind, entry.text = "error", f"internal error: {exc!r}"
             else:
                 if result.get("has_error"):
                     entry.kind = "error"
-                    entry.text = f"{result.get('error_class')}: {result.get('error_message')}"
+                    cls, message = result.get("error_class"), result.get("error_message")
+                    entry.text = f"{cls}: {message}" if message and message != cls else str(cls)
                 else:
                     entry.kind = "ok"
                     entry.text = str(result.get("result"))
@@ -859,8 +902,9 @@ class App:
             self.say(f"interrupt failed: {exc}")
 
     def retry(self) -> None:
-        if self.client is not None and self.client.state not in FINAL_STATES:
-            self.say("connected: nothing to retry")
+        """F5: after the session client failed, open the session again."""
+        if self.conn_state not in FINAL_STATES:
+            self.say(f"{self.conn_state}: nothing to retry")
             return
         self._retry.set()
 
@@ -904,6 +948,28 @@ class App:
                 self.request_quit()
 
 
+def _error_text(exc: RequestFailed) -> str:
+    """``Type: message`` of an error answer (once, if the message already names its type)."""
+    message = str(exc.response.get("error") or "")
+    if message.startswith(f"{exc.error_type}:"):
+        return message
+    return f"{exc.error_type}: {message}"
+
+
+def _log_to_file(path: Path) -> None:
+    """Warnings and errors go to a file: anything written to the terminal would tear the
+    screen apart."""
+    root = logging.getLogger()
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path)
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     config = Config.from_args(args)
@@ -913,6 +979,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("stui: needs a terminal (stdin and stdout)", file=sys.stderr)
         return 2
+    _log_to_file(config.session_file.parent / "stui.log")
     app = App(config)
     try:
         trio.run(app.run)

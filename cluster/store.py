@@ -453,12 +453,25 @@ class SessionStore:
             done = await self.commit(
                 session_id, client_id, commit, expect_version=expected_version, epoch=epoch
             )
-        except StaleVersion as stale:
-            current = await self._call(lambda: self.redis.get(keys.SessionKeys(session_id).state))
-            state = await self._checked_state(keys.SessionKeys(session_id), current)
+        except StaleVersion:
+            # Version and state from one transaction: a commit landing after the stale read
+            # must not pair an old version with a newer state (a retry from them would fail).
+            k = keys.SessionKeys(session_id)
+
+            async def current() -> tuple[dict[Any, Any], str | None]:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    fields_req = pipe.hgetall(k.meta)
+                    state_req = pipe.get(k.state)
+                return await fields_req, await state_req
+
+            fields, raw_state = await self._call(current)
+            if not fields:
+                raise SessionNotFound(f"session {session_id} not found or expired")
+            now = await self._checked_meta(k, {str(a): str(b) for a, b in fields.items()})
+            state = await self._checked_state(k, raw_state)
             raise SessionConflict(
-                f"session {session_id} is at version {stale.meta.version}, not {expected_version}",
-                details={"current_version": stale.meta.version, "session_state": state.state_data},
+                f"session {session_id} is at version {now.version}, not {expected_version}",
+                details={"current_version": now.version, "session_state": state.state_data},
             )
         if done.replayed:
             stored = done.response

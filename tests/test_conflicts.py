@@ -26,11 +26,15 @@ from typing import Any
 
 import pytest
 import trio
+from cluster_support import RedisGate
 from conftest import connect, redis_call
 from trio_websocket import ConnectionClosed, HandshakeError
 
 from client.connection import Connection, open_connection
 from cluster import keys
+from cluster.settings import Settings
+from cluster.store import SessionStore
+from cluster.store import connect as redis_client
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -133,23 +137,30 @@ async def test_increments_with_expected_version_lose_nothing(node_process, redis
         nonlocal conflicts
         version, value = 1, 0  # a fresh session: version 1, state_data null
         done = 0
+        rid, params = "", dict[str, Any]()
         while done < PER_WRITER:
-            rid = f"{writer.name}-{next(writer.ids)}"
-            params = {"session_id": sid, "state_data": {"n": value + 1},
-                      "expected_version": version}
+            if not rid:
+                rid = f"{writer.name}-{next(writer.ids)}"
+                params = {"session_id": sid, "state_data": {"n": value + 1},
+                          "expected_version": version}
             response = await writer.call("update_session_state", params, rid)
             if response["status"] == "success":
                 result = response["result"]
                 version, value = result["version"], result["session_state"]["n"]
                 acked.append((rid, version, value))
                 done += 1
+                rid = ""
             elif response["error_type"] == "SessionConflict":
                 conflicts += 1
                 details = response.get("details") or {}
                 if "current_version" in details:  # stale expected_version: start over from it
                     version = details["current_version"]
                     value = (details["session_state"] or {"n": 0})["n"]
-                # else: the node kept losing WATCH races; nothing was written, try again
+                    rid = ""
+                # else: this attempt kept losing WATCH races. Another attempt of the *same*
+                # request (resent after a lost connection) may have committed meanwhile, so
+                # the same id must be sent again: with a new id, that commit would count but
+                # never be acknowledged (seen once: n = 97 after 96 acknowledgements).
             else:
                 raise AssertionError(response)
 
@@ -209,3 +220,36 @@ async def test_blind_writes_each_get_their_own_version(node_process, redis):
     async with connect(node_a.url) as check:
         final = await check.request("restore_session", session_id=sid)
     assert final["session_state"] == {"last": last}
+
+
+async def test_conflict_details_are_one_consistent_snapshot(node_process, redis, nursery):
+    """``SessionConflict.details`` carry ``current_version`` and ``session_state``: a client
+    retries from them, so they must describe the same version. Node A reaches Redis through
+    a gate that holds A's read of the state record until another writer has committed."""
+    gate = RedisGate(redis.port)
+    await nursery.start(gate.serve)
+    node_a = await trio.to_thread.run_sync(
+        lambda: node_process("--redis-url", gate.url, "--redis-timeout", "30"))
+    settings = Settings.from_env({}, redis_url=redis.url)
+    async with connect(node_a.url) as on_a, redis_client(settings) as client:
+        sid = (await on_a.request("create_session", client_id="snap"))["session_id"]
+        await on_a.request("update_session_state", session_id=sid, state_data={"n": 1})
+        gate.arm(keys.SessionKeys(sid).state.encode(), mode="request")
+        async with trio.open_nursery() as inner:
+            answer: dict[str, Any] = {}
+
+            async def stale_write() -> None:
+                answer.update(await on_a.call("update_session_state", {
+                    "session_id": sid, "state_data": {"n": 1}, "expected_version": 1}))
+
+            inner.start_soon(stale_write)
+            with trio.fail_after(5):
+                await gate.triggered.wait()  # A saw version 2 and now reads the state
+            # Another writer commits version 3 meanwhile (no takeover: the store directly).
+            other = SessionStore(client, settings, "other-writer")
+            await other.update_state(sid, None, {"n": 2}, request_id="other")
+            gate.release()
+    details = answer["details"]
+    assert answer["error_type"] == "SessionConflict"
+    # n is version - 1 in every stored state of this session.
+    assert details["session_state"]["n"] == details["current_version"] - 1, details

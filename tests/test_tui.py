@@ -215,7 +215,7 @@ def test_stui_in_a_terminal_survives_a_node_kill_and_a_restart(
     terminal.wait_for(transcript_shown("hi"))  # the transcript comes back from the session
     terminal.keys("F3")  # the restored inspector goes on where it was
     terminal.wait_for(r"││\[3\]: 30  \(SmallInteger\)")
-    terminal.keys("Tab", "Tab")  # Inspector -> Workspace
+    terminal.keys("Tab")  # Inspector -> Workspace (Workspace, Results, Transcript, Inspector)
     terminal.wait_for(r"▶ Workspace")
     terminal.keys("Up")
     terminal.wait_for(r"│» #\(10 20 30\)\s")  # the input history too
@@ -224,6 +224,25 @@ def test_stui_in_a_terminal_survives_a_node_kill_and_a_restart(
     terminal.keys("C-q")
     assert terminal.exit_status() == 0
     assert time.monotonic() - started < 40
+
+
+def test_stui_starts_a_new_session_when_the_saved_one_is_gone(
+    terminal: Terminal, node_process: Any, tmp_path: Path
+) -> None:
+    node = node_process("--node-id", "node-a")
+    session_file = tmp_path / "session.json"
+    gone = "G" * 32
+    save_session_file(session_file, {"session_id": gone, "client_id": "tui-gone"})
+    terminal.start([*stui_command(), "--url", node.url, "--session-file", str(session_file)])
+    screen = terminal.wait_for(r"connected to node-a \(new session\)").string
+    assert "the saved session GGGGGGGG is gone: new session" in screen
+    assert "client: tui-gone" in screen  # the client id came from the session file
+    terminal.enter("6 * 7")
+    terminal.wait_for(result_shown("6 * 7", "42"))
+    terminal.keys("C-q")
+    assert terminal.exit_status() == 0
+    saved = load_session_file(session_file)
+    assert saved["session_id"] != gone and saved["client_id"] == "tui-gone"
 
 
 def test_stui_help_lists_its_flags() -> None:

@@ -244,17 +244,25 @@ def _write_elements(interp: Interpreter, items: list[Any], out: Writer, display:
 
 def _write_array(interp: Interpreter, value: StArray, out: Writer, display: bool) -> None:
     if value.cls is S["Array"] and is_literal(value, set()):
-        out.write("#(")
-        first = True
-        for item in value.items:
-            if not first:
-                out.write(" ")
-            first = False
-            _write_native(interp, item, out, display)
-        out.write(")")
+        _write_literal_array(interp, value, out, display)
         return
     _write_name(value.cls, out)
     _write_elements(interp, value.items, out, display)
+
+
+def _write_literal_array(interp: Interpreter, value: StArray, out: Writer, display: bool) -> None:
+    """An Array already known to be literal (nested ones too: no re-check)."""
+    out.write("#(")
+    first = True
+    for item in value.items:
+        if not first:
+            out.write(" ")
+        first = False
+        if type(item) is StArray:
+            _write_literal_array(interp, item, out, display)
+        else:
+            _write_native(interp, item, out, display)
+    out.write(")")
 
 
 def _write_interval(value: StInterval, out: Writer) -> None:
