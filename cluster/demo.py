@@ -56,7 +56,9 @@ async def scripted_session(state: launcher.ClusterState) -> bool:
         defined = await client.evaluate(DEFINE)
         step("defined class Account, made acct and deposited 100")
         show("print-it", defined["result"])
-        more = await client.evaluate("acct deposit: 23. Transcript show: 'saved!'; cr. acct balance")
+        more = await client.evaluate(
+            "acct deposit: 23. Transcript show: 'saved!'; cr. acct balance"
+        )
         show("acct balance", more["result"])
         inspected = await client.request("inspect", object_id=defined["object_id"])
         fields = {f["name"]: f["print_string"] for f in inspected["fields"]}

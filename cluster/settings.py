@@ -34,7 +34,7 @@ class Settings:
     host: str = _setting("127.0.0.1", "address the node listens on")
     port: int = _setting(8765, "WebSocket port (0 picks a free one)", int)
     health_port: int = _setting(
-        0, "plain-HTTP port for /healthz and /metrics (0: none; WebSocket /healthz works)", int
+        -1, "plain-HTTP port for /healthz and /metrics (0 picks a free one, -1: none)", int
     )
     node_id: str = _setting("", "node id (default: a random one)")
     session_timeout: int = _setting(3600, "sliding session timeout in seconds", int)

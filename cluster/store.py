@@ -84,6 +84,9 @@ def connect(settings: Settings) -> coredis.Redis[str]:
     return client
 
 
+DAMAGED_META = -3
+"""``touch.lua``'s answer for a meta record whose timeout is not a number."""
+
 KEEP: Any = object()
 """Marker: a :class:`Commit` field left as it is."""
 
@@ -331,9 +334,12 @@ class SessionStore:
             fields_req = pipe.hgetall(k.meta)
             state_req = pipe.get(k.state)
         ttl = int(await touched)
+        fields = {str(a): str(b) for a, b in (await fields_req).items()}
+        if ttl == DAMAGED_META:
+            await self._quarantine(k, k.meta, fields)
+            raise CorruptRecord(f"stored record {k.meta} failed its integrity check")
         if ttl < 0:
             raise SessionNotFound(f"session {session_id} not found or expired")
-        fields = {str(a): str(b) for a, b in (await fields_req).items()}
         meta = await self._checked_meta(k, fields)
         state = await self._checked_state(k, await state_req)
         return Snapshot(meta=meta, state=state, ttl_ms=ttl)
@@ -371,9 +377,12 @@ class SessionStore:
             registry_req = pipe.hgetall(k.registry)
             inspectors_req = pipe.get(k.inspectors)
         ttl = int(await touched)
+        fields = {str(a): str(b) for a, b in (await fields_req).items()}
+        if ttl == DAMAGED_META:
+            await self._quarantine(k, k.meta, fields)
+            raise CorruptRecord(f"stored record {k.meta} failed its integrity check")
         if ttl < 0:
             raise SessionNotFound(f"session {session_id} not found or expired")
-        fields = {str(a): str(b) for a, b in (await fields_req).items()}
         meta = await self._checked_meta(k, fields)
         state = await self._checked_state(k, await state_req)
         damaged: dict[str, str] = {}
@@ -546,9 +555,11 @@ class SessionStore:
                 fields = {str(a): str(b) for a, b in (await fields_req).items()}
                 if ttl < 0 or not fields:
                     raise SessionNotFound(f"session {session_id} not found or expired")
-                meta = await self._checked_meta(k, fields)
-                if client_id is not None and meta.client_id != client_id:
+                # Ownership before integrity: another client's damaged session must answer
+                # exactly as a missing one (and must not be quarantined by the intruder).
+                if client_id is not None and fields.get("client_id") != client_id:
                     raise SessionNotFound(f"session {session_id} not found or expired")
+                meta = await self._checked_meta(k, fields)
                 stored = await done_req if done_req is not None else None
                 if stored is not None:
                     return Committed(meta=meta, response=orjson.loads(stored), replayed=True)
@@ -640,9 +651,9 @@ class SessionStore:
                     fields = {str(a): str(b) for a, b in (await fields_req).items()}
                     if ttl < 0 or not fields:
                         raise SessionNotFound(f"session {session_id} not found or expired")
-                    meta = await self._checked_meta(k, fields)
-                    if client_id is not None and meta.client_id != client_id:
+                    if client_id is not None and fields.get("client_id") != client_id:
                         raise SessionNotFound(f"session {session_id} not found or expired")
+                    meta = await self._checked_meta(k, fields)
                     new_meta = meta.with_changes(epoch=meta.epoch + 1, owner=self.node_id)
                     pipe.hset(k.meta, new_meta.to_fields())
             return new_meta, meta.owner

@@ -48,6 +48,7 @@ class Connection:
         self._idle.set()
         self._send, self._outbox = trio.open_memory_channel[str](SEND_BUFFER)
         self._closing = False
+        self._flushed = trio.Event()  # the writer has sent everything queued and stopped
 
     # -- sessions held (for handoff and expiry notices) ------------------------------------
 
@@ -94,14 +95,17 @@ class Connection:
             return False
 
     async def _writer(self) -> None:
-        async with self._outbox:
-            async for frame in self._outbox:
-                try:
-                    await self.ws.send_message(frame)
-                except ConnectionClosed:
-                    # Keep draining the queue so requests in flight can finish their
-                    # commits; their responses have nowhere to go.
-                    continue
+        try:
+            async with self._outbox:
+                async for frame in self._outbox:
+                    try:
+                        await self.ws.send_message(frame)
+                    except ConnectionClosed:
+                        # Keep draining the queue so requests in flight can finish their
+                        # commits; their responses have nowhere to go.
+                        continue
+        finally:
+            self._flushed.set()
 
     # -- serving ---------------------------------------------------------------------------
 
@@ -215,6 +219,10 @@ class Connection:
         self.send_nowait(protocol.event("server_draining", {"node_id": self.node.node_id}))
         with trio.move_on_after(timeout):
             await self._idle.wait()
+        # Flush what is queued (the notice, the last responses) before the close frame.
+        await self._send.aclose()
+        with trio.move_on_after(2):
+            await self._flushed.wait()
         with trio.move_on_after(2):
             await self.ws.aclose(code=1001, reason="server draining")
 

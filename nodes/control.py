@@ -25,6 +25,7 @@ from coredis.exceptions import RedisError, ResponseError
 from coredis.retry import ExponentialBackoffRetryPolicy
 
 from cluster import keys
+from cluster.errors import StuiError
 
 if TYPE_CHECKING:
     from .node import Node
@@ -98,17 +99,24 @@ async def _subscribe(node: Node, expired_channel: str, ready: Callable[[], None]
                 continue
             channel = str(message.get("channel"))
             data = message.get("data")
-            if channel == expired_channel:
-                match = _ALIVE.match(str(data))
-                if match:
-                    await node.on_session_expired(match.group(1))
-            else:
-                await _on_control(node, data)
+            try:
+                if channel == expired_channel:
+                    match = _ALIVE.match(str(data))
+                    if match:
+                        await node.on_session_expired(match.group(1))
+                else:
+                    await _on_control(node, data)
+            except StuiError as exc:
+                # A hint we could not act on (Redis hiccup during cleanup): the sweeper
+                # and the epoch checks cover it. Never let it stop the subscription.
+                log.info("control message not handled", extra={"error": repr(exc)})
 
 
 async def _on_control(node: Node, data: object) -> None:
     try:
         notice = orjson.loads(str(data))
+        if not isinstance(notice, dict):
+            raise TypeError("a control message must be a JSON object")
         if notice.get("type") == "taken_over":
             await node.on_taken_over(str(notice["session_id"]), int(notice["epoch"]))
         elif notice.get("type") == "interrupt":

@@ -144,7 +144,7 @@ class Node:
                 self._background = background
                 await enable_keyspace_events(self)
                 await background.start(listen, self)
-                if self.settings.health_port >= 0 and self.settings.health_port != 0:
+                if self.settings.health_port >= 0:
                     self.health_port = await background.start(
                         partial(serve_health, self, self.settings.host, self.settings.health_port)
                     )

@@ -23,6 +23,7 @@ import attrs
 import orjson
 import trio
 
+from cluster import keys
 from cluster.errors import (
     CorruptRecord,
     EvaluationError,
@@ -31,7 +32,6 @@ from cluster.errors import (
     ResourceLimit,
     SessionConflict,
 )
-from cluster import keys
 from cluster.store import Commit, StaleVersion
 
 if TYPE_CHECKING:

@@ -231,13 +231,6 @@ async def test_list_still_shows_a_session_whose_state_is_damaged(case):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG store.py/_snapshot + lua/touch.lua: touch.lua multiplies the unchecked meta "
-    "'timeout' (tonumber -> nil) and the script error escapes as an internal 'Error' instead "
-    "of a quarantined SessionError (restore_session now checks meta in take_over first; "
-    "get_session_info still goes through touch.lua)",
-)
 async def test_non_numeric_timeout_in_meta_is_a_session_error(case):
     redis_call(case.redis, "HSET", case.k.meta, "timeout", "abc")
     await assert_corrupt_answer(case, "restore_session", case.k.meta)
@@ -245,12 +238,6 @@ async def test_non_numeric_timeout_in_meta_is_a_session_error(case):
     assert redis_call(case.redis, "HEXISTS", case.k.quarantine, case.k.meta) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG store.py take_over/_commit_once: the meta digest is checked before the owner, "
-    "so another client's damaged session answers SessionError, not SessionNotFound (its "
-    "existence leaks, and the intruder's request quarantines the owner's record)",
-)
 async def test_another_clients_damaged_session_is_still_not_found(start_node, redis):
     node = await start_node()
     async with raw_connect(node) as bob, raw_connect(node) as alice:

@@ -187,12 +187,6 @@ async def test_malformed_control_messages_are_ignored(start_node, redis, caplog)
     assert len(ignored) >= 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG nodes/control.py _on_control: a control message that is JSON but not an "
-    "object ('[]', '5', 'null') raises AttributeError, which is not caught, escapes listen() "
-    "and takes the whole node down",
-)
 async def test_a_non_object_control_message_does_not_kill_the_node(start_node, redis):
     node = await start_node()
     async with connect(node) as client:
@@ -277,13 +271,6 @@ async def test_draining_node_refuses_new_work_but_finishes_old(start_node, redis
             pass
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG nodes/connection.py Connection.drain: ws.aclose() runs as soon as the "
-    "connection is idle, without waiting for the writer task to flush the send queue, so the "
-    "server_draining event (idle connections) and the response of the last request in flight "
-    "are lost about half the time (Trio's scheduler picks the order)",
-)
 async def test_drain_flushes_what_it_owes_before_closing(start_node, redis):
     node = await start_node(drain_timeout=5)
     seen: dict[str, list[dict[str, Any]]] = {}

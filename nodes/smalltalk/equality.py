@@ -140,7 +140,7 @@ def equal(interp: Interpreter, a: Any, b: Any) -> bool:
 def _equal_items(interp: Interpreter, xs: list[Any], ys: list[Any]) -> bool:
     if len(xs) != len(ys):
         return False
-    for x, y in zip(xs, ys, strict=True):
+    for x, y in zip(xs, ys, strict=True):  # noqa: SIM110  (all() would recurse through C)
         if not interp.equal(x, y):
             return False
     return True

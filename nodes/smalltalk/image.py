@@ -98,7 +98,9 @@ class Image:
         try:
             image.heap.update(loader.load())
         except (LimitExceeded, ControlFlow, RecursionError) as err:
-            raise CorruptRecord("?", f"running Smalltalk code while loading failed: {err!r}") from None
+            raise CorruptRecord(
+                "?", f"running Smalltalk code while loading failed: {err!r}"
+            ) from None
         finally:
             image.interp.finish()
         try:

@@ -287,6 +287,40 @@ class Interpreter:
         finally:
             self.depth = depth - 1
 
+    def block_fn(self, blk: Any, nargs: int) -> Callable[..., Any]:
+        """A Python callable running `blk` with `nargs` arguments, for primitives that
+        evaluate one block many times (do:, collect:, inject:into: ...): the checks
+        that do not change between iterations are made once, here."""
+        if type(blk) is not StBlock or blk.code.nargs != nargs or not blk.code.light:
+            return lambda *args: self.call_block(blk, args)
+        code = blk.code
+        body = code.body
+        rcv = blk.rcv
+        outer = blk.outer
+        temps = code.temps_init
+        interp = self
+
+        def run(*args: Any) -> Any:
+            steps = interp.steps + 1
+            interp.steps = steps
+            if steps >= interp.next_check:
+                interp.checkpoint_now()
+            depth = interp.depth + 1
+            if depth > interp.max_depth:
+                raise LimitExceeded(
+                    "depth", f"ResourceLimit: more than {interp.max_depth} nested activations"
+                )
+            interp.depth = depth
+            frame = LightFrame()
+            frame.vars = [*args, *temps] if temps else list(args)
+            frame.rcv = rcv
+            frame.outer = outer
+            result = body(frame)
+            interp.depth = depth - 1
+            return result
+
+        return run
+
     def call_block_flexible(self, blk: Any, args: tuple[Any, ...]) -> Any:
         """`valueWithPossibleArgs:`: pass as many of `args` as the block takes."""
         if type(blk) is StBlock:

@@ -155,3 +155,29 @@ def test_unhandled_error_rolls_back_too() -> None:
     outcome = image.evaluate("a at: 1 put: 5. b := 3. 1/0")
     assert outcome.has_error and outcome.changed == {} and not outcome.workspace_changed
     assert snapshot(image) == before
+
+
+def test_deeply_nested_data_never_overflows_the_c_stack() -> None:
+    """Printing, hashing and comparing 100k-deep nesting (no Smalltalk recursion,
+    so the depth limit does not apply) end cleanly, in a worker thread too."""
+    build = (
+        "a := Array new: 1. b := a. "
+        "1 to: 100000 do: [:i | c := Array new: 1. b at: 1 put: c. b := c]"
+    )
+    results: list[object] = []
+
+    def work() -> None:
+        image = Image.new()
+        image.evaluate(build, limits=Limits(max_steps=10**7))
+        results.append(image.evaluate("a printString size > 1000").print_string)
+        results.append(image.evaluate("a = a copy").print_string)
+        try:
+            image.evaluate("Set new add: a; yourself")
+        except LimitExceeded as err:
+            results.append(err.kind)
+        results.append(image.evaluate("x := Array new: 1. x at: 1 put: x. x").print_string[-9:])
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=120)
+    assert results == ["true", "true", "depth", "...etc..."]

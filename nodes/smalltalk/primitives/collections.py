@@ -81,10 +81,9 @@ def _collect_new(it: Interpreter, rcv: Any, items: list[Any]) -> Any:
 
 @primitive("Collection", "do:")
 def _do(it: Interpreter, rcv: Any, args: Args) -> Any:
-    block = args[0]
-    call = it.call_block
+    run = it.block_fn(args[0], 1)
     for item in elements(rcv):
-        call(block, (item,))
+        run(item)
     return rcv
 
 
@@ -102,17 +101,14 @@ def _do_separated(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Collection", "collect:")
 def _collect(it: Interpreter, rcv: Any, args: Args) -> Any:
-    block = args[0]
-    call = it.call_block
-    return _collect_new(it, rcv, [call(block, (item,)) for item in elements(rcv)])
+    run = it.block_fn(args[0], 1)
+    return _collect_new(it, rcv, [run(item) for item in elements(rcv)])
 
 
 @primitive("Collection", "select:")
 def _select(it: Interpreter, rcv: Any, args: Args) -> Any:
-    block = args[0]
-    return _species_new(
-        it, rcv, [x for x in elements(rcv) if _truth(it, it.call_block(block, (x,)))]
-    )
+    run = it.block_fn(args[0], 1)
+    return _species_new(it, rcv, [x for x in elements(rcv) if _truth(it, run(x))])
 
 
 @primitive("Collection", "reject:")
@@ -171,14 +167,14 @@ def _detect_found_none(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Collection", "inject:into:")
 def _inject(it: Interpreter, rcv: Any, args: Args) -> Any:
     acc, block = args
-    call = it.call_block
+    run = it.block_fn(block, 2)
     if type(rcv) is StInterval and type(rcv.start) is int and type(rcv.step) is int:
         start, step = rcv.start, rcv.step
         for i in range(rcv.size()):
-            acc = call(block, (acc, start + i * step))
+            acc = run(acc, start + i * step)
         return acc
     for item in elements(rcv):
-        acc = call(block, (acc, item))
+        acc = run(acc, item)
     return acc
 
 
@@ -1132,23 +1128,22 @@ def _interval_last(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Interval", "do:")
 def _interval_do(it: Interpreter, rcv: Any, args: Args) -> Any:
-    block = args[0]
-    call = it.call_block
+    run = it.block_fn(args[0], 1)
     if type(rcv.start) is int and type(rcv.step) is int and is_num(rcv.stop):
+        start, step = rcv.start, rcv.step
         for i in range(rcv.size()):
-            call(block, (rcv.start + i * rcv.step,))
+            run(start + i * step)
         return rcv
     for item in rcv.values():
-        call(block, (item,))
+        run(item)
     return rcv
 
 
 @primitive("Interval", "collect:")
 def _interval_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
-    block = args[0]
-    call = it.call_block
+    run = it.block_fn(args[0], 1)
     check_collection(rcv.size())
-    return new_array([call(block, (rcv.start + i * rcv.step,)) for i in range(rcv.size())])
+    return new_array([run(rcv.element(i)) for i in range(rcv.size())])
 
 
 @primitive("Interval", "increment")
