@@ -43,6 +43,7 @@ class Connection:
         self.client_id: str | None = None  # authenticated client id
         self.known_client: str | None = None  # the client this connection has acted for
         self.sessions: dict[str, int] = {}  # session id -> ownership epoch held
+        self.lost: set[str] = set()  # sessions taken over from this connection
         self.in_flight = 0
         self._idle = trio.Event()
         self._idle.set()
@@ -69,6 +70,7 @@ class Connection:
     async def taken_over(self, session_id: str, epoch: int) -> None:
         """Another connection resumed ``session_id``: say so, and close this (stale) one."""
         self.release(session_id)
+        self.lost.add(session_id)
         self.send_nowait(
             protocol.event("session_taken_over", {"session_id": session_id, "epoch": epoch})
         )

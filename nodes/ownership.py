@@ -22,6 +22,7 @@ async def take_over(call: Call, session_id: str) -> int:
     """Make this connection the session's owner; return the new epoch."""
     node = call.node
     meta, previous = await node.store.take_over(session_id, call.connection.client_id)
+    call.connection.lost.discard(session_id)
     call.connection.hold(session_id, meta.epoch)
     await node.on_taken_over(session_id, meta.epoch)  # other local connections
     await announce_takeover(node, session_id, meta.epoch, previous)
@@ -31,6 +32,10 @@ async def take_over(call: Call, session_id: str) -> int:
 @asynccontextmanager
 async def fenced(call: Call, session_id: str) -> AsyncIterator[int]:
     """The epoch to write with; if a commit finds it stale, this connection is closed."""
+    if session_id in call.connection.lost:
+        # Taken over from this very connection: never grab it back implicitly (two stale
+        # clients would take it from each other forever). Restoring it explicitly still works.
+        raise SessionTakenOver(f"session {session_id} was taken over by another connection")
     epoch = call.connection.sessions.get(session_id)
     if epoch is None:
         epoch = await take_over(call, session_id)

@@ -116,10 +116,11 @@ class StString(HeapObject):
         self.chars = chars
 
     def snapshot(self) -> Any:
-        return (list(self.slots), self.chars)
+        # The class too: storing a wide Character turns a ByteString into a WideString.
+        return (list(self.slots), self.chars, self.cls)
 
     def restore(self, state: Any) -> None:
-        self.slots[:], self.chars = state
+        self.slots[:], self.chars, self.cls = state
 
 
 class StByteArray(HeapObject):

@@ -4,9 +4,16 @@ class-side instance variables, redefinition, reflection."""
 from __future__ import annotations
 
 import pytest
-from st_helpers import ps
 
 from nodes.smalltalk import Image
+
+
+def ps(code: str, image: Image | None = None) -> str:
+    """printString of `code` in `image` (a fresh one by default); fails the test on an
+    unhandled Smalltalk error."""
+    outcome = (image or Image.new()).evaluate(code)
+    assert not outcome.has_error, f"{code!r}: {outcome.error_class}: {outcome.error_message}"
+    return outcome.print_string
 
 
 @pytest.fixture
@@ -158,3 +165,13 @@ def test_equality_override_used_by_collections(image: Image) -> None:
     assert ps(
         "d := Dictionary new. d at: (Key new k: 2) put: #two. d at: (Key new k: 2)", image
     ) == ("#two")
+
+
+def test_fluid_class_definition(image: Image) -> None:
+    assert ps("Object << #Point3D slots: {#x. #y. #z}; package: 'Geo'", image) == "Point3D"
+    assert ps("Point3D instanceVariableNames", image) == "#(#x #y #z)"
+    assert ps("Point3D category", image) == "#Geo"
+    ps("Point3D compile: 'x: a x := a'. p := Point3D new x: 3; yourself", image)
+    ps("Object << #Point3D slots: {#w. #x}; sharedVariables: {#Origin}; package: 'Geo'", image)
+    assert ps("p instVarNamed: #x", image) == "3"
+    assert ps("Point3D classVariableNames", image) == "#(#Origin)"

@@ -9,9 +9,16 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from st_helpers import ps
 
 from nodes.smalltalk import CorruptRecord, Image, Outcome
+
+
+def ps(code: str, image: Image | None = None) -> str:
+    """printString of `code` in `image` (a fresh one by default); fails the test on an
+    unhandled Smalltalk error."""
+    outcome = (image or Image.new()).evaluate(code)
+    assert not outcome.has_error, f"{code!r}: {outcome.error_class}: {outcome.error_message}"
+    return outcome.print_string
 
 
 def reload(image: Image) -> Image:
@@ -279,3 +286,49 @@ def test_random_object_graphs_round_trip(code: str) -> None:
                 f"{b}]] ifFalse: [{a} anySatisfy: [:e | e == {b}]]"
             )
             assert ps(probe, loaded) == ps(probe, image)
+
+
+def test_every_kind_of_mutation_is_reported_and_rolled_back() -> None:
+    image = Image.new()
+    setup = (
+        "s := 'abc' copy. arr := Array new: 2. oc := OrderedCollection new. "
+        "d := Dictionary new. set := Set new. bag := Bag new. as := 1 -> 2. pt := 1 @ 2. "
+        "ws := WriteStream on: String new. rs := ReadStream on: #(1 2 3). "
+        "sc := SortedCollection new. bytes := ByteArray new: 2. "
+        "Object subclass: #Box instanceVariableNames: 'v' classVariableNames: 'C' package: 'B'. "
+        "Box compile: 'v: x v := x'. Box class compile: 'c: x C := x'. box := Box new"
+    )
+    ps(setup, image)
+    mutations = [
+        "s at: 1 put: $z",
+        "s at: 1 put: (Character value: 955)",
+        "arr at: 1 put: 5",
+        "oc add: 1",
+        "d at: #k put: 1",
+        "set add: 3",
+        "bag add: 3",
+        "as value: 9",
+        "pt x: 7",
+        "ws nextPutAll: 'hi'",
+        "rs next",
+        "sc add: 4",
+        "bytes at: 1 put: 255",
+        "box v: 3",
+        "Box c: 4",
+        "Box compile: 'w ^1'",
+        "box instVarAt: 1 put: 8",
+    ]
+    for code in mutations:
+        before = {oid: image.dump_object(oid) for oid in image.object_ids()}
+        failed = image.evaluate(code + ". 1/0")
+        assert failed.has_error
+        after = {oid: image.dump_object(oid) for oid in image.object_ids()}
+        assert after == before, f"rollback of {code!r}"
+        outcome = image.evaluate(code)
+        assert not outcome.has_error, code
+        assert outcome.changed, f"{code!r} reported no change"
+        for oid, record in outcome.changed.items():
+            assert record == image.dump_object(oid)
+    loaded = reload(image)
+    for name in ["s", "arr", "oc", "d", "set", "bag", "as", "pt", "ws contents", "rs next", "sc"]:
+        assert ps(name, loaded) == ps(name, image), name

@@ -516,3 +516,71 @@ def _subclass_form(ivars_at: int | None, classvars_at: int | None, category_at: 
 for _selector, _iv, _cv, _cat in _SUBCLASS_FORMS:
     primitive("Class", _selector)(_subclass_form(_iv, _cv, _cat))
     primitive("UndefinedObject", _selector)(_subclass_form(_iv, _cv, _cat))
+
+
+# ---------------------------------------------------------------------- fluid definition
+
+
+@primitive("Class", "<<")
+def _fluid_subclass(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Pharo 12's fluid form `Object << #Point3D slots: {#x. #y}; package: 'Geo'`:
+    `<<` defines (or keeps) the class at once and answers it; the cascade's
+    `slots:`, `sharedVariables:`, `package:` and `tag:` then reshape it."""
+    name = text_of(args[0])
+    if name is None:
+        return it.error("Error", "<< needs a class name Symbol")
+    existing = it.classes.get(name)
+    if existing is not None and existing.superclass is rcv:
+        return existing
+    return redefine(it, rcv, name, None, None, None)
+
+
+def _names_of(value: Any) -> list[str] | None:
+    from .support import elements
+
+    text = text_of(value)
+    if text is not None:
+        return text.split()
+    names = [text_of(item) for item in elements(value)]
+    if any(n is None for n in names):
+        return None
+    return [n for n in names if n is not None]
+
+
+def _session_class(it: Interpreter, rcv: Any) -> StClass | None:
+    if not isinstance(rcv, StClass) or rcv.is_meta or rcv.system:
+        it.error("Error", "Only session classes can be reshaped")
+        return None
+    return rcv
+
+
+@primitive("Class", "slots:", "instanceVariables:")
+def _fluid_slots(it: Interpreter, rcv: Any, args: Args) -> Any:
+    cls = _session_class(it, rcv)
+    names = _names_of(args[0])
+    if cls is None or names is None:
+        return rcv
+    return redefine(it, cls.superclass, cls.name, names, None, None)
+
+
+@primitive("Class", "sharedVariables:", "classVariables:")
+def _fluid_shared(it: Interpreter, rcv: Any, args: Args) -> Any:
+    cls = _session_class(it, rcv)
+    names = _names_of(args[0])
+    if cls is None or names is None:
+        return rcv
+    return redefine(it, cls.superclass, cls.name, None, names, None)
+
+
+@primitive("Class", "package:", "category:")
+def _fluid_package(it: Interpreter, rcv: Any, args: Args) -> Any:
+    cls = _session_class(it, rcv)
+    text = text_of(args[0])
+    if cls is None or text is None:
+        return rcv
+    return redefine(it, cls.superclass, cls.name, None, None, text)
+
+
+@primitive("Class", "tag:", "traits:", "sharedPools:")
+def _fluid_ignored(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return rcv

@@ -193,6 +193,8 @@ def _signaler(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Exception", "signaler:")
 def _signaler_set(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if rcv.oid is not None:
+        it.touch(rcv)
     rcv.slots[2] = args[0]
     return rcv
 

@@ -767,3 +767,17 @@ def _fraction_new(it: Interpreter, rcv: Any, args: Args) -> Any:
     if den == 0:
         return _zero_divide(it, num)
     return normalize(Fraction(num, den))
+
+
+@primitive("Number", "to:collect:")
+def _to_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
+    from ..kernel import new_array
+
+    stop, block = args
+    run = it.block_fn(block, 1)
+    items = []
+    i = rcv
+    while i <= stop:
+        items.append(run(i))
+        i += 1
+    return new_array(items)

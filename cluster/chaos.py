@@ -1,0 +1,689 @@
+"""``scripts/chaos``: clients count while nodes die, freeze, and Redis restarts; then audit.
+
+A local cluster is started with :mod:`cluster.launcher` in a temporary state dir (embedded Redis
+with AOF, N nodes, HAProxy in front when it is installed; without it the clients fail over
+across the node addresses themselves). C clients (:class:`client.session.SessionClient`, one
+session each) increment a counter for T seconds: ``n := n + 1`` when the Smalltalk evaluator
+works, otherwise ``update_session_state``, where every commit raises the session's ``version``
+by exactly one, so ``n = version - 1`` counts executions on the server. Meanwhile, on a seeded
+schedule: nodes are killed with SIGKILL and restarted on their ports, one node is frozen with
+SIGSTOP for a few seconds and resumed, and Redis is restarted once (SIGTERM, then started again
+on the same port and data dir, so it reloads its AOF).
+
+At the end every session's stored ``n`` is compared with what its client saw acknowledged:
+
+- *acknowledged but lost*: stored ``n`` below the acknowledged count (must be 0);
+- *executed twice*: stored ``n`` above acknowledged + in-doubt (a request that timed out on the
+  client may or may not have run) (must be 0);
+- *sessions restored*: sessions that lost a connection and then got a request answered
+  (must be 100%), with the latency from the loss to that answer (p50/p99);
+- errors by type, as the clients saw them.
+
+The exit code is 1 when an invariant breaks, 2 when the cluster could not be started, 130 on
+interruption. Everything started is stopped at the end (``launcher.down``), always; the state
+dir (node logs, Redis AOF) is kept when something failed or with ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+
+from client.connection import RequestFailed, open_connection
+from client.session import FAILED, RECONNECTING, SessionClient, SessionLost, open_session
+
+from . import launcher
+from .embedded_redis import RedisServer
+
+EVALUATE, STATE = "evaluate", "state"
+
+
+def evaluator_works() -> bool:
+    """The node can run ``n := n + 1`` (``nodes.smalltalk`` imports and keeps its contract)."""
+    try:
+        from nodes.smalltalk import Image
+
+        image: Any = Image.new()  # bindings/summarize: the host contract, maybe not there yet
+        outcome = image.evaluate("n := 0. n := n + 1")
+        image.summarize(image.bindings()["n"])
+        image.dump_workspace()
+        return bool(outcome.print_string == "1")
+    except Exception:
+        return False
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="scripts/chaos",
+        description="Start a local STUI cluster, run C counting clients through it for T "
+        "seconds while nodes are SIGKILLed and restarted, one is frozen (SIGSTOP) and Redis "
+        "is restarted; then check that no acknowledged request was lost or executed twice and "
+        "that every session was restored. Exit 0 only if every invariant holds.",
+    )
+    p.add_argument("--clients", type=int, default=50, help="clients, one session each "
+                   "(default %(default)s)")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of chaos "
+                   "(default %(default)s)")
+    p.add_argument("--nodes", type=int, default=3, help="node processes (default %(default)s)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the chaos schedule "
+                   "(default: random, printed)")
+    p.add_argument("--mode", choices=("auto", EVALUATE, STATE), default="auto",
+                   help="what a request does: 'evaluate' (n := n + 1), 'state' "
+                   "(update_session_state) or 'auto': evaluate if the evaluator works "
+                   "(default %(default)s)")
+    p.add_argument("--kills", type=int, default=None, help="SIGKILLs during the run "
+                   "(default: one per ~6 s, at least 2)")
+    p.add_argument("--no-freeze", dest="freeze", action="store_false",
+                   help="do not freeze a node with SIGSTOP")
+    p.add_argument("--no-redis-restart", dest="redis_restart", action="store_false",
+                   help="do not restart Redis")
+    p.add_argument("--appendfsync", choices=("everysec", "always"), default="everysec",
+                   help="Redis AOF fsync policy (the launcher's is everysec; 'always' is set "
+                   "with CONFIG SET after start; default %(default)s)")
+    p.add_argument("--client-rate", default="0", help="the nodes' per-client request rate "
+                   "(STUI_CLIENT_RATE; default 0 = no limit: the limiter is not under test)")
+    p.add_argument("--think", type=float, default=0.0, help="seconds a client waits between "
+                   "requests (default %(default)s: as fast as the cluster answers)")
+    p.add_argument("--progress", type=float, default=2.0, help="seconds between progress lines "
+                   "(default %(default)s)")
+    p.add_argument("--keep", action="store_true", help="keep the state dir (logs, AOF)")
+    p.add_argument("--no-haproxy", dest="haproxy", action="store_false",
+                   help="clients connect to the nodes directly even if HAProxy is installed")
+    return p
+
+
+@attrs.frozen
+class Config:
+    clients: int
+    duration: float
+    nodes: int
+    seed: int
+    mode: str
+    kills: int
+    freeze: bool
+    redis_restart: bool
+    appendfsync: str
+    think: float
+    progress: float
+    haproxy: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Config:
+        mode = str(args.mode)
+        if mode == "auto":
+            mode = EVALUATE if evaluator_works() else STATE
+        seed = int(args.seed) if args.seed is not None else random.randrange(1, 1_000_000)
+        duration = float(args.duration)
+        kills = int(args.kills) if args.kills is not None else max(2, round(duration / 6))
+        return cls(
+            clients=int(args.clients),
+            duration=duration,
+            nodes=int(args.nodes),
+            seed=seed,
+            mode=mode,
+            kills=kills,
+            freeze=bool(args.freeze),
+            redis_restart=bool(args.redis_restart),
+            appendfsync=str(args.appendfsync),
+            think=float(args.think),
+            progress=float(args.progress),
+            haproxy=bool(args.haproxy),
+        )
+
+
+# -- what the clients saw ------------------------------------------------------------------
+
+
+@attrs.define
+class Session:
+    """One client's view of its session."""
+
+    index: int
+    client_id: str
+    session_id: str | None = None
+    acked: int = 0
+    in_doubt: int = 0
+    replayed: int = 0
+    losses: int = 0
+    lost_at: float | None = None
+    latencies: list[float] = attrs.field(factory=list)
+    failed: str | None = None
+    twice: bool = False
+    stored: int | None = None
+    started: bool = False
+
+
+@attrs.define
+class Report:
+    config: Config
+    sessions: list[Session]
+    errors: Counter[str]
+    events: list[str]
+    haproxy: bool
+    elapsed: float = 0.0
+    interrupted: bool = False
+    audit_error: str | None = None
+
+    @property
+    def acknowledged(self) -> int:
+        return sum(s.acked for s in self.sessions)
+
+    @property
+    def lost(self) -> int:
+        return sum(max(0, s.acked - s.stored) for s in self.sessions if s.stored is not None)
+
+    @property
+    def twice(self) -> int:
+        excess = sum(
+            max(0, s.stored - s.acked - s.in_doubt) for s in self.sessions if s.stored is not None
+        )
+        return excess + sum(1 for s in self.sessions if s.twice and s.stored is None)
+
+    @property
+    def unaudited(self) -> int:
+        return sum(1 for s in self.sessions if s.session_id is not None and s.stored is None)
+
+    @property
+    def with_losses(self) -> list[Session]:
+        return [s for s in self.sessions if s.losses]
+
+    @property
+    def restored(self) -> int:
+        return sum(1 for s in self.with_losses if s.lost_at is None and s.failed is None)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.interrupted
+            and self.audit_error is None
+            and self.acknowledged > 0
+            and self.lost == 0
+            and self.twice == 0
+            and self.unaudited == 0
+            and all(s.session_id is not None and s.failed is None for s in self.sessions)
+            and self.restored == len(self.with_losses)
+        )
+
+    def table(self) -> str:
+        latencies = sorted(x for s in self.sessions for x in s.latencies)
+        losses = sum(s.losses for s in self.sessions)
+        failed = [s for s in self.sessions if s.failed or s.session_id is None]
+        reasons = sorted({s.failed or "no session" for s in failed})
+        in_doubt = sum(s.in_doubt for s in self.sessions)
+        with_losses = len(self.with_losses)
+        share = 100.0 if not with_losses else 100.0 * self.restored / with_losses
+        rows = [
+            ("mode", f"{self.config.mode} ({'HAProxy' if self.haproxy else 'node URLs'}), "
+                     f"{self.config.clients} clients, {self.config.nodes} nodes, "
+                     f"seed {self.config.seed}"),
+            ("chaos", f"{self.elapsed:.1f} s: " + (", ".join(self.events) or "none")),
+            ("requests acknowledged", f"{self.acknowledged}"
+                                      f" ({self.acknowledged / max(self.elapsed, 1e-9):.0f}/s)"),
+            ("acknowledged but lost", f"{self.lost}   (must be 0)"),
+            ("executed twice", f"{self.twice}   (must be 0)"),
+            ("in doubt (client timeout)", f"{in_doubt}"),
+            ("answered as replayed", f"{sum(s.replayed for s in self.sessions)}"),
+            ("connection losses", f"{losses} in {with_losses} sessions"),
+            ("sessions restored", f"{self.restored}/{with_losses} ({share:.0f}%, must be 100%)"),
+            ("restore latency p50/p99", f"{_ms(percentile(latencies, 50))} / "
+                                        f"{_ms(percentile(latencies, 99))}"
+                                        f" (max {_ms(latencies[-1] if latencies else None)})"),
+            ("sessions failed", f"{len(failed)}" + (f" ({'; '.join(reasons)})" if failed else "")),
+            ("errors by type", ", ".join(f"{k}: {v}" for k, v in self.errors.most_common())
+                               or "none"),
+        ]
+        if self.unaudited:
+            rows.append(("sessions not audited", f"{self.unaudited}"))
+        if self.audit_error:
+            rows.append(("audit failed", self.audit_error))
+        width = max(len(name) for name, _ in rows)
+        lines = [f"  {name:<{width}}  {value}" for name, value in rows]
+        verdict = "PASS: every invariant holds" if self.ok else "FAIL: an invariant broke"
+        return "\n".join(["", "chaos results", *lines, f"  {verdict}", ""])
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    if not values:
+        return None
+    rank = max(0, math.ceil(pct / 100 * len(values)) - 1)
+    return values[min(rank, len(values) - 1)]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.0f} ms"
+
+
+# -- cluster operations (blocking: run in threads) -----------------------------------------
+
+
+def redis_command(port: int, *args: str, timeout: float = 2.0) -> bytes:
+    """One inline command to Redis on loopback; the raw first reply line."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall((" ".join(args) + "\r\n").encode())
+        return sock.recv(4096).split(b"\r\n", 1)[0]
+
+
+def restart_redis(state: launcher.ClusterState, appendfsync: str) -> float:
+    """SIGTERM the embedded Redis (it writes and fsyncs its AOF) and start it again on the
+    same port and data dir; seconds it was down. ``state`` is updated and saved."""
+    started = time.monotonic()
+    pid = state.redis_pid
+    if launcher.alive(pid):
+        os.kill(pid, signal.SIGTERM)
+    _reap(pid, 15)
+    server = RedisServer(
+        port=state.redis_port, appendonly=True, data_dir=Path(state.state_dir) / "redis"
+    )
+    server.start(detach=True)
+    state.redis_pid = server.pid
+    state.save()
+    if appendfsync != "everysec":
+        redis_command(state.redis_port, "CONFIG", "SET", "appendfsync", appendfsync)
+    return time.monotonic() - started
+
+
+def _reap(pid: int, timeout: float) -> bool:
+    """Wait for ``pid`` to be gone, reaping it if it is our child."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not launcher.alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def kill_node(state: launcher.ClusterState, node_id: str) -> None:
+    state.save()  # kill_node reads the state file
+    info = launcher.kill_node(Path(state.state_dir), node_id)
+    _reap(info.pid, 5)
+
+
+def signal_node(state: launcher.ClusterState, node_id: str, signum: int) -> None:
+    for info in state.nodes:
+        if info.node_id == node_id and launcher.alive(info.pid):
+            os.kill(info.pid, signum)
+
+
+def stop_everything(state_dir: Path, state: launcher.ClusterState | None) -> None:
+    """Resume frozen nodes, then ``launcher.down``; SIGKILL whatever is still left."""
+    if state is not None:
+        for info in state.nodes:
+            if launcher.alive(info.pid):
+                os.kill(info.pid, signal.SIGCONT)
+        state.save()
+    try:
+        launcher.down(state_dir)
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # still make sure nothing we started survives
+        print(f"chaos: launcher.down failed ({exc!r}); killing what is left", file=sys.stderr)
+    if state is not None:
+        pids = [n.pid for n in state.nodes] + [state.haproxy_pid, state.redis_pid]
+        for pid in pids:
+            if launcher.alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                _reap(pid, 5)
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+class Chaos:
+    """Clients, the chaos schedule and progress lines, in one Trio run."""
+
+    def __init__(self, config: Config, state: launcher.ClusterState,
+                 out: Callable[[str], None]) -> None:
+        self.config = config
+        self.state = state
+        self.out = out
+        self.rng = random.Random(config.seed)
+        self.urls = state.urls if (config.haproxy and state.haproxy_pid) else [
+            n.url for n in state.nodes
+        ]
+        self.report = Report(
+            config=config,
+            sessions=[Session(i, f"chaos-{config.seed}-{i}") for i in range(config.clients)],
+            errors=Counter(),
+            events=[],
+            haproxy=bool(config.haproxy and state.haproxy_pid),
+        )
+        self.stop = trio.Event()
+        self.down: set[str] = set()
+        self.frozen: set[str] = set()
+        self.redis_down = False
+        self.started = 0.0
+        self.last_event = "-"
+        self.ops = trio.Lock()
+
+    # -- clients ---------------------------------------------------------------------------
+
+    async def client(self, session: Session, ready: Callable[[], None]) -> None:
+        def on_state(state: str, info: dict[str, Any]) -> None:
+            if state == RECONNECTING:
+                session.losses += 1
+                if session.lost_at is None:
+                    session.lost_at = time.monotonic()
+            elif state == FAILED:
+                session.failed = str(info.get("error", "failed"))[:120]
+
+        try:
+            async with open_session(
+                self.urls, session.client_id, on_state=on_state, reconnect_timeout=45,
+                request_timeout=30, connect_timeout=3, ping_interval=1.0, ping_timeout=2.0,
+            ) as client:
+                session.session_id = client.session_id
+                if self.config.mode == EVALUATE:
+                    await self._setup(client, session)
+                session.started = True
+                ready()
+                await self._count(client, session)
+        except SessionLost as exc:
+            session.failed = f"SessionLost({exc.reason})"
+            self.report.errors[f"SessionLost({exc.reason})"] += 1
+        except (OSError, RequestFailed, trio.TooSlowError) as exc:
+            session.failed = f"{type(exc).__name__}: {exc}"[:120]
+            self.report.errors[f"client {type(exc).__name__}"] += 1
+        finally:
+            if not session.started:
+                ready()
+
+    async def _setup(self, client: SessionClient, session: Session) -> None:
+        while True:
+            try:
+                await client.evaluate("n := 0")
+                return
+            except RequestFailed as exc:
+                self.report.errors[exc.error_type] += 1
+                await trio.sleep(0.1)
+
+    async def _count(self, client: SessionClient, session: Session) -> None:
+        give_up = math.inf
+        while not self.stop.is_set() or session.lost_at is not None:
+            if self.stop.is_set():
+                # A session still reconnecting at the end gets one more chance to show it
+                # was restored (bounded).
+                give_up = min(give_up, time.monotonic() + 30)
+                if time.monotonic() > give_up:
+                    return
+            try:
+                result = await self._increment(client, session)
+            except trio.TooSlowError:
+                session.in_doubt += 1
+                self.report.errors["client timeout (in doubt)"] += 1
+                continue
+            except RequestFailed as exc:
+                self.report.errors[exc.error_type] += 1
+                await trio.sleep(0.05)
+                continue
+            session.acked += 1
+            if result.get("replayed"):
+                session.replayed += 1
+            value = self._value(result)
+            if value > session.acked + session.in_doubt:
+                session.twice = True
+            if session.lost_at is not None:
+                session.latencies.append(time.monotonic() - session.lost_at)
+                session.lost_at = None
+            if self.config.think:
+                await trio.sleep(self.config.think)
+
+    async def _increment(self, client: SessionClient, session: Session) -> dict[str, Any]:
+        if self.config.mode == EVALUATE:
+            return await client.evaluate("n := n + 1")
+        return await client.update_state({"n": session.acked + 1})
+
+    def _value(self, result: dict[str, Any]) -> int:
+        if self.config.mode == EVALUATE:
+            return int(result["result"])
+        return int(result["version"]) - 1
+
+    # -- chaos -----------------------------------------------------------------------------
+
+    def schedule(self) -> list[tuple[float, str]]:
+        """(seconds after start, action), in time order; deterministic for a seed."""
+        duration = self.config.duration
+        warmup = min(2.0, duration * 0.1)
+        last = max(warmup + 0.5, duration - 3.0)
+        actions: list[tuple[float, str]] = []
+        for _ in range(self.config.kills):
+            actions.append((self.rng.uniform(warmup, last), "kill"))
+        if self.config.freeze:
+            actions.append((duration * 0.25, "freeze"))
+        if self.config.redis_restart:
+            actions.append((duration * 0.55, "redis"))
+        return sorted(actions)
+
+    def event(self, text: str) -> None:
+        stamp = time.monotonic() - self.started
+        self.last_event = f"{text} at {stamp:.1f}s"
+        self.report.events.append(f"{text} @{stamp:.1f}s")
+
+    async def chaos(self, nursery: trio.Nursery) -> None:
+        base = trio.current_time()  # Trio's clock, not time.monotonic()
+        for at, action in self.schedule():
+            await trio.sleep_until(base + at)
+            if action == "kill":
+                await self._kill(nursery)
+            elif action == "freeze":
+                await self._freeze(nursery)
+            elif action == "redis":
+                await self._restart_redis()
+        await trio.sleep_until(base + self.config.duration)
+
+    def _candidates(self) -> list[str]:
+        return [n.node_id for n in self.state.nodes
+                if n.node_id not in self.down and n.node_id not in self.frozen]
+
+    async def _kill(self, nursery: trio.Nursery) -> None:
+        candidates = self._candidates()
+        if len(candidates) < 2 and self.config.nodes > 1:
+            return  # keep one node serving; the clients' reconnect timeout is not under test
+        if not candidates:
+            return
+        victim = self.rng.choice(candidates)
+        self.down.add(victim)
+        async with self.ops:
+            await trio.to_thread.run_sync(kill_node, self.state, victim)
+        self.event(f"SIGKILL {victim}")
+        nursery.start_soon(self._restart_later, victim, self.rng.uniform(0.5, 2.0))
+
+    async def _restart_later(self, node_id: str, delay: float) -> None:
+        await trio.sleep(delay)
+        for attempt in range(3):
+            try:
+                async with self.ops:
+                    await trio.to_thread.run_sync(launcher.restart_node, self.state, node_id)
+                break
+            except RuntimeError as exc:  # did not come up (e.g. Redis restarting): again
+                self.report.errors[f"node restart failed ({attempt + 1})"] += 1
+                self.out(f"chaos: restart of {node_id} failed: {exc}")
+                await trio.sleep(1)
+        self.down.discard(node_id)
+        self.event(f"restarted {node_id}")
+
+    async def _freeze(self, nursery: trio.Nursery) -> None:
+        candidates = self._candidates()
+        if len(candidates) < 2 and self.config.nodes > 1:
+            return
+        if not candidates:
+            return
+        victim = self.rng.choice(candidates)
+        seconds = min(4.0, max(2.0, self.config.duration * 0.1))
+        self.frozen.add(victim)
+        await trio.to_thread.run_sync(signal_node, self.state, victim, signal.SIGSTOP)
+        self.event(f"SIGSTOP {victim} for {seconds:.0f}s")
+        nursery.start_soon(self._thaw_later, victim, seconds)
+
+    async def _thaw_later(self, node_id: str, delay: float) -> None:
+        await trio.sleep(delay)
+        await trio.to_thread.run_sync(signal_node, self.state, node_id, signal.SIGCONT)
+        self.frozen.discard(node_id)
+        self.event(f"SIGCONT {node_id}")
+
+    async def _restart_redis(self) -> None:
+        self.redis_down = True
+        async with self.ops:
+            down_for = await trio.to_thread.run_sync(
+                restart_redis, self.state, self.config.appendfsync
+            )
+        self.redis_down = False
+        self.event(f"Redis restarted ({down_for:.1f}s down)")
+
+    async def progress(self) -> None:
+        previous, then = 0, time.monotonic()
+        while True:
+            await trio.sleep(self.config.progress)
+            now = time.monotonic()
+            acked = self.report.acknowledged
+            waiting = sum(1 for s in self.report.sessions if s.lost_at is not None)
+            up = len(self.state.nodes) - len(self.down)
+            frozen = f", {len(self.frozen)} frozen" if self.frozen else ""
+            self.out(
+                f"[{now - self.started:6.1f}s] acknowledged {acked:7d} "
+                f"(+{(acked - previous) / (now - then):5.0f}/s)  reconnecting {waiting:3d}  "
+                f"errors {sum(self.report.errors.values()):4d}  nodes up {up}/"
+                f"{len(self.state.nodes)}{frozen}  redis {'DOWN' if self.redis_down else 'up'}"
+                f"  | {self.last_event}"
+            )
+            previous, then = acked, now
+
+    # -- audit -----------------------------------------------------------------------------
+
+    async def audit(self) -> None:
+        """Read every session's stored ``n`` through a node (not the load balancer)."""
+        url = self.state.nodes[0].url
+        with trio.fail_after(60):
+            async with open_connection(url) as conn:
+                for session in self.report.sessions:
+                    if session.session_id is None:
+                        continue
+                    if self.config.mode == EVALUATE:
+                        restored = await conn.request("restore_session",
+                                                      session_id=session.session_id)
+                        bindings = restored["workspace_context"]["bindings"]
+                        session.stored = int(bindings["n"]["print_string"])
+                    else:
+                        info = await conn.request("get_session_info",
+                                                  session_id=session.session_id)
+                        session.stored = int(info["version"]) - 1
+
+    async def run(self) -> Report:
+        started = time.monotonic()
+        async with trio.open_nursery() as outer:
+            outer.start_soon(self._watch_signals, outer.cancel_scope)
+            try:
+                await self._run()
+            finally:
+                outer.cancel_scope.cancel()
+        self.report.elapsed = self.report.elapsed or (time.monotonic() - started)
+        return self.report
+
+    async def _run(self) -> None:
+        config = self.config
+        self.out(f"chaos: {config.clients} clients x {config.duration:g} s, mode {config.mode}, "
+                 f"seed {config.seed}, via {', '.join(self.urls)}")
+        pending = config.clients
+        all_ready = trio.Event()
+
+        def ready() -> None:
+            nonlocal pending
+            pending -= 1
+            if pending == 0:
+                all_ready.set()
+
+        async with trio.open_nursery() as clients:
+            for session in self.report.sessions:
+                clients.start_soon(self.client, session, ready)
+            with trio.move_on_after(30):
+                await all_ready.wait()
+            self.started = time.monotonic()
+            async with trio.open_nursery() as background:
+                background.start_soon(self.progress)
+                async with trio.open_nursery() as chaos:
+                    await self.chaos(chaos)
+                    self.report.elapsed = time.monotonic() - self.started
+                    self.stop.set()
+                    self.out("chaos: stopping clients; waiting for restarts and resumes")
+                # every restart and thaw has finished (the chaos nursery is closed)
+                background.cancel_scope.cancel()
+        try:
+            await self.audit()
+        except Exception as exc:
+            self.report.audit_error = f"{type(exc).__name__}: {exc}"[:200]
+
+    async def _watch_signals(self, scope: trio.CancelScope) -> None:
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
+            async for _ in signals:
+                self.report.interrupted = True
+                scope.cancel()
+                return
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    config = Config.from_args(args)
+    os.environ["STUI_CLIENT_RATE"] = str(args.client_rate)  # read by the launched nodes
+
+    def out(text: str) -> None:
+        print(text, flush=True)
+
+    state_dir = Path(tempfile.mkdtemp(prefix="stui-chaos-"))
+    state: launcher.ClusterState | None = None
+    report: Report | None = None
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        try:
+            state = launcher.up(config.nodes, state_dir=state_dir)
+            if config.appendfsync != "everysec":
+                redis_command(state.redis_port, "CONFIG", "SET", "appendfsync", config.appendfsync)
+        except (RuntimeError, OSError) as exc:
+            out(f"chaos: the cluster did not start: {exc}")
+            return 2
+        report = trio.run(Chaos(config, state, out).run)
+    except KeyboardInterrupt:
+        out("chaos: interrupted")
+        if report is not None:
+            report.interrupted = True
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # finish cleaning up
+        stop_everything(state_dir, state)
+        signal.signal(signal.SIGTERM, previous)
+        keep = args.keep or report is None or not report.ok
+        if report is not None:
+            out(report.table())
+        if keep:
+            out(f"chaos: state dir kept: {state_dir} (node logs, Redis AOF)")
+        else:
+            shutil.rmtree(state_dir, ignore_errors=True)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

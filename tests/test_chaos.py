@@ -1,0 +1,83 @@
+"""The chaos tool (``scripts/chaos``, :mod:`cluster.chaos`) as a test.
+
+It starts its own cluster with :mod:`cluster.launcher` in a temporary state dir (embedded
+``redis-server`` with AOF on a free port, node processes on free ports, HAProxy on a free port
+when installed; loopback only), runs counting clients while nodes are SIGKILLed and restarted,
+one is frozen with SIGSTOP and Redis is restarted, audits every session and stops everything
+it started. Exit 0 means: nothing acknowledged was lost, nothing ran twice, every session that
+lost its connection was restored.
+
+Rules: the bounded run (10 clients, 20 s of chaos, fixed seed) always runs and takes < 60 s
+(hard cap 120 s); the long one (50 clients, 60 s) is ``slow`` and runs only with STUI_SLOW=1.
+The tool runs in a subprocess (it owns its Trio run and its signal handlers); its output is
+printed so a failure shows the table and the kept state dir.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_chaos(*args: str, timeout: float) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "cluster.chaos", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    output = done.stdout + done.stderr
+    print(output)
+    return done.returncode, output
+
+
+def row(output: str, name: str) -> str:
+    match = re.search(rf"^  {re.escape(name)} {{2,}}(.*)$", output, re.MULTILINE)
+    assert match, f"no row {name!r} in the chaos table"
+    return match.group(1)
+
+
+def check_table(output: str) -> None:
+    assert row(output, "acknowledged but lost").startswith("0 ")
+    assert row(output, "executed twice").startswith("0 ")
+    assert "(100%" in row(output, "sessions restored")
+    assert row(output, "sessions failed") == "0"
+    assert int(row(output, "requests acknowledged").split()[0]) > 0
+    assert "PASS" in output
+
+
+@pytest.mark.timeout(120)
+def test_bounded_chaos_run_keeps_every_invariant() -> None:
+    code, output = run_chaos("--clients", "10", "--duration", "20", "--seed", "7",
+                             "--progress", "5", timeout=110)
+    assert code == 0, "chaos failed: see the table above"
+    check_table(output)
+    chaos = row(output, "chaos")
+    assert "SIGKILL" in chaos and "SIGSTOP" in chaos and "Redis restarted" in chaos
+    assert "stopped redis" in output  # everything it started was stopped
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(os.environ.get("STUI_SLOW") != "1", reason="long chaos: set STUI_SLOW=1")
+def test_long_chaos_run_keeps_every_invariant() -> None:
+    code, output = run_chaos("--clients", "50", "--duration", "60", timeout=280)
+    assert code == 0, "chaos failed: see the table above"
+    check_table(output)
+
+
+def test_help_names_every_option() -> None:
+    done = subprocess.run([sys.executable, "-m", "cluster.chaos", "--help"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0
+    for option in ("--clients", "--duration", "--nodes", "--seed"):
+        assert option in done.stdout
