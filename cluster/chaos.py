@@ -95,6 +95,10 @@ def parser() -> argparse.ArgumentParser:
                    help="do not freeze a node with SIGSTOP")
     p.add_argument("--no-redis-restart", dest="redis_restart", action="store_false",
                    help="do not restart Redis")
+    p.add_argument("--redis-signal", choices=("TERM", "KILL"), default="TERM",
+                   help="how Redis is stopped for its restart: TERM (it fsyncs its AOF first) "
+                   "or KILL (a crash: with appendfsync everysec up to ~1 s of acknowledged "
+                   "writes may be lost) (default %(default)s)")
     p.add_argument("--appendfsync", choices=("everysec", "always"), default="everysec",
                    help="Redis AOF fsync policy (the launcher's is everysec; 'always' is set "
                    "with CONFIG SET after start; default %(default)s)")
@@ -120,6 +124,7 @@ class Config:
     kills: int
     freeze: bool
     redis_restart: bool
+    redis_signal: str
     appendfsync: str
     think: float
     progress: float
@@ -142,6 +147,7 @@ class Config:
             kills=kills,
             freeze=bool(args.freeze),
             redis_restart=bool(args.redis_restart),
+            redis_signal=str(args.redis_signal),
             appendfsync=str(args.appendfsync),
             think=float(args.think),
             progress=float(args.progress),
@@ -233,7 +239,7 @@ class Report:
         rows = [
             ("mode", f"{self.config.mode} ({'HAProxy' if self.haproxy else 'node URLs'}), "
                      f"{self.config.clients} clients, {self.config.nodes} nodes, "
-                     f"seed {self.config.seed}"),
+                     f"seed {self.config.seed}, appendfsync {self.config.appendfsync}"),
             ("chaos", f"{self.elapsed:.1f} s: " + (", ".join(self.events) or "none")),
             ("requests acknowledged", f"{self.acknowledged}"
                                       f" ({self.acknowledged / max(self.elapsed, 1e-9):.0f}/s)"),
@@ -281,13 +287,14 @@ def redis_command(port: int, *args: str, timeout: float = 2.0) -> bytes:
         return sock.recv(4096).split(b"\r\n", 1)[0]
 
 
-def restart_redis(state: launcher.ClusterState, appendfsync: str) -> float:
-    """SIGTERM the embedded Redis (it writes and fsyncs its AOF) and start it again on the
-    same port and data dir; seconds it was down. ``state`` is updated and saved."""
+def restart_redis(state: launcher.ClusterState, appendfsync: str, how: str = "TERM") -> float:
+    """Stop the embedded Redis (SIGTERM: it writes and fsyncs its AOF; SIGKILL: a crash) and
+    start it again on the same port and data dir, so it reloads its AOF; seconds it was down.
+    ``state`` is updated and saved."""
     started = time.monotonic()
     pid = state.redis_pid
     if launcher.alive(pid):
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGKILL if how == "KILL" else signal.SIGTERM)
     _reap(pid, 15)
     server = RedisServer(
         port=state.redis_port, appendonly=True, data_dir=Path(state.state_dir) / "redis"
@@ -546,10 +553,10 @@ class Chaos:
         self.redis_down = True
         async with self.ops:
             down_for = await trio.to_thread.run_sync(
-                restart_redis, self.state, self.config.appendfsync
+                restart_redis, self.state, self.config.appendfsync, self.config.redis_signal
             )
         self.redis_down = False
-        self.event(f"Redis restarted ({down_for:.1f}s down)")
+        self.event(f"Redis restarted after SIG{self.config.redis_signal} ({down_for:.1f}s down)")
 
     async def progress(self) -> None:
         previous, then = 0, time.monotonic()

@@ -19,6 +19,7 @@ from typing import Any
 import trio
 
 from . import auth, launcher
+from .errors import StuiError
 from .settings import Settings
 from .store import connect
 
@@ -193,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return _run(args)
-    except (FileNotFoundError, KeyError, RuntimeError) as exc:
+    except (FileNotFoundError, KeyError, RuntimeError, StuiError) as exc:
         print(f"stui-cluster {args.command}: {exc}", file=sys.stderr)
         return 1
 

@@ -325,6 +325,16 @@ class Image:
             stack.extend(value.refs())
         return seen
 
+    def bindings(self) -> dict[str, Any]:
+        """The workspace bindings, encoded (the "bindings" of `dump_workspace`)."""
+        return {name: encode(value) for name, value in self.workspace.items()}
+
+    def summarize(self, encoded: Any) -> tuple[str, str]:
+        """(class name, printString) of an encoded value, computed like `describe`
+        (sandboxed: never changes the image)."""
+        value = self.decode(encoded)
+        return class_of(value).name, self.sandboxed_print(value)
+
     def encode(self, value: Any) -> Any:
         return encode(value)
 

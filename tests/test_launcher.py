@@ -1,0 +1,140 @@
+"""The operator's tools: `stui-cluster up/status/scale/kill-node/down`, backup and restore, and
+the compose file wired like the launcher.
+
+Rules: everything on loopback with free ports, a temporary state dir per test, every process
+the test started is stopped by `down` in a finally block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+import trio
+
+from client.connection import open_connection
+from cluster import launcher
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cluster", "--state-dir", str(state), *args],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path):
+    state = tmp_path / "cluster"
+    yield state
+    if (state / "cluster.json").exists():
+        launcher.down(state)
+
+
+async def _work(url: str, count: int) -> list[str]:
+    async with open_connection(url) as conn:
+        ids = []
+        for i in range(count):
+            sid = (await conn.request("create_session", client_id=f"ops-{i}"))["session_id"]
+            await conn.request("update_session_state", session_id=sid, state_data={"i": i})
+            await conn.request("evaluate", session_id=sid, code=f"v := {i} * 10")
+            ids.append(sid)
+        return ids
+
+
+async def _read(url: str, sid: str) -> tuple[object, str]:
+    async with open_connection(url) as conn:
+        restored = await conn.request("restore_session", session_id=sid)
+        value = await conn.request("evaluate", session_id=sid, code="v")
+        return restored["session_state"], value["result"]
+
+
+def test_up_status_scale_kill_down(state_dir: Path):
+    up = cli("up", "--nodes", "2", "--port", "0", "--detach", state=state_dir)
+    assert up.returncode == 0, up.stderr
+    state = launcher.ClusterState.load(state_dir)
+    assert len(state.nodes) == 2
+    url = state.urls[0]
+    ids = trio.run(_work, url, 3)
+
+    status = cli("status", state=state_dir)
+    assert status.returncode == 0, status.stderr
+    assert "node-1" in status.stdout and "node-2" in status.stdout
+    assert "sessions  3" in status.stdout
+
+    scaled = cli("scale", "3", state=state_dir)
+    assert scaled.returncode == 0, scaled.stderr
+    assert len(launcher.ClusterState.load(state_dir).nodes) == 3
+
+    killed = cli("kill-node", "node-1", state=state_dir)
+    assert killed.returncode == 0 and "killed node-1" in killed.stdout
+    # Through the balancer (or the surviving nodes), the sessions are intact.
+    survivors = [n.url for n in launcher.ClusterState.load(state_dir).nodes[1:]]
+    for index, sid in enumerate(ids):
+        assert trio.run(_read, survivors[0], sid) == ({"i": index}, str(index * 10))
+
+    down = cli("down", state=state_dir)
+    assert down.returncode == 0, down.stderr
+    assert not (state_dir / "cluster.json").exists()
+    for info in state.nodes:
+        assert not launcher.alive(info.pid)
+
+
+def test_scale_down_drains_without_losing_sessions(state_dir: Path):
+    state = launcher.up(3, state_dir=state_dir)
+    ids = trio.run(_work, state.nodes[2].url, 2)
+    state = launcher.scale(state_dir, 1)
+    assert len(state.nodes) == 1
+    for index, sid in enumerate(ids):
+        assert trio.run(_read, state.nodes[0].url, sid) == ({"i": index}, str(index * 10))
+
+
+def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_path: Path):
+    state = launcher.up(1, state_dir=state_dir)
+    url = state.nodes[0].url
+    ids = trio.run(_work, url, 3)
+    backup_file = tmp_path / "sessions.jsonl"
+    made = cli("backup", str(backup_file), state=state_dir)
+    assert made.returncode == 0, made.stderr
+    assert "backed up 3 sessions" in made.stdout
+
+    redis_port = launcher.ClusterState.load(state_dir).redis_port
+    subprocess.run(
+        ["redis-cli", "-p", str(redis_port), "FLUSHALL"], check=True, capture_output=True
+    )
+    restored = cli("restore", str(backup_file), state=state_dir)
+    assert restored.returncode == 0, restored.stderr
+    assert "restored 3 sessions" in restored.stdout
+    for index, sid in enumerate(ids):
+        assert trio.run(_read, url, sid) == ({"i": index}, str(index * 10))
+
+    # One changed character inside a sealed record: the file is refused whole, by the
+    # footer's checksum, and (with the footer recomputed) by the record's own digest.
+    lines = backup_file.read_bytes().splitlines()
+    session = orjson.loads(lines[1])
+    assert '"i":' in session["state"]
+    session["state"] = re.sub(r'"i":(\d)', '"i":9\\1', session["state"])
+    lines[1] = orjson.dumps(session, option=orjson.OPT_SORT_KEYS)
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_bytes(b"\n".join(lines) + b"\n")
+    refused = cli("restore", str(damaged), "--overwrite", state=state_dir)
+    assert refused.returncode == 1
+    assert "checksum" in refused.stderr
+
+    footer = orjson.loads(lines[-1])
+    footer["sha256"] = hashlib.sha256(b"".join(lines[1:-1])).hexdigest()
+    lines[-1] = orjson.dumps(footer)
+    damaged.write_bytes(b"\n".join(lines) + b"\n")
+    refused = cli("restore", str(damaged), "--overwrite", state=state_dir)
+    assert refused.returncode == 1
+    assert "integrity" in refused.stderr
