@@ -39,7 +39,7 @@ from cluster.store import connect as redis_client
 pytestmark = pytest.mark.timeout(90)
 
 WRITERS = 8
-PER_WRITER = 12
+PER_WRITER = 8
 
 
 class Writer:

@@ -16,9 +16,11 @@ from pathlib import Path
 import orjson
 import pytest
 import trio
+import yaml
 
 from client.connection import open_connection
 from cluster import launcher
+from cluster.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -138,3 +140,58 @@ def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_pa
     refused = cli("restore", str(damaged), "--overwrite", state=state_dir)
     assert refused.returncode == 1
     assert "integrity" in refused.stderr
+
+
+def test_every_command_has_help():
+    for args in (
+        [], ["up"], ["status"], ["scale"], ["kill-node"], ["down"], ["token"], ["backup"],
+        ["restore"],
+    ):
+        shown = subprocess.run(
+            [sys.executable, "-m", "cluster", *args, "--help"],
+            capture_output=True, text=True, cwd=ROOT,
+        )
+        assert shown.returncode == 0 and "usage:" in shown.stdout, args
+    node = subprocess.run(
+        [sys.executable, "-m", "nodes", "--help"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert "--redis-url" in node.stdout and "STUI_REDIS_URL" in node.stdout
+
+
+def test_compose_is_wired_like_the_launcher():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"redis", "node", "haproxy"}
+    redis_cmd = services["redis"]["command"]
+    assert "--appendonly yes" in redis_cmd and "--appendfsync everysec" in redis_cmd
+    assert "--notify-keyspace-events Ex" in redis_cmd
+    assert services["redis"]["healthcheck"]["test"][-1] == "ping"
+    node = services["node"]
+    assert node["environment"]["STUI_REDIS_URL"] == "redis://redis:6379/0"
+    assert node["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "--health-port" in node["command"] and "8766" in node["command"]
+    assert "8766/healthz" in " ".join(node["healthcheck"]["test"])
+    assert node["stop_signal"] == "SIGTERM"
+    haproxy_cfg = (ROOT / "deploy" / "haproxy.cfg").read_text()
+    launcher_cfg = launcher.HAPROXY_TEMPLATE
+    for directive in (
+        "balance leastconn",
+        "option redispatch",
+        "retries 2",
+        "timeout tunnel 1h",
+        "option httpchk GET /healthz",
+        "inter 1s fastinter 250ms fall 2 rise 2 on-marked-down shutdown-sessions",
+    ):
+        assert directive in haproxy_cfg and directive in launcher_cfg, directive
+    assert "check port 8766" in haproxy_cfg
+    assert any("haproxy.cfg" in volume for volume in services["haproxy"]["volumes"])
+
+
+def test_embedded_redis_is_never_6379_and_has_keyspace_events():
+    server = RedisServer().start()
+    try:
+        assert server.port != 6379
+        flags = server.command("CONFIG", "GET", "notify-keyspace-events").split()[-1]
+        assert "E" in flags and "x" in flags
+    finally:
+        server.stop()

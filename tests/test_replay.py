@@ -51,6 +51,19 @@ class EventWriter:
         return await self.store.commit(self.sid, None, Commit(request_id=request_id,
                                                               events=(event,)))
 
+    async def write_batches(self, count: int, per_commit: int) -> None:
+        """``count`` events, ``per_commit`` in each commit (an evaluation that printed a lot)."""
+        while count > 0:
+            size = min(count, per_commit)
+            events = tuple(
+                ("transcript", {"session_id": self.sid, "text": f"line {self.written + i}\n",
+                                "request_id": f"batch-{self.written}"})
+                for i in range(1, size + 1))
+            await self.store.commit(self.sid, None, Commit(request_id=f"batch-{self.written}",
+                                                           events=events))
+            self.written += size
+            count -= size
+
 
 def texts(events: list[dict[str, Any]]) -> list[str]:
     return [e["data"]["text"] for e in events]
@@ -123,7 +136,7 @@ async def test_events_beyond_the_limit_are_reported_truncated(node_process, redi
         sid = (await conn.request("create_session", client_id="chatty"))["session_id"]
         writer = EventWriter(SessionStore(client, settings, "writer"), sid)
         total = EVENTS_LIMIT + 250
-        await writer.write(total)
+        await writer.write_batches(total, per_commit=50)
         restored = await conn.request("restore_session", session_id=sid, last_seq=0)
         recent = await conn.request("restore_session", session_id=sid, last_seq=total - 10)
     seqs = [e["seq"] for e in restored["missed_events"]]
