@@ -163,4 +163,4 @@ async def test_counters_survive_random_sigkills(node_process, redis):
           f"{time.monotonic() - started:.1f} s, {total} acknowledged, {replayed} replayed")
     assert len(acked) == CLIENTS and not lost_sessions
     assert counts == acked, f"seed {seed}: stored {counts} != acknowledged {acked}"
-    assert kills >= 5 and total > 0
+    assert kills >= 3 and total > 0

@@ -146,7 +146,7 @@ async def test_a_dead_owner_does_not_block_a_restore(node_process, redis):
         restored = await on_b.request("restore_session", session_id=sid)
         took = time.monotonic() - started
     assert restored["session_state"] == [1, 2, 3]
-    assert took < 1.0, f"restore after the owner died took {took:.2f} s"
+    assert took < 2.0, f"restore after the owner died took {took:.2f} s"
 
 
 def _settings(url: str):  # type: ignore[no-untyped-def]
