@@ -75,7 +75,10 @@ async def listen(
         except* _LOST as group:
             # coredis may also raise ClosedResourceError when cancelled mid-teardown; a
             # Cancelled in the same group is re-raised by except*, so shutdown stays clean.
-            log.warning("control subscription lost; resubscribing", extra={"error": repr(group)})
+            if not node.draining:
+                log.warning(
+                    "control subscription lost; resubscribing", extra={"error": repr(group)}
+                )
         ready()  # start the node even without a subscription: these are hints only
         await trio.sleep(0.5)
 
