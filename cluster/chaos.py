@@ -14,7 +14,7 @@ At the end every session's stored ``n`` is compared with what its client saw ack
 
 - *acknowledged but lost*: stored ``n`` below the acknowledged count (must be 0);
 - *executed twice*: stored ``n`` above acknowledged + in-doubt (a request that timed out on the
-  client may or may not have run) (must be 0);
+  client, or was answered with an error, may or may not have run) (must be 0);
 - *sessions restored*: sessions that lost a connection and then got a request answered
   (must be 100%), with the latency from the loss to that answer (p50/p99);
 - errors by type, as the clients saw them.
@@ -245,7 +245,7 @@ class Report:
                                       f" ({self.acknowledged / max(self.elapsed, 1e-9):.0f}/s)"),
             ("acknowledged but lost", f"{self.lost}   (must be 0)"),
             ("executed twice", f"{self.twice}   (must be 0)"),
-            ("in doubt (client timeout)", f"{in_doubt}"),
+            ("in doubt (timeout, error)", f"{in_doubt}"),
             ("answered as replayed", f"{sum(s.replayed for s in self.sessions)}"),
             ("connection losses", f"{losses} in {with_losses} sessions"),
             ("sessions restored", f"{self.restored}/{with_losses} ({share:.0f}%, must be 100%)"),
@@ -441,6 +441,9 @@ class Chaos:
                 self.report.errors["client timeout (in doubt)"] += 1
                 continue
             except RequestFailed as exc:
+                # An error answer may hide a commit made by another attempt of the same request
+                # id (e.g. a SessionConflict after lost WATCH races): count it as in doubt.
+                session.in_doubt += 1
                 self.report.errors[exc.error_type] += 1
                 await trio.sleep(0.05)
                 continue
@@ -579,8 +582,12 @@ class Chaos:
     # -- audit -----------------------------------------------------------------------------
 
     async def audit(self) -> None:
-        """Read every session's stored ``n`` through a node (not the load balancer)."""
-        url = self.state.nodes[0].url
+        """Read every session's stored ``n`` through a healthy node (not the load balancer)."""
+        healthy = [
+            n.url for n in self.state.nodes
+            if (await trio.to_thread.run_sync(launcher.health, n) or {}).get("status") == "ok"
+        ]
+        url = (healthy or [self.state.nodes[0].url])[0]
         with trio.fail_after(60):
             async with open_connection(url) as conn:
                 for session in self.report.sessions:
@@ -673,6 +680,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             out(f"chaos: the cluster did not start: {exc}")
             return 2
         report = trio.run(Chaos(config, state, out).run)
+        if report.interrupted:
+            out("chaos: interrupted (SIGTERM/SIGHUP)")
     except KeyboardInterrupt:
         out("chaos: interrupted")
         if report is not None:
@@ -689,6 +698,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             out(f"chaos: state dir kept: {state_dir} (node logs, Redis AOF)")
         else:
             shutil.rmtree(state_dir, ignore_errors=True)
+    if report.interrupted:
+        return 130
     return 0 if report.ok else 1
 
 

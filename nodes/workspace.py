@@ -195,10 +195,16 @@ async def run_in_thread(node: Node, session_id: str, entry: Workspace, code: str
         )
 
     try:
-        # The evaluator stops itself at its wall-clock limit; cancelling the waiting task
-        # (client gone, node draining) asks it to stop too, and we wait for it to do so.
-        with trio.CancelScope(shield=True):
-            return await trio.to_thread.run_sync(work, limiter=node.eval_slots)
+        return await trio.to_thread.run_sync(
+            work, limiter=node.eval_slots, abandon_on_cancel=True
+        )
+    except trio.Cancelled:
+        # The waiting task was cancelled (node shutting down): tell the evaluator to stop at
+        # its next checkpoint, and never use that image again (the thread may still be
+        # rolling it back).
+        interrupt.set()
+        node.images.drop(session_id)
+        raise
     finally:
         if node.interrupts.get(session_id) is interrupt:
             del node.interrupts[session_id]
