@@ -21,7 +21,10 @@ of wall clock through ``trio.fail_after``; nothing sleeps without a deadline.
 from __future__ import annotations
 
 import itertools
+import socket
+import threading
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -253,3 +256,39 @@ async def test_conflict_details_are_one_consistent_snapshot(node_process, redis,
     assert answer["error_type"] == "SessionConflict"
     # n is version - 1 in every stored state of this session.
     assert details["session_state"]["n"] == details["current_version"] - 1, details
+
+
+async def test_a_write_that_keeps_losing_races_is_a_conflict_not_an_internal_error(
+        node_process, redis):
+    """Every WATCH attempt of the commit is spoiled (a thread refreshes the session's watched
+    ``alive`` key without pause): after its bounded retries the node must answer
+    ``SessionConflict`` (retry the same id), not ``Error`` (it used to leak WatchError)."""
+    node = node_process()
+    async with connect(node.url) as conn:
+        sid = (await conn.request("create_session", client_id="hot"))["session_id"]
+        alive = keys.SessionKeys(sid).alive.encode()
+        stop = threading.Event()
+
+        def spoil() -> None:
+            command = b"*3\r\n$7\r\nPEXPIRE\r\n$%d\r\n%s\r\n$7\r\n3600000\r\n" % (len(alive), alive)
+            with socket.create_connection(("127.0.0.1", redis.port)) as sock:
+                sock.settimeout(5)
+                while not stop.is_set():
+                    sock.sendall(command * 50)
+                    received = 0
+                    while received < 50 * 4:  # fifty ":1\r\n" replies
+                        received += len(sock.recv(65536))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(partial(trio.to_thread.run_sync, spoil, abandon_on_cancel=True))
+            try:
+                refused = await conn.call("update_session_state",
+                                          {"session_id": sid, "state_data": "hot"},
+                                          request_id="hot-1")
+            finally:
+                stop.set()
+        again = await conn.call("update_session_state", {"session_id": sid, "state_data": "hot"},
+                                request_id="hot-1")
+    assert refused["status"] == "error" and refused["error_type"] == "SessionConflict", refused
+    assert "current_version" not in (refused.get("details") or {})
+    assert again["status"] == "success" and again["result"]["version"] == 2
