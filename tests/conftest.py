@@ -126,9 +126,14 @@ class NodeProcess:
         return self.process.wait(timeout)
 
     def stop(self) -> None:
+        """SIGTERM (the node drains and exits, saving its coverage data), SIGKILL if slow."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
 
 
 @pytest.fixture

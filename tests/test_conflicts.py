@@ -24,12 +24,11 @@ import itertools
 import socket
 import threading
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 import pytest
 import trio
-from cluster_support import RedisGate
+from cluster_support import RedisGate, wait_until
 from conftest import connect, redis_call
 from trio_websocket import ConnectionClosed, HandshakeError
 
@@ -267,26 +266,38 @@ async def test_a_write_that_keeps_losing_races_is_a_conflict_not_an_internal_err
     async with connect(node.url) as conn:
         sid = (await conn.request("create_session", client_id="hot"))["session_id"]
         alive = keys.SessionKeys(sid).alive.encode()
-        stop = threading.Event()
+        stop, running = threading.Event(), threading.Event()
 
         def spoil() -> None:
+            """Send PEXPIRE without a pause (a second thread drains the replies)."""
             command = b"*3\r\n$7\r\nPEXPIRE\r\n$%d\r\n%s\r\n$7\r\n3600000\r\n" % (len(alive), alive)
             with socket.create_connection(("127.0.0.1", redis.port)) as sock:
                 sock.settimeout(5)
+
+                def drain() -> None:
+                    try:
+                        while sock.recv(65536):
+                            running.set()
+                    except OSError:
+                        pass
+
+                reader = threading.Thread(target=drain, daemon=True)
+                reader.start()
                 while not stop.is_set():
                     sock.sendall(command * 50)
-                    received = 0
-                    while received < 50 * 4:  # fifty ":1\r\n" replies
-                        received += len(sock.recv(65536))
+                sock.shutdown(socket.SHUT_WR)
+                reader.join(5)
 
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(partial(trio.to_thread.run_sync, spoil, abandon_on_cancel=True))
-            try:
-                refused = await conn.call("update_session_state",
-                                          {"session_id": sid, "state_data": "hot"},
-                                          request_id="hot-1")
-            finally:
-                stop.set()
+        spoiler = threading.Thread(target=spoil, daemon=True)
+        spoiler.start()
+        try:
+            await wait_until(running.is_set, 5, "the spoiler runs")
+            refused = await conn.call("update_session_state",
+                                      {"session_id": sid, "state_data": "hot"},
+                                      request_id="hot-1")
+        finally:
+            stop.set()
+            await trio.to_thread.run_sync(spoiler.join, 10)
         again = await conn.call("update_session_state", {"session_id": sid, "state_data": "hot"},
                                 request_id="hot-1")
     assert refused["status"] == "error" and refused["error_type"] == "SessionConflict", refused
