@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -128,6 +129,7 @@ class NodeProcess:
     def stop(self) -> None:
         """SIGTERM (the node drains and exits, saving its coverage data), SIGKILL if slow."""
         if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen node must wake to drain
             self.process.terminate()
             try:
                 self.process.wait(5)
