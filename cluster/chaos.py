@@ -263,6 +263,8 @@ class Report:
         width = max(len(name) for name, _ in rows)
         lines = [f"  {name:<{width}}  {value}" for name, value in rows]
         verdict = "PASS: every invariant holds" if self.ok else "FAIL: an invariant broke"
+        if self.interrupted:
+            verdict = "INTERRUPTED: the audit is incomplete"
         return "\n".join(["", "chaos results", *lines, f"  {verdict}", ""])
 
 

@@ -131,36 +131,34 @@ def start_redis(state_dir: Path) -> RedisServer:
 
 
 def start_node(state: ClusterState, *, env: dict[str, str] | None = None) -> NodeInfo:
-    """Start one ``stui-node`` process, detached, logging JSON to ``<state>/node-N.log``."""
+    """Start one new ``stui-node`` process on free ports (see :func:`spawn_node`)."""
     node_id = f"node-{state.next_node}"
     state.next_node += 1
-    port, health_port = free_port(), free_port()
-    log_path = Path(state.state_dir) / f"{node_id}.log"
+    return spawn_node(state, node_id, free_port(), free_port(), env=env)
+
+
+def spawn_node(
+    state: ClusterState,
+    node_id: str,
+    port: int,
+    health_port: int,
+    *,
+    env: dict[str, str] | None = None,
+) -> NodeInfo:
+    """Start a ``stui-node`` process, detached, logging JSON to ``<state>/<node_id>.log``,
+    and wait until its health check answers ok."""
     cmd = [
-        sys.executable,
-        "-m",
-        "nodes",
-        "--port",
-        str(port),
-        "--health-port",
-        str(health_port),
-        "--redis-url",
-        state.redis_url,
-        "--node-id",
-        node_id,
-    ]
+        sys.executable, "-m", "nodes", "--port", str(port), "--health-port", str(health_port),
+        "--redis-url", state.redis_url, "--node-id", node_id,
+    ]  # fmt: skip
     child_env = {**os.environ, **(env or {})}
     if state.secret:
         child_env["STUI_SECRET"] = state.secret
-    with log_path.open("ab") as log:
+    with (Path(state.state_dir) / f"{node_id}.log").open("ab") as log:
         process = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-            env=child_env,
+            cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=child_env,
             start_new_session=True,
-        )
+        )  # fmt: skip
     info = NodeInfo(node_id=node_id, port=port, health_port=health_port, pid=process.pid)
     wait_healthy(info)
     return info
@@ -317,32 +315,7 @@ def restart_node(state: ClusterState, node_id: str) -> NodeInfo:
     """Start a dead node again on its old ports (chaos: a killed node comes back)."""
     for index, info in enumerate(state.nodes):
         if info.node_id == node_id:
-            log_path = Path(state.state_dir) / f"{node_id}.log"
-            cmd = [
-                sys.executable,
-                "-m",
-                "nodes",
-                "--port",
-                str(info.port),
-                "--health-port",
-                str(info.health_port),
-                "--redis-url",
-                state.redis_url,
-                "--node-id",
-                node_id,
-            ]
-            env = {**os.environ, **({"STUI_SECRET": state.secret} if state.secret else {})}
-            with log_path.open("ab") as log:
-                process = subprocess.Popen(
-                    cmd,
-                    stdout=log,
-                    stderr=log,
-                    stdin=subprocess.DEVNULL,
-                    env=env,
-                    start_new_session=True,
-                )
-            new = NodeInfo(node_id, info.port, info.health_port, process.pid)
-            wait_healthy(new)
+            new = spawn_node(state, node_id, info.port, info.health_port)
             state.nodes[index] = new
             state.save()
             return new

@@ -330,24 +330,8 @@ class SessionStore:
         )
 
     async def _snapshot(self, session_id: str, client_id: str | None) -> Snapshot:
-        k = keys.SessionKeys(session_id)
-        touch_keys = self._touch_keys(k)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            touched: Any = pipe.evalsha(
-                self._touch.sha, keys=touch_keys, args=[client_id or "", DATA_GRACE_MS]
-            )
-            fields_req = pipe.hgetall(k.meta)
-            state_req = pipe.get(k.state)
-        ttl = int(await touched)
-        fields = {str(a): str(b) for a, b in (await fields_req).items()}
-        if ttl == DAMAGED_META:
-            await self._quarantine(k, k.meta, fields)
-            raise CorruptRecord(f"stored record {k.meta} failed its integrity check")
-        if ttl < 0:
-            raise SessionNotFound(f"session {session_id} not found or expired")
-        meta = await self._checked_meta(k, fields)
-        state = await self._checked_state(k, await state_req)
-        return Snapshot(meta=meta, state=state, ttl_ms=ttl)
+        read = await self._load_workspace(session_id, client_id, with_heap=False, full=False)
+        return Snapshot(meta=read.meta, state=read.state, ttl_ms=read.ttl_ms)
 
     # -- workspace -------------------------------------------------------------------------
 
@@ -362,13 +346,15 @@ class SessionStore:
         """
         return await self._call(
             lambda: self._with_scripts(
-                lambda: self._load_workspace(session_id, client_id, with_heap)
+                lambda: self._load_workspace(session_id, client_id, with_heap=with_heap)
             )
         )
 
     async def _load_workspace(
-        self, session_id: str, client_id: str | None, with_heap: bool
+        self, session_id: str, client_id: str | None, *, with_heap: bool, full: bool = True
     ) -> WorkspaceSnapshot:
+        """One MULTI: ``touch.lua`` (expiry, ownership), meta and state, and unless ``full``
+        is false the workspace records (the heap only ``with_heap``)."""
         k = keys.SessionKeys(session_id)
         touch_keys = self._touch_keys(k)
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -378,9 +364,9 @@ class SessionStore:
             fields_req = pipe.hgetall(k.meta)
             state_req = pipe.get(k.state)
             heap_req = pipe.hgetall(k.heap) if with_heap else None
-            workspace_req = pipe.get(k.workspace)
-            registry_req = pipe.hgetall(k.registry)
-            inspectors_req = pipe.get(k.inspectors)
+            workspace_req = pipe.get(k.workspace) if full else None
+            registry_req = pipe.hgetall(k.registry) if full else None
+            inspectors_req = pipe.get(k.inspectors) if full else None
         ttl = int(await touched)
         fields = {str(a): str(b) for a, b in (await fields_req).items()}
         if ttl == DAMAGED_META:
@@ -392,10 +378,13 @@ class SessionStore:
         state = await self._checked_state(k, await state_req)
         damaged: dict[str, str] = {}
         raw_heap = await heap_req if heap_req is not None else {}
+        raw_registry = await registry_req if registry_req is not None else {}
         objects = await self._unseal_hash(k, k.heap, raw_heap, damaged)
-        registry = await self._unseal_hash(k, k.registry, await registry_req, damaged)
-        workspace = await self._unseal_one(k, k.workspace, await workspace_req, damaged)
-        inspectors = await self._unseal_one(k, k.inspectors, await inspectors_req, damaged)
+        registry = await self._unseal_hash(k, k.registry, raw_registry, damaged)
+        raw_workspace = await workspace_req if workspace_req is not None else None
+        raw_inspectors = await inspectors_req if inspectors_req is not None else None
+        workspace = await self._unseal_one(k, k.workspace, raw_workspace, damaged)
+        inspectors = await self._unseal_one(k, k.inspectors, raw_inspectors, damaged)
         return WorkspaceSnapshot(
             meta=meta,
             state=state,
