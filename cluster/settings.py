@@ -64,6 +64,9 @@ class Settings:
     max_cached_sessions: int = _setting(
         1000, "session images a node keeps in memory (least recently used dropped)", int
     )
+    max_cached_objects: int = _setting(
+        2_000_000, "heap objects of all cached session images together (memory bound)", int
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

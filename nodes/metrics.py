@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from .workspace import ImageCache
 
 
 class NodeMetrics:
@@ -47,6 +52,21 @@ class NodeMetrics:
         self.rate_limited = Counter(
             "stui_rate_limited", "requests refused by a limit", registry=self.registry
         )
+
+    def watch_cache(self, images: ImageCache) -> None:
+        """Gauges read from the node's image cache at scrape time."""
+        cached_sessions = Gauge(
+            "stui_cached_sessions", "session images cached in memory", registry=self.registry
+        )
+        cached_objects = Gauge(
+            "stui_cached_objects", "heap objects in cached images", registry=self.registry
+        )
+        cache_evictions = Gauge(
+            "stui_cache_evictions", "images dropped from the cache", registry=self.registry
+        )
+        cached_sessions.set_function(lambda: len(images))
+        cached_objects.set_function(lambda: images.objects())
+        cache_evictions.set_function(lambda: images.evictions)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

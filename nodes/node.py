@@ -58,7 +58,8 @@ class Node:
         self.port = 0
         self.health_port = 0
         self.registry = NodeRegistry(self.redis, self.node_id)
-        self.images = ImageCache(settings.max_cached_sessions)
+        self.images = ImageCache(settings.max_cached_sessions, settings.max_cached_objects)
+        self.metrics.watch_cache(self.images)
         self.interrupts: dict[str, threading.Event] = {}
         # Evaluations run in worker threads; more than a few at once only queue for the GIL.
         self.eval_slots = trio.CapacityLimiter(8)

@@ -87,10 +87,16 @@ class Workspace:
 
 
 class ImageCache:
-    """Workspaces of the sessions this node serves, least recently used dropped first."""
+    """Workspaces of the sessions this node serves, least recently used dropped first.
 
-    def __init__(self, max_sessions: int) -> None:
+    Bounded by a number of sessions and by a total number of heap objects (the memory that
+    cached heaps take); a dropped workspace is simply loaded again from Redis when used.
+    """
+
+    def __init__(self, max_sessions: int, max_objects: int = 2_000_000) -> None:
         self.max_sessions = max_sessions
+        self.max_objects = max_objects
+        self.evictions = 0
         self._entries: OrderedDict[str, Workspace] = OrderedDict()
         self._locks: dict[str, trio.Lock] = {}
 
@@ -107,11 +113,20 @@ class ImageCache:
             self._entries.move_to_end(session_id)
         return entry
 
+    def objects(self) -> int:
+        """Heap objects held by every cached workspace."""
+        return sum(len(entry.image.object_ids()) for entry in self._entries.values())
+
     def put(self, session_id: str, entry: Workspace) -> None:
         self._entries[session_id] = entry
         self._entries.move_to_end(session_id)
-        while len(self._entries) > self.max_sessions:
-            old, _ = self._entries.popitem(last=False)
+        total = self.objects()
+        while len(self._entries) > 1 and (
+            len(self._entries) > self.max_sessions or total > self.max_objects
+        ):
+            old, evicted = self._entries.popitem(last=False)
+            total -= len(evicted.image.object_ids())
+            self.evictions += 1
             lock = self._locks.get(old)
             if lock is not None and not lock.locked():
                 del self._locks[old]

@@ -297,3 +297,20 @@ async def test_evaluate_on_missing_session_is_not_found(start_node):
         with pytest.raises(RequestFailed) as failed:
             await conn.request("evaluate", session_id="A" * 32, code="1")
     assert failed.value.error_type == "SessionNotFound"
+
+
+async def test_image_cache_is_bounded_by_objects_and_reloads(start_node):
+    node = await start_node(max_cached_objects=300)
+    async with connect(node) as conn:
+        first = await new_session(conn)
+        second = await new_session(conn)
+        await conn.request(
+            "evaluate", session_id=first, code="a := (1 to: 200) collect: [:i | i printString]"
+        )
+        await conn.request(
+            "evaluate", session_id=second, code="b := (1 to: 200) collect: [:i | i printString]"
+        )
+        assert node.images.get(first) is None, "the least recently used image was dropped"
+        assert node.images.evictions >= 1
+        again = await conn.request("evaluate", session_id=first, code="a size")
+    assert again["result"] == "200", "a dropped image is reloaded from Redis"
