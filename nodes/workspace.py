@@ -118,6 +118,7 @@ class ImageCache:
         return sum(len(entry.image.object_ids()) for entry in self._entries.values())
 
     def put(self, session_id: str, entry: Workspace) -> None:
+        """Cache ``entry`` (or note that it grew), then drop the least recently used."""
         self._entries[session_id] = entry
         self._entries.move_to_end(session_id)
         total = self.objects()
@@ -403,6 +404,7 @@ async def _commit_evaluation(
         return {**done.response, "replayed": True}, None
     entry.version = done.meta.version
     entry.registry.update(registry)
+    node.images.put(session_id, entry)  # its heap may have grown: keep the cache in bounds
     seq = done.first_seq if events else None
     await maybe_collect(node, session_id, client_id, entry, epoch)
     return done.response, seq
