@@ -14,7 +14,10 @@ Two more readings per size, because they are where a big heap would show if anyt
   proportional to the registry grows with every request), and the registry's size after;
 - **cold**: the first evaluation on a *second* node, which takes the session over and loads its
   heap from Redis (the image cache of that node is empty for it). A few samples, alternating
-  between the two nodes (each alternation is a takeover and a full heap load).
+  between the two nodes (each alternation is a takeover and a full heap load);
+- **neighbours**: at the end, ``x := x + 1`` on the smallest session again, on the node whose
+  image cache now also holds the bigger sessions: one session's cost should not depend on how
+  many objects *other* sessions keep cached on the same node.
 """
 
 from __future__ import annotations
@@ -113,6 +116,9 @@ class SizeResult:
     cold: Latency
     cold_errors: dict[str, int]
     workspace_bytes: int
+    session_id: str = ""
+    holder: int = 0
+    """Index of the node that evaluated last (its cache holds the session's current image)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -162,6 +168,11 @@ def tenth_p50s(samples: list[float]) -> tuple[float, float]:
     return Latency.of(samples[:tenth]).p50_ms, Latency.of(samples[-tenth:]).p50_ms
 
 
+def cold_node(index: int, nodes: list[NodeProc]) -> int:
+    """The node of the ``index``-th cold evaluation: node 2, node 1, node 2... (0 before any)."""
+    return (index + 1) % len(nodes)
+
+
 async def cold_samples(
     nodes: list[NodeProc], session_id: str, count: int
 ) -> tuple[list[float], dict[str, int]]:
@@ -169,7 +180,7 @@ async def cold_samples(
     samples: list[float] = []
     errors: dict[str, int] = {}
     for index in range(count):
-        node = nodes[(index + 1) % len(nodes)]
+        node = nodes[cold_node(index, nodes)]
         async with open_connection(node.url) as connection:
             started = trio.current_time()
             response = await evaluate(connection, session_id, CODE)
@@ -221,7 +232,53 @@ async def measure_size(
         cold=Latency.of(samples),
         cold_errors=cold_errors,
         workspace_bytes=workspace_bytes,
+        session_id=session_id,
+        holder=cold_node(opts.cold_samples - 1, nodes) if opts.cold_samples else 0,
     )
+
+
+@dataclass
+class Beside:
+    """The smallest session measured again on a node that also caches the bigger ones."""
+
+    heap_objects: int
+    others_cached: int
+    cell: Cell
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "heap_objects": self.heap_objects,
+            "other_sessions_objects_cached_on_the_node": self.others_cached,
+            "warm": self.cell.as_dict(),
+        }
+
+
+async def measure_beside(run: Run, nodes: list[NodeProc], results: list[SizeResult],
+                         opts: Options) -> Beside | None:
+    """``x := x + 1`` on the smallest session again, on the node whose image cache now also
+    holds the bigger sessions (a session's cost should not depend on its neighbours)."""
+    small = results[0]
+    others = sum(r.heap_objects for r in results[1:] if r.holder == small.holder)
+    if not others:
+        return None
+    node = nodes[small.holder]
+    redis = run.redis
+    async with open_connection(node.url) as connection:
+        parameters = {"session_id": small.session_id, "code": CODE}
+
+        async def increment() -> str | None:
+            return failure_of(await connection.call("evaluate", parameters))
+
+        run.progress(f"{CODE!r} on {small.heap_objects:,} objects again, beside {others:,} "
+                     "objects of other sessions cached on the same node")
+        cell = await measure(
+            "node", f"{CODE} @ {small.heap_objects} beside {others}", [increment],
+            warmup=opts.warmup, duration=opts.duration,
+            probes=[run.cpu_probe([node]), RedisCommandsProbe(redis), RedisTrafficProbe(redis),
+                    MachineProbe()],
+        )
+    run.progress.cell(cell)
+    return Beside(heap_objects=small.heap_objects, others_cached=others, cell=cell)
 
 
 async def run(opts: Options, progress: Progress) -> Report:
@@ -244,43 +301,60 @@ async def run(opts: Options, progress: Progress) -> Report:
             await bench.start_node(*opts.node_args, name="node-2"),
         ]
         results: list[SizeResult] = []
+        beside: Beside | None = None
         try:
             for size in opts.sizes:
                 results.append(await measure_size(bench, nodes, size, opts))
+            if len(results) > 1:
+                beside = await measure_beside(bench, nodes, results, opts)
         except BuildFailed as exc:
             report.notes.append(str(exc)[:600])
             report.failed = True
         for node in list(nodes):
             await bench.stop_node(node)
         report.notes.extend(bench.notes)
-    report.sections = sections(results, report)
-    report.data = {"options": opts.__dict__, "sizes": [r.as_dict() for r in results]}
+    report.sections = sections(results, beside, report)
+    report.data = {
+        "options": opts.__dict__,
+        "sizes": [r.as_dict() for r in results],
+        "beside": beside.as_dict() if beside else None,
+    }
     if any(r.cell.errors or r.cell.timed_out or r.cold_errors for r in results) or report.notes:
+        report.failed = True
+    if beside is not None and (beside.cell.errors or beside.cell.timed_out):
         report.failed = True
     return report
 
 
-def sections(results: list[SizeResult], report: Report) -> list[str]:
+def sections(results: list[SizeResult], beside: Beside | None, report: Report) -> list[str]:
     floors = report.floors
     rows = [
         latency_row(f"warm `{CODE}`, heap {r.heap_objects:,}", r.cell, floors) for r in results
     ]
+    measured: list[tuple[str, Cell]] = [(f"{r.heap_objects:,}", r.cell) for r in results]
+    if beside is not None:
+        name = (f"warm `{CODE}`, heap {beside.heap_objects:,}, beside "
+                f"{beside.others_cached:,} objects of other cached sessions")
+        rows.append(latency_row(name, beside.cell, floors))
+        measured.append(
+            (f"{beside.heap_objects:,} (+{beside.others_cached:,} cached beside)", beside.cell)
+        )
     main = table(["evaluation, heap objects (HLEN)", *LATENCY_HEADERS], rows)
     cost_rows = []
-    for r in results:
-        redis = r.cell.probes.get("redis", {})
-        traffic = r.cell.probes.get("traffic", {})
+    for label, cell in measured:
+        redis = cell.probes.get("redis", {})
+        traffic = cell.probes.get("traffic", {})
         cost_rows.append(
             [
-                f"{r.heap_objects:,}",
+                label,
                 num(redis.get("commands_per_op"), 1),
                 num(redis.get("usec_per_op"), 1),
                 num(traffic.get("in_bytes_per_op"), 0),
                 num(traffic.get("out_bytes_per_op"), 0),
-                cpu_us(r.cell, "node"),
-                cpu_us(r.cell, "redis"),
-                cpu_us(r.cell, "client"),
-                machine_pct(r.cell),
+                cpu_us(cell, "node"),
+                cpu_us(cell, "redis"),
+                cpu_us(cell, "client"),
+                machine_pct(cell),
             ]
         )
     cost = table(
@@ -314,14 +388,14 @@ def sections(results: list[SizeResult], report: Report) -> list[str]:
         ["heap objects", "Redis commands per evaluation (INFO commandstats)"],
         [
             [
-                f"{r.heap_objects:,}",
+                label,
                 ", ".join(
                     f"{name} {stats['per_op']:g}"
-                    for name, stats in r.cell.probes.get("redis", {}).get("commands", {}).items()
+                    for name, stats in cell.probes.get("redis", {}).get("commands", {}).items()
                     if stats["per_op"] >= 0.01
                 ) or "–",
             ]
-            for r in results
+            for label, cell in measured
         ],
         "ll",
     )
