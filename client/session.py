@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import random
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -50,6 +51,13 @@ FINAL_STATES = (FAILED, CLOSED)
 _LOST = (ConnectionClosed, HandshakeError, OSError, trio.BrokenResourceError, trio.TooSlowError)
 # Error types after which the request may go to another node and be retried with the same id.
 _RETRY_ELSEWHERE = {"Unavailable"}
+
+
+def _lost_races(response: dict[str, Any]) -> bool:
+    """A ``SessionConflict`` from internal retries (not a stale ``expected_version``, which
+    carries ``current_version`` for the application to merge)."""
+    details = response.get("details") or {}
+    return response.get("error_type") == "SessionConflict" and "current_version" not in details
 # Error types that end the session when restoring it.
 _FATAL_ON_RESTORE = {"Unauthorized", "PermissionDenied", "SessionError"}
 
@@ -432,6 +440,11 @@ class SessionClient:
                     return result
                 if response.get("error_type") in _RETRY_ELSEWHERE:
                     await self._forget(conn)
+                    continue
+                if _lost_races(response):
+                    # The server gave up racing other writers; one of its attempts may still
+                    # have committed. The same id again answers that commit or runs it once.
+                    await trio.sleep(random.uniform(0.005, 0.05))
                     continue
                 raise RequestFailed(response)
 

@@ -27,6 +27,7 @@ class RedisServer:
         self, port: int | None = None, *, appendonly: bool = False, data_dir: Path | None = None
     ) -> None:
         self.port = port or free_port()
+        self._own_dir = data_dir is None  # a temporary dir we made is removed by cleanup()
         self.dir = data_dir or Path(tempfile.mkdtemp(prefix="stui-redis-"))
         self.dir.mkdir(parents=True, exist_ok=True)
         self.appendonly = appendonly
@@ -96,6 +97,12 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def cleanup(self) -> None:
+        """Stop, and remove the data dir if it was a temporary one of ours."""
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def restart(self) -> None:
         self.stop()

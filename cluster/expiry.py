@@ -28,6 +28,11 @@ log = logging.getLogger("stui.expiry")
 
 BATCH = 500
 
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 class EvictionCounter(Protocol):
     @property
@@ -68,6 +73,15 @@ class Sweeper:
             return True
         return False
 
+    async def release_lease(self) -> None:
+        """Give the lease up (a draining node), so another node sweeps without waiting."""
+        try:
+            await self.store.redis.eval(
+                _RELEASE, keys=[keys.SWEEPER_LEASE], args=[self.holder]
+            )
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.info("sweeper lease not released", extra={"error": repr(exc)})
+
     async def sweep(self, now: float | None = None) -> int:
         """One pass over due sessions; how many were removed."""
         redis = self.store.redis
@@ -89,8 +103,7 @@ class Sweeper:
                 session_id, client_id = parse_expiry_member(str(member))
                 if ttl >= 0:
                     rescheduled[str(member)] = now + ttl / 1000
-                else:
-                    await self.store.remove(session_id, client_id)
+                elif await self.store.remove(session_id, client_id):
                     removed += 1
                     if self.metrics is not None:
                         self.metrics.evictions.inc()

@@ -695,11 +695,14 @@ class SessionStore:
             raise SessionNotFound(f"session {session_id} not found or expired")
         await self.remove(session_id, str(owner))
 
-    async def remove(self, session_id: str, client_id: str) -> None:
-        """Delete everything of a session (idempotent; used by close and cleanup)."""
+    async def remove(self, session_id: str, client_id: str) -> bool:
+        """Delete everything of a session (idempotent; used by close and cleanup).
+
+        True when this call deleted the session's data (so racing cleanups count it once).
+        """
         k = keys.SessionKeys(session_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(list(k.all_keys()))
+            deleted = pipe.delete(list(k.all_keys()))
         index = keys.client_sessions(client_id)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zrem(index, [session_id])
@@ -707,6 +710,7 @@ class SessionStore:
             left = pipe.zcard(index)
         if not await left:
             await self.redis.srem(keys.CLIENTS, [client_id])
+        return bool(await deleted)
 
     async def owner_of(self, session_id: str) -> str | None:
         """The node id that last took ownership of the session (a hint: fencing decides)."""

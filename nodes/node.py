@@ -58,6 +58,7 @@ class Node:
         self.port = 0
         self.health_port = 0
         self.registry = NodeRegistry(self.redis, self.node_id)
+        self.sweeper = Sweeper(self.store, self.node_id, self.metrics)
         self.images = ImageCache(settings.max_cached_sessions, settings.max_cached_objects)
         self.metrics.watch_cache(self.images)
         self.interrupts: dict[str, threading.Event] = {}
@@ -105,8 +106,7 @@ class Node:
         for connection in list(self.holders.get(session_id, ())):
             connection.release(session_id)
         member = await self.store.expiry_member_of(session_id)
-        if member is not None:
-            await self.store.remove(*member)
+        if member is not None and await self.store.remove(*member):
             self.metrics.evictions.inc()
 
     def notify_session(self, session_id: str, name: str, data: dict[str, Any]) -> int:
@@ -149,7 +149,7 @@ class Node:
                     self.health_port = await background.start(
                         partial(serve_health, self, self.settings.host, self.settings.health_port)
                     )
-                background.start_soon(Sweeper(self.store, self.node_id, self.metrics).run)
+                background.start_soon(self.sweeper.run)
                 background.start_soon(self.registry.run, self._registry_fields)
                 async with trio.open_nursery() as connections:
                     async with trio.open_nursery() as listener:
@@ -176,6 +176,7 @@ class Node:
                         self.draining = True
                         listener.cancel_scope.cancel()
                     await self.registry.deregister()
+                    await self.sweeper.release_lease()
                     await self._drain_connections()
                     connections.cancel_scope.cancel()
                 background.cancel_scope.cancel()

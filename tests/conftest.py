@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
-    server.stop()
+    server.cleanup()
 
 
 @pytest.fixture
@@ -95,18 +96,20 @@ class NodeProcess:
             sys.executable, "-m", "nodes", "--port", "0", "--health-port", "0",
             "--redis-url", redis_url, "--log-level", "WARNING", *extra,
         ]
+        # stderr (JSON logs) goes to a file: an unread pipe could fill and block the node.
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             cwd=ROOT,
             env={**os.environ, **(env or {})},
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
-            err = self.process.stderr.read().decode() if self.process.stderr else ""
-            raise RuntimeError(f"stui-node did not start: {err}")
+            self.log.seek(0)
+            raise RuntimeError(f"stui-node did not start: {self.log.read().decode()[-2000:]}")
         info = json.loads(line)
         self.port: int = info["port"]
         self.node_id: str = info["node_id"]

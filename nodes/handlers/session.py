@@ -153,7 +153,9 @@ async def update_session_state(call: Call) -> dict[str, Any]:
         call.params, max_bytes=settings.max_state_bytes, max_depth=settings.max_state_depth
     )
     expected = validation.optional(call.params, "expected_version", int)
-    async with fenced(call, session_id) as epoch:
+    # One writer per session at a time on this node: concurrent writers here would only
+    # race each other's WATCH transactions.
+    async with fenced(call, session_id) as epoch, call.node.images.lock(session_id):
         meta, state, replayed = await call.node.store.update_state(
             session_id,
             _caller(call),
