@@ -97,7 +97,7 @@ class NodeProcess:
             "--redis-url", redis_url, "--log-level", "WARNING", *extra,
         ]
         # stderr (JSON logs) goes to a file: an unread pipe could fill and block the node.
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process object
         self.process = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,
