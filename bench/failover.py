@@ -515,15 +515,17 @@ def sections(
         cell = c.cell
         redis = cell.probes.get("redis", {}).get("commands", {})
         ops = cell.operations or 1
+        watch = redis.get("watch", {}).get("per_op")
+        per_success = c.conflicts / ops
         crow.append(
             [
                 f"{c.writers}",
                 f"{cell.operations:,}",
                 f"{cell.ops_per_s:,.0f}",
                 f"{c.conflicts:,}",
-                num(c.conflicts / ops, 2),
-                num(redis.get("watch", {}).get("per_op"), 2),
-                num(redis.get("exec", {}).get("per_op"), 2),
+                num(per_success, 2),
+                num(watch, 2),
+                num(max(0.0, watch - 1 - per_success) if watch is not None else None, 2),
                 num(cell.latency.p50_ms),
                 num(cell.latency.p99_ms),
                 ", ".join(f"{n} {e}" for e, n in c.other_errors.items()) or "0",
@@ -532,7 +534,7 @@ def sections(
         )
     conflict = table(
         ["writers (one connection)", "successes", "successes/s", "SessionConflict",
-         "conflicts per success", "WATCH per success", "EXEC per success",
+         "conflicts per success", "WATCH per success", "node-internal retries per success",
          "p50 to success ms", "p99 to success ms", "other errors", "machine busy"],
         crow,
     )
@@ -540,9 +542,10 @@ def sections(
         f"### Conflict retries under contention (one session)\n\n{conflict}\n\n"
         "Each writer: `update_session_state` with `expected_version`; on `SessionConflict` it "
         "retries with `details.current_version`. Latency is from the first attempt to the "
-        "success. WATCH/EXEC per success come from `INFO commandstats` (a conflict costs a "
-        "WATCH and the reads but no EXEC; an EXEC beyond one per success is a commit aborted "
-        "by a concurrent one and retried inside the node)."
+        "success. Every attempt, successful or not, is one WATCH transaction in the node "
+        "(`INFO commandstats`); node-internal retries = WATCH per success − 1 − conflicts per "
+        "success: commits whose EXEC was aborted by a concurrent commit and retried by the node "
+        "itself (jittered back-off) before it answered."
     )
     erows = []
     for e in expiry:

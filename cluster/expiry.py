@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 from coredis.exceptions import RedisError
@@ -51,6 +52,10 @@ class Sweeper:
         self.holder = holder
         self.metrics = metrics
         self.interval = store.settings.cleanup_interval
+        self.epoch = 0
+        self._lease = store.redis.register_script(
+            (Path(__file__).parent / "lua" / "lease.lua").read_text()
+        )
 
     async def run(self) -> None:
         """Loop forever (cancel to stop); a failed pass is logged and retried next time."""
@@ -64,20 +69,29 @@ class Sweeper:
 
     async def acquire_lease(self) -> bool:
         """Take or keep the sweeper lease (valid a little longer than one interval)."""
-        redis = self.store.redis
         ttl_ms = int(self.interval * 1000 * 2) + 1000
-        if await redis.set(keys.SWEEPER_LEASE, self.holder, px=ttl_ms, condition=PureToken.NX):
-            return True
-        if await redis.get(keys.SWEEPER_LEASE) == self.holder:
-            await redis.pexpire(keys.SWEEPER_LEASE, ttl_ms)
-            return True
-        return False
+        epoch: Any = await self._lease(
+            keys=[keys.SWEEPER_LEASE, keys.SWEEPER_EPOCH], args=[self.holder, ttl_ms]
+        )
+        self.epoch = int(epoch)
+        return self.epoch > 0
+
+    async def holds_lease(self) -> bool:
+        """Whether the lease is still ours at our epoch (checked between batches: a sweeper
+        paused past its lease stops instead of racing the next one)."""
+        return bool(await self.store.redis.get(keys.SWEEPER_LEASE) == self._lease_value)
+
+    @property
+    def _lease_value(self) -> str:
+        return f"{self.holder} {self.epoch}"
 
     async def release_lease(self) -> None:
         """Give the lease up (a draining node), so another node sweeps without waiting."""
+        if not self.epoch:
+            return
         try:
             await self.store.redis.eval(
-                _RELEASE, keys=[keys.SWEEPER_LEASE], args=[self.holder]
+                _RELEASE, keys=[keys.SWEEPER_LEASE], args=[self._lease_value]
             )
         except (RedisError, OSError, TimeoutError) as exc:
             log.info("sweeper lease not released", extra={"error": repr(exc)})
@@ -109,7 +123,7 @@ class Sweeper:
                         self.metrics.evictions.inc()
             if rescheduled:
                 await redis.zadd(keys.EXPIRY_INDEX, rescheduled)
-            if len(due) < BATCH:
+            if len(due) < BATCH or (self.epoch and not await self.holds_lease()):
                 if removed:
                     log.info("expired sessions cleaned", extra={"count": removed})
                 return removed

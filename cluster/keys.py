@@ -24,7 +24,7 @@ never part of a session's transaction.
 | ``stui:counters`` | hash | the same counts, cluster-wide |
 | ``stui:clients`` | set | client ids that have (or recently had) sessions |
 | ``stui:expiry`` | sorted set | session id -> earliest possible deadline (sweeper's truth) |
-| ``stui:sweeper`` | string | the sweeper lease (holder and fencing epoch) |
+| ``stui:{sweeper}:lease``, ``:epoch`` | string, counter | sweeper lease, fencing epoch |
 | ``stui:nodes`` / ``stui:node:<id>`` | sorted set / hash | node registry and heartbeats |
 """
 
@@ -36,8 +36,8 @@ PREFIX = "stui"
 
 EXPIRY_INDEX = f"{PREFIX}:expiry"
 CLIENTS = f"{PREFIX}:clients"
-SWEEPER_LEASE = f"{PREFIX}:sweeper"
-SWEEPER_EPOCH = f"{PREFIX}:sweeper:epoch"
+SWEEPER_LEASE = f"{PREFIX}:{{sweeper}}:lease"
+SWEEPER_EPOCH = f"{PREFIX}:{{sweeper}}:epoch"
 NODES = f"{PREFIX}:nodes"
 COUNTERS = f"{PREFIX}:counters"
 
