@@ -314,3 +314,17 @@ async def test_image_cache_is_bounded_by_objects_and_reloads(start_node):
         assert node.images.evictions >= 1
         again = await conn.request("evaluate", session_id=first, code="a size")
     assert again["result"] == "200", "a dropped image is reloaded from Redis"
+
+
+async def test_inspect_code_evaluates_then_describes(start_node):
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        described = await conn.request("inspect", session_id=sid, code="#(7 8 9)", limit=2)
+        failed = await conn.request("inspect", session_id=sid, code="1/0")
+        neither = await conn.call("inspect", {"session_id": sid})
+    assert described["class"] == "Array"
+    assert described["indexed_size"] == 3
+    assert [e["print_string"] for e in described["elements"]] == ["7", "8"]
+    assert failed["evaluation"]["has_error"] is True
+    assert neither["error_type"] == "InvalidRequest"

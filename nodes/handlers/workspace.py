@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from cluster import validation
-from cluster.errors import InvalidRequest, SessionConflict
+from cluster.errors import InvalidRequest, ObjectNotFound, SessionConflict
 from cluster.model import SessionMeta
 from cluster.store import Commit, StaleVersion
 
@@ -19,7 +21,7 @@ from ..control import announce_interrupt
 from ..dispatch import Call, commands
 from ..inspector import Inspectors, check_view, child, describe, follow
 from ..ownership import fenced
-from ..protocol import event
+from ..protocol import Request, event
 
 Change = Callable[[ws.Workspace], dict[str, Any]]
 
@@ -123,23 +125,17 @@ async def inspect(call: Call) -> dict[str, Any]:
         if evaluated.get("has_error") or not evaluated.get("object_id"):
             return {"evaluation": evaluated}
         object_id = str(evaluated["object_id"])
-        target = object_id
         # A second commit, with its own idempotency key derived from the request's.
-        call = Call(call.node, call.connection, _derived(call, ":inspect"))
-        return await _mutate(
-            call, session_id, lambda e: describe(e, target, offset=offset, limit=limit)
-        )
-    found = str(object_id)
-    return await _mutate(call, session_id, lambda e: describe(e, found, offset=offset, limit=limit))
-
-
-def _derived(call: Call, suffix: str) -> Any:
-    from ..protocol import Request
-
-    request = call.request
-    return Request(
-        id=(request.id + suffix)[-128:], command=request.command, parameters=request.parameters
+        call = Call(call.node, call.connection, _derived(call.request, ":inspect"))
+    target = str(object_id)
+    return await _mutate(
+        call, session_id, lambda e: describe(e, target, offset=offset, limit=limit)
     )
+
+
+def _derived(request: Request, suffix: str) -> Request:
+    """The same request under another id (for a request that commits twice)."""
+    return attrs.evolve(request, id=(request.id + suffix)[-128:])
 
 
 @commands.command("open_inspector")
@@ -242,8 +238,6 @@ async def release_object(call: Call) -> dict[str, Any]:
 
     def change(entry: ws.Workspace) -> dict[str, Any]:
         if object_id not in entry.registry:
-            from cluster.errors import ObjectNotFound
-
             raise ObjectNotFound(f"object {object_id} is not in this session's registry")
         del entry.registry[object_id]
         return {"object_id": object_id, "released": True}
