@@ -11,7 +11,8 @@ Two more readings per size, because they are where a big heap would show if anyt
 
 - **drift inside the window**: the p50 of the first and of the last 10% of the evaluations (each
   evaluation's result is also registered in the session's object registry, so anything
-  proportional to the registry grows with every request), and the registry's size after;
+  proportional to the registry grows with every request), the registry's size after, and one
+  ``restore_session`` then (its latency and response size: what a reconnecting client gets);
 - **cold**: the first evaluation on a *second* node, which takes the session over and loads its
   heap from Redis (the image cache of that node is empty for it). A few samples, alternating
   between the two nodes (each alternation is a takeover and a full heap load);
@@ -27,6 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import trio
 
 from client.connection import Connection, open_connection
@@ -116,6 +118,8 @@ class SizeResult:
     cold: Latency
     cold_errors: dict[str, int]
     workspace_bytes: int
+    restore_ms: float = math.nan
+    restore_bytes: int = 0
     session_id: str = ""
     holder: int = 0
     """Index of the node that evaluated last (its cache holds the session's current image)."""
@@ -130,6 +134,8 @@ class SizeResult:
             "last_tenth_p50_ms": self.last_p50_ms,
             "registry_entries_after": self.registry_after,
             "workspace_record_bytes": self.workspace_bytes,
+            "restore_after_ms": self.restore_ms,
+            "restore_after_bytes": self.restore_bytes,
             "cold": self.cold.as_dict(),
             "cold_errors": self.cold_errors,
         }
@@ -218,6 +224,12 @@ async def measure_size(
         progress.cell(cell)
         registry_after = int(await redis.hlen(k.registry))
         workspace_bytes = int(await redis.strlen(k.workspace))
+        # What a client reconnecting now receives (this connection holds the session, so
+        # no takeover is involved): the registry and binding summaries are all in it.
+        started = trio.current_time()
+        restored = await connection.call("restore_session", {"session_id": session_id})
+        restore_ms = (trio.current_time() - started) * 1000
+        restore_bytes = len(orjson.dumps(restored))
     first, last = tenth_p50s(cell.samples)
     progress(f"cold evaluations on another node ({opts.cold_samples})")
     samples, cold_errors = await cold_samples(nodes, session_id, opts.cold_samples)
@@ -229,6 +241,8 @@ async def measure_size(
         first_p50_ms=first,
         last_p50_ms=last,
         registry_after=registry_after,
+        restore_ms=restore_ms,
+        restore_bytes=restore_bytes,
         cold=Latency.of(samples),
         cold_errors=cold_errors,
         workspace_bytes=workspace_bytes,
@@ -369,6 +383,8 @@ def sections(results: list[SizeResult], beside: Beside | None, report: Report) -
             num(r.first_p50_ms),
             num(r.last_p50_ms),
             f"{r.registry_after:,}",
+            num(r.restore_ms, 1),
+            f"{r.restore_bytes / 1024:,.0f}",
             f"{r.workspace_bytes:,}",
             f"{r.cold.count}",
             num(r.cold.p50_ms, 1),
@@ -380,6 +396,7 @@ def sections(results: list[SizeResult], beside: Beside | None, report: Report) -
     ]
     drift = table(
         ["heap objects", "p50 first 10% ms", "p50 last 10% ms", "registry entries after",
+         "restore after ms", "restore response KiB",
          "workspace record bytes", "cold evals", "cold p50 ms", "cold max ms", "cold errors",
          "heap build s"],
         drift_rows,
@@ -407,6 +424,10 @@ def sections(results: list[SizeResult], beside: Beside | None, report: Report) -
         "`INFO stats` over the window ÷ evaluations (all clients of that Redis: the node's "
         "heartbeats, about 5 commands a second per node, are included).",
         f"### Drift, registry growth and cold loads\n\n{drift}\n\n"
+        "Registry entries after: HLEN of `stui:{sid}:registry` once the window is over (every "
+        "evaluation registers its result). Restore after: one `restore_session` on the "
+        "connection that holds the session, right after the window (no takeover): its "
+        "latency and the size of its JSON response.\n\n"
         "Cold: the first `x := x + 1` on the other node, which takes the session over and "
         "loads its heap (HGETALL of `stui:{sid}:heap`, unseal, `Image.load`).",
         commands,
