@@ -14,6 +14,7 @@ then cancel the background tasks and leave. The process then exits 0.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -41,6 +42,27 @@ log = logging.getLogger("stui.node")
 
 HARD_FRAME_FACTOR = 4
 """Frames up to this many times the limit are read and refused; larger ones close (1009)."""
+
+
+GC_FREEZE_INTERVAL = 5.0
+
+
+async def _freeze_gc_periodically(images: ImageCache) -> None:
+    """Move long-lived objects (connections, cached heaps) out of the collector's sight.
+
+    At 10,000 connections a full collection froze a process for 620-750 ms; freezing every
+    few seconds cut those pauses under 0.5 ms (``notes/websocket-on-trio.md``). Frozen objects
+    that die are still freed by reference counting, but cycles among them are not, and a
+    dropped Smalltalk image is full of cycles: after drops, unfreeze and collect once.
+    """
+    seen_drops = images.drops
+    while True:
+        await trio.sleep(GC_FREEZE_INTERVAL)
+        if images.drops != seen_drops:
+            seen_drops = images.drops
+            gc.unfreeze()
+            gc.collect()
+        gc.freeze()
 
 
 class Node:
@@ -151,6 +173,7 @@ class Node:
                     )
                 background.start_soon(self.sweeper.run)
                 background.start_soon(self.registry.run, self._registry_fields)
+                background.start_soon(_freeze_gc_periodically, self.images)
                 async with trio.open_nursery() as connections:
                     async with trio.open_nursery() as listener:
                         server = await listener.start(

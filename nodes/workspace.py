@@ -60,13 +60,21 @@ class Workspace:
     inspectors: dict[str, Any]
     damaged: dict[str, str]
     objects_after_collect: int = 0
+    by_value: dict[str, str] = attrs.field(factory=dict)  # registry index: value -> id
 
     def registry_id_of(self, encoded: Any) -> str | None:
+        """The registry id already given to this value, if it is still registered."""
+        if not self.by_value and self.registry:
+            self.by_value = {_json_key(e.get("value")): rid for rid, e in self.registry.items()}
         key = _json_key(encoded)
-        for rid, entry in self.registry.items():
-            if _json_key(entry.get("value")) == key:
-                return rid
+        rid = self.by_value.get(key)
+        if rid is not None and rid in self.registry:
+            return rid
         return None
+
+    @property
+    def heap_size(self) -> int:
+        return len(self.image.heap)
 
     def record(self) -> dict[str, Any]:
         """The stored workspace record."""
@@ -97,6 +105,7 @@ class ImageCache:
         self.max_sessions = max_sessions
         self.max_objects = max_objects
         self.evictions = 0
+        self.drops = 0  # images let go (evicted or dropped): their cycles need a collection
         self._entries: OrderedDict[str, Workspace] = OrderedDict()
         self._locks: dict[str, trio.Lock] = {}
 
@@ -115,7 +124,7 @@ class ImageCache:
 
     def objects(self) -> int:
         """Heap objects held by every cached workspace."""
-        return sum(len(entry.image.object_ids()) for entry in self._entries.values())
+        return sum(entry.heap_size for entry in self._entries.values())
 
     def put(self, session_id: str, entry: Workspace) -> None:
         """Cache ``entry`` (or note that it grew), then drop the least recently used."""
@@ -126,14 +135,16 @@ class ImageCache:
             len(self._entries) > self.max_sessions or total > self.max_objects
         ):
             old, evicted = self._entries.popitem(last=False)
-            total -= len(evicted.image.object_ids())
+            total -= evicted.heap_size
             self.evictions += 1
+            self.drops += 1
             lock = self._locks.get(old)
             if lock is not None and not lock.locked():
                 del self._locks[old]
 
     def drop(self, session_id: str) -> None:
-        self._entries.pop(session_id, None)
+        if self._entries.pop(session_id, None) is not None:
+            self.drops += 1
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -245,7 +256,7 @@ def register(
     record = {
         "value": encoded,
         "class": class_name,
-        "print_string": print_string,
+        "print_string": clip(print_string),
         "registered_at": time.time(),
     }
     if existing is not None:
@@ -255,7 +266,30 @@ def register(
         return existing, record
     rid = f"r{entry.next_registry_id}"
     entry.next_registry_id += 1
+    entry.by_value[_json_key(encoded)] = rid
     return rid, record
+
+
+PRINT_LIMIT = 500
+"""printStrings kept in stored summaries (bindings, registry) are clipped to this length."""
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= PRINT_LIMIT else text[: PRINT_LIMIT - 3] + "..."
+
+
+def overflowing_registry(entry: Workspace, limit: int) -> list[str]:
+    """Registry ids to release so at most ``limit`` stay: the oldest first, never an object
+    an open inspector shows (its root or the selected object)."""
+    if len(entry.registry) <= limit:
+        return []
+    pinned = {entry.inspectors.get("selected_object")}
+    pinned.update(i.get("root") for i in (entry.inspectors.get("inspectors") or {}).values())
+    candidates = sorted(
+        (r for r in entry.registry if r not in pinned),
+        key=lambda r: float(entry.registry[r].get("registered_at") or 0),
+    )
+    return candidates[: len(entry.registry) - limit]
 
 
 def summarize(image: Image, encoded: Any) -> tuple[str, str]:
@@ -276,7 +310,11 @@ def summarize_bindings(entry: Workspace, outcome: Outcome) -> dict[str, dict[str
             summaries[name] = old
             continue
         class_name, print_string = summarize(entry.image, encoded)
-        summaries[name] = {"value": encoded, "class": class_name, "print_string": print_string}
+        summaries[name] = {
+            "value": encoded,
+            "class": class_name,
+            "print_string": clip(print_string),
+        }
     return summaries
 
 
@@ -345,6 +383,12 @@ async def _commit_evaluation(
             entry, outcome.result, outcome.class_name, outcome.print_string
         )
         registry[object_id] = registry_entry
+    # Every result is registered; past the limit the oldest are released (bounded memory,
+    # bounded restore), except what an open inspector shows.
+    released = overflowing_registry(
+        attrs.evolve(entry, registry={**entry.registry, **registry}),
+        node.settings.max_registry,
+    )
     bindings = summarize_bindings(entry, outcome)
     history = [
         *entry.history,
@@ -390,6 +434,7 @@ async def _commit_evaluation(
         objects=dict(outcome.changed),
         workspace=entry.record(),
         registry=registry,
+        deleted_registry=tuple(released),
         events=events,
     )
     try:
@@ -404,6 +449,8 @@ async def _commit_evaluation(
         return {**done.response, "replayed": True}, None
     entry.version = done.meta.version
     entry.registry.update(registry)
+    for rid in released:
+        entry.registry.pop(rid, None)
     node.images.put(session_id, entry)  # its heap may have grown: keep the cache in bounds
     seq = done.first_seq if events else None
     await maybe_collect(node, session_id, client_id, entry, epoch)
@@ -419,7 +466,7 @@ async def maybe_collect(
     (checked against the version), so a concurrent writer makes it give up, never free an
     object the other writer just made reachable.
     """
-    count = len(entry.image.object_ids())
+    count = entry.heap_size
     if count < max(2 * entry.objects_after_collect, 1000):
         return 0
     return await collect(node, session_id, client_id, entry, epoch)
@@ -460,7 +507,7 @@ def resolve(entry: Workspace, object_id: str) -> dict[str, Any]:
     if (
         isinstance(value, dict)
         and "ref" in value
-        and str(value["ref"]) not in entry.image.object_ids()
+        and str(value["ref"]) not in entry.image.heap
     ):
         raise ObjectNotFound(f"object {object_id} no longer exists (its record is missing)")
     return record

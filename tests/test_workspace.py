@@ -328,3 +328,20 @@ async def test_inspect_code_evaluates_then_describes(start_node):
     assert [e["print_string"] for e in described["elements"]] == ["7", "8"]
     assert failed["evaluation"]["has_error"] is True
     assert neither["error_type"] == "InvalidRequest"
+
+
+async def test_registry_is_bounded_oldest_released_inspected_kept(start_node):
+    node = await start_node(max_registry=5)
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        first = await conn.request("evaluate", session_id=sid, code="Array with: 1")
+        opened = await conn.request("evaluate", session_id=sid, code="Array with: 2")
+        await conn.request("open_inspector", session_id=sid, object_id=opened["object_id"])
+        for i in range(10):
+            await conn.request("evaluate", session_id=sid, code=f"Array with: {i + 10}")
+        restored = await conn.request("restore_session", session_id=sid)
+        gone = await conn.call("inspect", {"session_id": sid, "object_id": first["object_id"]})
+        kept = await conn.request("inspect", session_id=sid, object_id=opened["object_id"])
+    assert len(restored["object_registry"]) <= 5 + 2  # plus the inspector's field entries
+    assert gone["error_type"] == "ObjectNotFound"
+    assert kept["print_string"] == "#(2)"
