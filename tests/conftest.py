@@ -267,3 +267,14 @@ async def raw_connect(node: Node | str, path: str = "/") -> AsyncIterator[RawCli
     url = node if isinstance(node, str) else f"ws://127.0.0.1:{node.port}{path}"
     async with open_websocket_url(url) as ws:
         yield RawClient(ws)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``slow`` tests (long chaos, benchmark smoke runs) run only with STUI_SLOW=1; CI runs
+    their bounded siblings."""
+    if os.environ.get("STUI_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set STUI_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

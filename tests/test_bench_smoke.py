@@ -4,7 +4,7 @@ Each run starts real processes (a redis-server, the echo floor, node processes) 
 measures for a second or two and stops them; the test checks that it exited 0 and that its
 Markdown tables hold numbers where the measurements go. These are not measurements: ``--quick``
 shrinks every size and window. Together they take over a minute, so all but the fastest are
-marked ``slow``.
+marked ``slow`` and run only with STUI_SLOW=1 (see ``conftest.py``).
 """
 
 from __future__ import annotations
