@@ -11,7 +11,7 @@ import importlib
 import inspect
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +175,28 @@ def _without_suite(argv: Sequence[str]) -> list[str]:
     return rest
 
 
+def _run_capped(cap: float, run: Callable[[], Awaitable[Any]]) -> Any:
+    """``trio.run`` the suite under a time cap; None (after saying why) on an expected
+    failure: the cap was hit, or a server did not start."""
+
+    async def capped() -> Any:
+        with trio.fail_after(cap):
+            return await run()
+
+    try:
+        return trio.run(capped)
+    except (trio.TooSlowError, StartFailed, BaseExceptionGroup) as exc:
+        failure = _known_failure(exc)
+        if failure is None:
+            raise
+        if isinstance(failure, trio.TooSlowError):
+            print(f"bench: the run hit its cap of {cap:.0f} s; everything was stopped (server "
+                  "logs, if any: /tmp/stui-bench-*.log)", file=sys.stderr)
+        else:
+            print(f"bench: {failure}", file=sys.stderr)
+        return None
+
+
 def _known_failure(exc: BaseException) -> BaseException | None:
     """The first expected failure in ``exc`` (a server that did not start, the time cap), or
     None when anything else is in there (then it is a bug, and its traceback is shown)."""
@@ -213,21 +235,8 @@ def run_suite(args: argparse.Namespace) -> int:
     progress = Progress()
     progress(f"{args.suite} suite{' (quick)' if args.quick else ''}: capped at {cap:.0f} s")
 
-    async def capped() -> Any:
-        with trio.fail_after(cap):
-            return await module.run(options, progress)
-
-    try:
-        report = trio.run(capped)
-    except (trio.TooSlowError, StartFailed, BaseExceptionGroup) as exc:
-        failure = _known_failure(exc)
-        if failure is None:
-            raise
-        if isinstance(failure, trio.TooSlowError):
-            print(f"bench: the run hit its cap of {cap:.0f} s; everything was stopped (server "
-                  "logs, if any: /tmp/stui-bench-*.log)", file=sys.stderr)
-        else:
-            print(f"bench: {failure}", file=sys.stderr)
+    report = _run_capped(cap, lambda: module.run(options, progress))
+    if report is None:
         return 1
     print(report.markdown())
     if args.json:
@@ -253,21 +262,8 @@ def run_sessions(args: argparse.Namespace) -> int:
     progress = sessions.Progress()
     progress(f"sessions suite: {options.cell_count} cells, capped at {cap:.0f} s")
 
-    async def capped() -> sessions.SuiteResult:
-        with trio.fail_after(cap):
-            return await sessions.run(options, progress)
-
-    try:
-        result = trio.run(capped)
-    except (trio.TooSlowError, StartFailed, BaseExceptionGroup) as exc:
-        failure = _known_failure(exc)
-        if failure is None:
-            raise
-        if isinstance(failure, trio.TooSlowError):
-            print(f"bench: the run hit its cap of {cap:.0f} s; everything was stopped (server "
-                  "logs, if any: /tmp/stui-bench-*.log)", file=sys.stderr)
-        else:
-            print(f"bench: {failure}", file=sys.stderr)
+    result = _run_capped(cap, lambda: sessions.run(options, progress))
+    if result is None:
         return 1
     print(report.markdown(result, options))
     if args.json:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import orjson
@@ -169,7 +169,7 @@ async def open_connection(url: str, **kwargs: Any) -> AsyncIterator[Connection]:
     An exception raised in the ``async with`` block comes out as it was raised (not wrapped
     in an exception group).
     """
-    try:
+    with ungrouped():
         async with open_websocket_url(url, **kwargs) as ws, trio.open_nursery() as nursery:
             connection = Connection(ws, url)
             nursery.start_soon(connection._reader)
@@ -177,6 +177,14 @@ async def open_connection(url: str, **kwargs: Any) -> AsyncIterator[Connection]:
                 yield connection
             finally:
                 nursery.cancel_scope.cancel()
+
+
+@contextmanager
+def ungrouped() -> Iterator[None]:
+    """Re-raise the single exception of (nested) exception groups of one as itself, so callers
+    catch ``ConnectionClosed`` or ``SessionLost``, not a group around it."""
+    try:
+        yield
     except BaseExceptionGroup as group:
         inner = unwrap(group)
         if inner is group:

@@ -37,7 +37,7 @@ from tenacity import (
 )
 from trio_websocket import ConnectionClosed, ConnectionTimeout, HandshakeError
 
-from .connection import Connection, RequestFailed, open_connection, unwrap
+from .connection import Connection, RequestFailed, open_connection, ungrouped, unwrap
 
 log = logging.getLogger("stui.client")
 
@@ -497,19 +497,15 @@ async def open_session(
     """
     client = SessionClient(urls, client_id, **kwargs)
     try:
-        async with trio.open_nursery() as nursery:
-            client._nursery = nursery
-            await nursery.start(client._run)
-            if client._lost is not None:
-                raise client._lost
-            try:
-                yield client
-            finally:
-                nursery.cancel_scope.cancel()
-    except BaseExceptionGroup as group:
-        inner = unwrap(group)
-        if inner is group:
-            raise
-        raise inner from None
+        with ungrouped():
+            async with trio.open_nursery() as nursery:
+                client._nursery = nursery
+                await nursery.start(client._run)
+                if client._lost is not None:
+                    raise client._lost
+                try:
+                    yield client
+                finally:
+                    nursery.cancel_scope.cancel()
     finally:
         client._events_in.close()
