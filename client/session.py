@@ -139,6 +139,7 @@ class SessionClient:
         self._scopes: dict[Connection, trio.CancelScope] = {}
         self._changed = trio.Event()
         self._prefix = secrets.token_hex(6)
+        self._create_id = f"{self._prefix}-create"
         self._ids = itertools.count(1)
         self._next_url = 0
         self._nursery: trio.Nursery | None = None
@@ -358,7 +359,11 @@ class SessionClient:
         ping = await conn.request("ping")
         self.node_id = str(ping.get("node_id"))
         if self.session_id is None:
-            created = await conn.request("create_session", client_id=self.client_id)
+            # One id for every attempt: a create whose answer was lost is answered (replayed)
+            # on the retry instead of making a second session.
+            created = await conn.request(
+                "create_session", request_id=self._create_id, client_id=self.client_id
+            )
             self.session_id = str(created["session_id"])
             self.restore_result = created
             self._ready = conn

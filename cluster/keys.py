@@ -19,6 +19,7 @@ never part of a session's transaction.
 | ``stui:{sid}:quarantine`` | hash | key name -> raw bytes of a record that failed its check |
 | ``stui:{sid}:ctl`` | channel | handoff between nodes |
 | ``stui:client:{cid}:sessions`` | sorted set | a client's session ids, scored by creation time |
+| ``stui:client:{cid}:creates`` | hash | create request id -> session id (idempotent create) |
 | ``stui:client:{cid}:stats`` | hash | the client's connect/disconnect/reconnect counts |
 | ``stui:client:{cid}:bucket`` | hash | the client's request-rate token bucket |
 | ``stui:counters`` | hash | the same counts, cluster-wide |
@@ -50,6 +51,11 @@ def node_channel(node_id: str) -> str:
 def client_sessions(client_id: str) -> str:
     """The per-client index: a sorted set of session ids scored by creation time."""
     return f"{PREFIX}:client:{{{client_id}}}:sessions"
+
+
+def client_creates(client_id: str) -> str:
+    """Request ids of the client's recent ``create_session`` calls -> the session created."""
+    return f"{PREFIX}:client:{{{client_id}}}:creates"
 
 
 def client_stats(client_id: str) -> str:

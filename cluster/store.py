@@ -90,6 +90,9 @@ DAMAGED_META = -3
 KEEP: Any = object()
 """Marker: a :class:`Commit` field left as it is."""
 
+CREATE_MEMORY = 3600
+"""Seconds a client's create request ids are remembered (idempotent create_session)."""
+
 DONE_LIMIT = 1000
 """Stored responses kept per session for exactly-once replay (oldest dropped first)."""
 DONE_SLACK = 100
@@ -244,29 +247,46 @@ class SessionStore:
 
     # -- create ----------------------------------------------------------------------------
 
-    async def create(self, client_id: str) -> SessionMeta:
-        """Create a session for ``client_id`` within its session limit.
+    async def create(
+        self, client_id: str, request_id: str | None = None
+    ) -> tuple[SessionMeta, bool]:
+        """Create a session for ``client_id`` within its session limit; (meta, replayed).
 
         The limit is enforced by an atomic reserve in the client's index (``reserve.lua``); a
         reservation left behind by a node that died before the session was written is pruned
-        by the next create that finds the client at its limit.
+        by the next create that finds the client at its limit. With a ``request_id``, a retry
+        of the same create answers the session the first attempt made (and finishes writing
+        it if that attempt died half way) instead of making a second one.
         """
-        return await self._call(lambda: self._create(client_id))
+        return await self._call(lambda: self._create(client_id, request_id))
 
-    async def _create(self, client_id: str) -> SessionMeta:
-        session_id = new_session_id()
+    async def _create(self, client_id: str, request_id: str | None) -> tuple[SessionMeta, bool]:
         now = time.time()
         index = keys.client_sessions(client_id)
         limit = self.settings.max_sessions_per_client
-        reserved: Any = await self._reserve(keys=[index], args=[session_id, now, limit])
-        if not reserved:
+
+        async def reserve() -> tuple[int, str]:
+            answer: Any = await self._reserve(
+                keys=[index, keys.client_creates(client_id)],
+                args=[new_session_id(), now, limit, request_id or "", CREATE_MEMORY],
+            )
+            return int(answer[0]), str(answer[1])
+
+        code, session_id = await reserve()
+        if code == 0:
             await self._prune_client_index(client_id)
-            reserved = await self._reserve(keys=[index], args=[session_id, now, limit])
-        if not reserved:
+            code, session_id = await reserve()
+        if code == 0:
             raise SessionError(
                 f"client {client_id!r} has reached its limit of {limit} sessions",
                 details={"max_sessions_per_client": limit},
             )
+        k = keys.SessionKeys(session_id)
+        if code == 2:
+            fields = {str(a): str(b) for a, b in (await self.redis.hgetall(k.meta)).items()}
+            if fields:
+                return await self._checked_meta(k, fields), True
+            await self.redis.zadd(index, {session_id: now})  # the first attempt died early
         timeout = self.settings.session_timeout
         meta = SessionMeta(
             session_id=session_id,
@@ -278,7 +298,6 @@ class SessionStore:
             epoch=1,
             owner=self.node_id,
         )
-        k = keys.SessionKeys(session_id)
         data_ttl = self._data_ttl_ms(timeout)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(k.meta, meta.to_fields())
@@ -288,7 +307,7 @@ class SessionStore:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(keys.EXPIRY_INDEX, {expiry_member(session_id, client_id): now + timeout})
             pipe.sadd(keys.CLIENTS, [client_id])
-        return meta
+        return meta, False
 
     async def _prune_client_index(self, client_id: str) -> int:
         """Drop index entries whose session is gone (expired, or a create that died)."""

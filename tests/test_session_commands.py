@@ -538,3 +538,17 @@ async def test_time_until_expiry_reflects_the_refreshed_ttl(start_node, redis):
     # list_client_sessions only reads; the next command on the session refreshes it.
     assert listed["sessions"][0]["time_until_expiry"] <= 3
     assert 115 < info["time_until_expiry"] <= 120
+
+
+async def test_create_session_retried_with_the_same_id_makes_one_session(start_node):
+    first, second = await start_node(), await start_node()
+    async with connect(first) as conn:
+        created = await conn.call("create_session", {"client_id": "once"}, request_id="c-1")
+    async with connect(second) as conn:
+        again = await conn.call("create_session", {"client_id": "once"}, request_id="c-1")
+        other = await conn.call("create_session", {"client_id": "once"}, request_id="c-2")
+        listed = await conn.request("list_client_sessions", client_id="once")
+    assert again["replayed"] is True
+    assert again["result"]["session_id"] == created["result"]["session_id"]
+    assert other["result"]["session_id"] != created["result"]["session_id"]
+    assert listed["session_count"] == 2

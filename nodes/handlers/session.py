@@ -71,11 +71,16 @@ async def create_session(call: Call) -> dict[str, Any]:
     caller = _caller(call)
     if caller is not None and caller != client_id:
         raise PermissionDenied("a connection may only create sessions for its own client id")
-    meta = await call.node.store.create(client_id)
+    meta, replayed = await call.node.store.create(client_id, call.request.id)
     call.connection.identify(client_id)
-    call.connection.hold(meta.session_id, meta.epoch)
+    if replayed:
+        await take_over(call, meta.session_id)
+    else:
+        call.connection.hold(meta.session_id, meta.epoch)
     fields = _session_fields(meta)
     del fields["last_modified"]
+    if replayed:
+        fields[REPLAYED] = True
     return fields
 
 
