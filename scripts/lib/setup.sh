@@ -38,7 +38,11 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
     say "installing the project and its test extras into .venv"
     "$PY" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-    "$PY" -m pip install -q -e "$ROOT[test]"
+    if ! "$PY" -m pip install -q -e "$ROOT[test]" >"$VENV/pip.log" 2>&1; then
+      cat "$VENV/pip.log" >&2
+      say "pip install failed (log above, kept in $VENV/pip.log)"
+      return 1
+    fi
     touch "$stamp"
   fi
 }
