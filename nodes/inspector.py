@@ -12,7 +12,7 @@ from typing import Any
 
 from cluster.errors import InvalidRequest, ObjectNotFound
 
-from .workspace import Workspace, register, resolve, summarize
+from .workspace import Workspace, register, resolve
 
 VIEWS = ("raw", "print", "tree")
 MAX_PAGE = 500
@@ -46,7 +46,7 @@ def describe(
 
 
 def _registered(entry: Workspace, encoded: Any) -> dict[str, Any]:
-    class_name, print_string = summarize(entry.image, encoded)
+    class_name, print_string = entry.image.summarize(encoded)
     rid, record = register(entry, encoded, class_name, print_string)
     entry.registry[rid] = record
     return {"object_id": rid, "class": class_name, "print_string": print_string}

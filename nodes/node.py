@@ -36,6 +36,7 @@ from .connection import Connection
 from .control import enable_keyspace_events, listen
 from .health import serve_health
 from .metrics import NodeMetrics
+from .protocol import event
 from .workspace import ImageCache
 
 log = logging.getLogger("stui.node")
@@ -133,8 +134,6 @@ class Node:
 
     def notify_session(self, session_id: str, name: str, data: dict[str, Any]) -> int:
         """Push an event to every local connection holding ``session_id``; how many got it."""
-        from .protocol import event
-
         sent = 0
         for connection in list(self.holders.get(session_id, ())):
             sent += connection.send_nowait(event(name, {"session_id": session_id, **data}))

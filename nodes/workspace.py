@@ -278,29 +278,25 @@ def clip(text: str) -> str:
     return text if len(text) <= PRINT_LIMIT else text[: PRINT_LIMIT - 3] + "..."
 
 
-def overflowing_registry(entry: Workspace, limit: int) -> list[str]:
+def overflowing_registry(
+    registry: dict[str, dict[str, Any]], inspectors: dict[str, Any], limit: int
+) -> list[str]:
     """Registry ids to release so at most ``limit`` stay: the oldest first, never an object
     an open inspector shows (its root or the selected object)."""
-    if len(entry.registry) <= limit:
+    if len(registry) <= limit:
         return []
-    pinned = {entry.inspectors.get("selected_object")}
-    pinned.update(i.get("root") for i in (entry.inspectors.get("inspectors") or {}).values())
+    pinned = {inspectors.get("selected_object")}
+    pinned.update(i.get("root") for i in (inspectors.get("inspectors") or {}).values())
     candidates = sorted(
-        (r for r in entry.registry if r not in pinned),
-        key=lambda r: float(entry.registry[r].get("registered_at") or 0),
+        (r for r in registry if r not in pinned),
+        key=lambda r: float(registry[r].get("registered_at") or 0),
     )
-    return candidates[: len(entry.registry) - limit]
-
-
-def summarize(image: Image, encoded: Any) -> tuple[str, str]:
-    """(class name, printString) of an encoded value, as the inspector shows it."""
-    description = image.describe(image.decode(encoded), offset=0, limit=1)
-    return description.class_name, description.print_string
+    return candidates[: len(registry) - limit]
 
 
 def summarize_bindings(entry: Workspace, outcome: Outcome) -> dict[str, dict[str, Any]]:
     """Class and printString of every binding that may have changed (for restore)."""
-    bindings: dict[str, Any] = dict(entry.image.dump_workspace().get("bindings") or {})
+    bindings = entry.image.bindings()
     summaries: dict[str, dict[str, Any]] = {}
     for name, encoded in bindings.items():
         old = entry.bindings.get(name)
@@ -309,7 +305,7 @@ def summarize_bindings(entry: Workspace, outcome: Outcome) -> dict[str, dict[str
         if old is not None and old.get("value") == encoded and not touched:
             summaries[name] = old
             continue
-        class_name, print_string = summarize(entry.image, encoded)
+        class_name, print_string = entry.image.summarize(encoded)
         summaries[name] = {
             "value": encoded,
             "class": class_name,
@@ -377,7 +373,7 @@ async def _commit_evaluation(
 ) -> tuple[dict[str, Any], int | None]:
     registry: dict[str, dict[str, Any]] = {}
     object_id = None
-    next_rid = entry.next_registry_id
+    # The entry is updated in place; if the commit fails, the caller drops it from the cache.
     if not outcome.has_error:
         object_id, registry_entry = register(
             entry, outcome.result, outcome.class_name, outcome.print_string
@@ -386,8 +382,7 @@ async def _commit_evaluation(
     # Every result is registered; past the limit the oldest are released (bounded memory,
     # bounded restore), except what an open inspector shows.
     released = overflowing_registry(
-        attrs.evolve(entry, registry={**entry.registry, **registry}),
-        node.settings.max_registry,
+        {**entry.registry, **registry}, entry.inspectors, node.settings.max_registry
     )
     bindings = summarize_bindings(entry, outcome)
     history = [
@@ -400,7 +395,6 @@ async def _commit_evaluation(
             "request_id": request_id,
         },
     ][-HISTORY_LIMIT:]
-    old_bindings, old_history = entry.bindings, entry.history
     entry.bindings, entry.history = bindings, history
     response: dict[str, Any] = {
         "result": outcome.print_string,
@@ -437,13 +431,9 @@ async def _commit_evaluation(
         deleted_registry=tuple(released),
         events=events,
     )
-    try:
-        done = await node.store.commit(
-            session_id, client_id, commit, expect_version=entry.version, epoch=epoch
-        )
-    except BaseException:
-        entry.bindings, entry.history, entry.next_registry_id = old_bindings, old_history, next_rid
-        raise
+    done = await node.store.commit(
+        session_id, client_id, commit, expect_version=entry.version, epoch=epoch
+    )
     if done.replayed:
         node.images.drop(session_id)
         return {**done.response, "replayed": True}, None
