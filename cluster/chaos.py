@@ -297,7 +297,7 @@ def restart_redis(state: launcher.ClusterState, appendfsync: str, how: str = "TE
     pid = state.redis_pid
     if launcher.alive(pid):
         os.kill(pid, signal.SIGKILL if how == "KILL" else signal.SIGTERM)
-    _reap(pid, 15)
+    launcher.wait_gone(pid, 15)
     server = RedisServer(
         port=state.redis_port, appendonly=True, data_dir=Path(state.state_dir) / "redis"
     )
@@ -309,24 +309,10 @@ def restart_redis(state: launcher.ClusterState, appendfsync: str, how: str = "TE
     return time.monotonic() - started
 
 
-def _reap(pid: int, timeout: float) -> bool:
-    """Wait for ``pid`` to be gone, reaping it if it is our child."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        if not launcher.alive(pid):
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def kill_node(state: launcher.ClusterState, node_id: str) -> None:
     state.save()  # kill_node reads the state file
     info = launcher.kill_node(Path(state.state_dir), node_id)
-    _reap(info.pid, 5)
+    launcher.wait_gone(info.pid, 5)
 
 
 def signal_node(state: launcher.ClusterState, node_id: str, signum: int) -> None:
@@ -353,7 +339,7 @@ def stop_everything(state_dir: Path, state: launcher.ClusterState | None) -> Non
         for pid in pids:
             if launcher.alive(pid):
                 os.kill(pid, signal.SIGKILL)
-                _reap(pid, 5)
+                launcher.wait_gone(pid, 5)
 
 
 # -- the run -------------------------------------------------------------------------------

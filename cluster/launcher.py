@@ -295,7 +295,7 @@ def scale(state_dir: Path, nodes: int) -> ClusterState:
         os.kill(info.pid, signal.SIGTERM)
         say(f"draining {info.node_id}")
     for info in draining:
-        _wait_gone(info.pid, 30)
+        wait_gone(info.pid, 30)
     state.save()
     return state
 
@@ -329,21 +329,22 @@ def down(state_dir: Path = DEFAULT_STATE_DIR) -> None:
         if alive(info.pid):
             os.kill(info.pid, signal.SIGTERM)
     for info in state.nodes:
-        if not _wait_gone(info.pid, 20):
+        if not wait_gone(info.pid, 20):
             os.kill(info.pid, signal.SIGKILL)
         say(f"stopped {info.node_id}")
     if state.haproxy_pid and alive(state.haproxy_pid):
         os.kill(state.haproxy_pid, signal.SIGTERM)
-        _wait_gone(state.haproxy_pid, 5)
+        wait_gone(state.haproxy_pid, 5)
         say("stopped haproxy")
     if state.redis_pid and alive(state.redis_pid):
         os.kill(state.redis_pid, signal.SIGTERM)  # redis flushes its AOF on SIGTERM
-        _wait_gone(state.redis_pid, 10)
+        wait_gone(state.redis_pid, 10)
         say("stopped redis")
     state.path.unlink(missing_ok=True)
 
 
-def _wait_gone(pid: int, timeout: float) -> bool:
+def wait_gone(pid: int, timeout: float) -> bool:
+    """Wait for ``pid`` to be gone, reaping it if it is our child; whether it is."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

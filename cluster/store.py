@@ -15,7 +15,6 @@ that finds it stale (see :meth:`SessionStore.create` and :mod:`cluster.expiry`).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -226,6 +225,18 @@ class SessionStore:
         except CorruptRecord:
             await self._quarantine(k, k.meta, fields)
             raise
+
+    async def _owned_meta(
+        self, k: keys.SessionKeys, client_id: str | None, ttl: int, fields: dict[str, str]
+    ) -> SessionMeta:
+        """The session's checked meta, read inside a WATCH; SessionNotFound if it is gone,
+        expired or another client's. Ownership is checked before integrity: another client's
+        damaged session must answer exactly as a missing one (and not be quarantined by it)."""
+        if ttl < 0 or not fields or (
+            client_id is not None and fields.get("client_id") != client_id
+        ):
+            raise SessionNotFound(f"session {k.session_id} not found or expired")
+        return await self._checked_meta(k, fields)
 
     async def _checked_state(self, k: keys.SessionKeys, raw: str | None) -> SessionState:
         if raw is None:
@@ -571,13 +582,7 @@ class SessionStore:
                 fields = {str(a): str(b) for a, b in (await fields_req).items()}
                 if not all(await script_req):
                     await self.redis.script_load(self._touch.script)
-                if ttl < 0 or not fields:
-                    raise SessionNotFound(f"session {session_id} not found or expired")
-                # Ownership before integrity: another client's damaged session must answer
-                # exactly as a missing one (and must not be quarantined by the intruder).
-                if client_id is not None and fields.get("client_id") != client_id:
-                    raise SessionNotFound(f"session {session_id} not found or expired")
-                meta = await self._checked_meta(k, fields)
+                meta = await self._owned_meta(k, client_id, ttl, fields)
                 stored = await done_req if done_req is not None else None
                 if stored is not None:
                     return Committed(meta=meta, response=orjson.loads(stored), replayed=True)
@@ -665,11 +670,7 @@ class SessionStore:
                         fields_req = reads.hgetall(k.meta)
                     ttl = await alive_req
                     fields = {str(a): str(b) for a, b in (await fields_req).items()}
-                    if ttl < 0 or not fields:
-                        raise SessionNotFound(f"session {session_id} not found or expired")
-                    if client_id is not None and fields.get("client_id") != client_id:
-                        raise SessionNotFound(f"session {session_id} not found or expired")
-                    meta = await self._checked_meta(k, fields)
+                    meta = await self._owned_meta(k, client_id, ttl, fields)
                     new_meta = meta.with_changes(epoch=meta.epoch + 1, owner=self.node_id)
                     pipe.hset(k.meta, new_meta.to_fields())
             return new_meta, meta.owner
@@ -740,10 +741,15 @@ class SessionStore:
 
     async def expiry_member_of(self, session_id: str) -> tuple[str, str] | None:
         """(session id, client id) of an expired session, if its meta can still be read."""
-        owner = await self._call(
-            lambda: self.redis.hget(keys.SessionKeys(session_id).meta, "client_id")
-        )
-        alive = await self._call(lambda: self.redis.exists([keys.SessionKeys(session_id).alive]))
+        k = keys.SessionKeys(session_id)
+
+        async def read() -> tuple[Any, int]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                owner_req = pipe.hget(k.meta, "client_id")
+                alive_req = pipe.exists([k.alive])
+            return await owner_req, await alive_req
+
+        owner, alive = await self._call(read)
         if owner is None or alive:
             return None
         return session_id, str(owner)
@@ -816,4 +822,4 @@ def parse_expiry_member(member: str) -> tuple[str, str]:
 
 
 def seconds_until(ttl_ms: int) -> float:
-    return max(0.0, math.floor(ttl_ms) / 1000)
+    return max(0.0, ttl_ms / 1000)
