@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -481,12 +481,14 @@ class SessionStore:
     async def _connection(self) -> AsyncIterator[WireConnection]:
         """A wire connection for this task; only failing to get one is mapped here (errors of
         the block's own round trips are mapped by :meth:`_roundtrip`)."""
-        async with AsyncExitStack() as stack:
-            try:
-                connection = await stack.enter_async_context(self.wire.connection())
-            except WireError as exc:
-                raise Unavailable(f"session store unavailable ({exc})") from exc
+        try:
+            connection = await self.wire.checkout()
+        except WireError as exc:
+            raise Unavailable(f"session store unavailable ({exc})") from exc
+        try:
             yield connection
+        finally:
+            self.wire.checkin(connection)
 
     async def _batch(self, commands: Sequence[Command]) -> list[Any]:
         """One round trip on any connection."""
@@ -696,26 +698,30 @@ class SessionStore:
             commands += [("HGET", k.done, request_id), ("HGET", k.done_prev, request_id)]
         if plan is not None:
             commands += plan.commands()
-        async with self._connection() as connection:
-            tx: Transaction | None = None
-            try:
-                replies = await self._roundtrip(connection, commands)
-                meta = await self._owned_meta(k, client_id, pairs(replies[1]))
-                if meta.expires_at < time.time():
-                    # Reads may have extended the session without moving ``expires_at``.
-                    ttl = (await self._roundtrip(connection, [("PTTL", k.alive)]))[0]
-                    if ttl < 0:
-                        raise SessionNotFound(f"session {session_id} not found or expired")
-                stored_raw = (replies[2] or replies[3]) if request_id else None
-                stored = dict(orjson.loads(stored_raw)) if stored_raw else None
-                records = Records()
-                if plan is not None:
-                    records = await plan.parse(self, replies[4 if request_id else 2:])
-                tx = Transaction(self, connection, k, meta, stored)
-                yield tx, records
-            finally:
-                if tx is None or tx.watching:
-                    connection.unwatch_next = True  # left without EXEC: the next holder's job
+        try:
+            connection = await self.wire.checkout()
+        except WireError as exc:
+            raise Unavailable(f"session store unavailable ({exc})") from exc
+        tx: Transaction | None = None
+        try:
+            replies = await self._roundtrip(connection, commands)
+            meta = await self._owned_meta(k, client_id, pairs(replies[1]))
+            if meta.expires_at < time.time():
+                # Reads may have extended the session without moving ``expires_at``.
+                ttl = (await self._roundtrip(connection, [("PTTL", k.alive)]))[0]
+                if ttl < 0:
+                    raise SessionNotFound(f"session {session_id} not found or expired")
+            stored_raw = (replies[2] or replies[3]) if request_id else None
+            stored = dict(orjson.loads(stored_raw)) if stored_raw else None
+            records = Records()
+            if plan is not None:
+                records = await plan.parse(self, replies[4 if request_id else 2:])
+            tx = Transaction(self, connection, k, meta, stored)
+            yield tx, records
+        finally:
+            if tx is None or tx.watching:
+                connection.unwatch_next = True  # left without EXEC: the next holder's job
+            self.wire.checkin(connection)
 
     async def take_over(self, session_id: str, client_id: str | None) -> tuple[SessionMeta, str]:
         """Make this node the session's owner with a new epoch; (meta, previous owner).

@@ -146,6 +146,11 @@ class WireConnection:
         self.broken = True
         await self._stream.aclose()
 
+    def close_now(self) -> None:
+        """Close without waiting (a broken connection: nothing more to say to Redis)."""
+        self.broken = True
+        self._stream.socket.close()
+
 
 class WirePool:
     """Connections to one Redis server, checked out one task at a time.
@@ -184,29 +189,48 @@ class WirePool:
                     raise WireError(f"redis refused the login: {reply}")
         return connection
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[WireConnection]:
-        """A connection for this task alone; returned to the pool unless it broke."""
+    async def checkout(self) -> WireConnection:
+        """A connection for this task alone; give it back with :meth:`checkin`.
+
+        Raises :class:`WireError` if none is free (or Redis does not accept a new one) within
+        ``timeout``. The fast path (a free connection) costs no cancel scope.
+        """
         try:
-            with trio.fail_after(self.timeout):
-                await self._slots.acquire()
-        except trio.TooSlowError:
-            raise WireError(f"no free redis connection within {self.timeout:g} s") from None
-        try:
+            self._slots.acquire_nowait()
+        except trio.WouldBlock:
             try:
                 with trio.fail_after(self.timeout):
-                    connection = self._free.pop() if self._free else await self._open()
+                    await self._slots.acquire()
             except trio.TooSlowError:
-                raise WireError(f"redis did not accept a connection within {self.timeout:g} s")
-            try:
-                yield connection
-            finally:
-                if connection.broken:
-                    await trio.aclose_forcefully(connection._stream)
-                else:
-                    self._free.append(connection)
-        finally:
+                raise WireError(f"no free redis connection within {self.timeout:g} s") from None
+        if self._free:
+            return self._free.pop()
+        try:
+            with trio.fail_after(self.timeout):
+                return await self._open()
+        except trio.TooSlowError:
             self._slots.release()
+            raise WireError(f"redis did not accept a connection within {self.timeout:g} s")
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def checkin(self, connection: WireConnection) -> None:
+        """Return a connection; a broken one is closed instead of kept."""
+        if connection.broken:
+            connection.close_now()
+        else:
+            self._free.append(connection)
+        self._slots.release()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[WireConnection]:
+        """:meth:`checkout` ... :meth:`checkin` as a block."""
+        connection = await self.checkout()
+        try:
+            yield connection
+        finally:
+            self.checkin(connection)
 
     async def roundtrip(self, commands: Sequence[Command]) -> list[Any]:
         """One round trip on any free connection (:class:`WireError` after ``timeout``)."""
@@ -220,7 +244,7 @@ class WirePool:
     async def aclose(self) -> None:
         free, self._free = self._free, []
         for connection in free:
-            await trio.aclose_forcefully(connection._stream)
+            connection.close_now()
 
 
 def pairs(flat: Sequence[Any] | None) -> dict[str, Any]:

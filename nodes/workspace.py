@@ -264,9 +264,10 @@ def clip(text: str) -> str:
 def overflowing_registry(
     registry: dict[str, dict[str, Any]], inspectors: dict[str, Any], limit: int
 ) -> list[str]:
-    """Registry ids to release so at most ``limit`` stay: the oldest first, never an object
-    an open inspector shows (its root or the selected object)."""
-    if len(registry) <= limit:
+    """Registry ids to release once ``registry`` holds over ``limit`` plus a tenth: the oldest,
+    down to ``limit``, never an object an open inspector shows (its root or the selected
+    object). Releasing a tenth at a time keeps the sort off most evaluations."""
+    if len(registry) <= limit + limit // 10:
         return []
     pinned = {inspectors.get("selected_object")}
     pinned.update(i.get("root") for i in (inspectors.get("inspectors") or {}).values())
@@ -319,7 +320,10 @@ def evaluation_commit(
         registry[object_id] = registry_entry
     # Every result is registered; past the limit the oldest are released (bounded memory,
     # bounded restore), except what an open inspector shows.
-    released = overflowing_registry({**entry.registry, **registry}, entry.inspectors, max_registry)
+    entry.registry.update(registry)
+    released = overflowing_registry(entry.registry, entry.inspectors, max_registry)
+    for rid in released:
+        del entry.registry[rid]
     entry.bindings = summarize_bindings(entry, outcome)
     entry.history = [
         *entry.history,
@@ -331,9 +335,6 @@ def evaluation_commit(
             "request_id": request_id,
         },
     ][-HISTORY_LIMIT:]
-    entry.registry.update(registry)
-    for rid in released:
-        entry.registry.pop(rid, None)
     response: dict[str, Any] = {
         "result": outcome.print_string,
         "result_type": outcome.class_name,
