@@ -81,14 +81,15 @@ class ClientBuckets:
         return True
 
     def pending(self) -> dict[str, int]:
-        """What each client spent here since the last sync (clients with nothing are left
-        out once their bucket is full again: forgotten, they cost no memory)."""
+        """What each recently active client spent here since the last sync (0 for one that
+        spent nothing but may still owe: its sync learns what the others spent). A client
+        whose bucket is full again is forgotten: it costs no memory and no sync."""
         spent: dict[str, int] = {}
         for client_id in list(self._buckets):
             bucket = self._bucket(client_id)
-            if bucket.unsynced:
+            if bucket.unsynced or bucket.tokens < self.burst:
                 spent[client_id] = bucket.unsynced
-            elif bucket.tokens >= self.burst:
+            else:
                 del self._buckets[client_id]
         return spent
 
