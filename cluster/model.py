@@ -7,13 +7,16 @@ format can still read old sessions: structure hooks for older schemas go here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import cattrs.gen
 
 from .errors import CorruptRecord
 from .integrity import SCHEMA, seal_fields, unseal_fields
+
+T = TypeVar("T")
 
 converter = cattrs.Converter(detailed_validation=False)
 """The converter for stored records (generated structuring code; errors name the record)."""
@@ -92,3 +95,111 @@ class SessionSummary:
     last_modified: float
     timeout: int
     time_until_expiry: float
+
+
+# -- records that cross modules ------------------------------------------------------------
+# Stored sealed (cluster.integrity) in the session's keys; the store structures them on read,
+# so the workspace, the inspector and the handlers share one shape. Field names on the wire
+# and in Redis are the protocol's ("class", "event"); the attributes say what they are.
+
+
+@attrs.define
+class RegistryEntry:
+    """A registered object: what a registry id (``r<n>``) names for the client."""
+
+    value: Any
+    """The object as the evaluator encodes it: ``{"ref": oid}`` or an immediate value."""
+    class_name: str
+    print_string: str
+    registered_at: float
+
+
+@attrs.define
+class BindingSummary:
+    """A workspace variable as a restore shows it without loading the heap."""
+
+    value: Any
+    class_name: str
+    print_string: str
+
+
+@attrs.define
+class HistoryEntry:
+    """One evaluation in the workspace's history."""
+
+    code: str
+    result: str
+    has_error: bool
+    at: float
+    request_id: str
+
+
+@attrs.define
+class WorkspaceRecord:
+    """The stored workspace: the evaluator's own bindings record, summaries, history."""
+
+    image: dict[str, Any] = attrs.field(factory=dict)
+    history: list[HistoryEntry] = attrs.field(factory=list)
+    bindings: dict[str, BindingSummary] = attrs.field(factory=dict)
+    next_registry_id: int = 1
+
+
+@attrs.define
+class Inspector:
+    """An open inspector: its root object, the path walked from it, the view."""
+
+    inspector_id: str
+    root: str
+    path: list[Any] = attrs.field(factory=list)
+    """Steps from the root: instance variable names or 1-based indexes."""
+    selected_field: Any = None
+    view: str = "raw"
+
+
+@attrs.define
+class InspectorState:
+    """A session's open inspectors and the selected object (``inspector_state``)."""
+
+    inspectors: dict[str, Inspector] = attrs.field(factory=dict)
+    selected_object: str | None = None
+    next_id: int = 1
+
+
+@attrs.frozen
+class SessionEvent:
+    """An event of a session (transcript output...), ``seq`` given by its commit."""
+
+    name: str
+    data: dict[str, Any]
+    seq: int = 0
+
+
+def _renamed(cls: type, **renames: str) -> None:
+    """Store ``cls`` with some attributes under their protocol names."""
+    overrides: dict[str, Any] = {
+        attr: cattrs.gen.override(rename=name) for attr, name in renames.items()
+    }
+    converter.register_unstructure_hook(
+        cls, cattrs.gen.make_dict_unstructure_fn(cls, converter, **overrides)
+    )
+    converter.register_structure_hook(
+        cls, cattrs.gen.make_dict_structure_fn(cls, converter, **overrides)
+    )
+
+
+_renamed(RegistryEntry, class_name="class")
+_renamed(BindingSummary, class_name="class")
+_renamed(SessionEvent, name="event")
+
+
+def to_record(value: Any) -> Any:
+    """A record as stored (plain JSON-able data)."""
+    return converter.unstructure(value)
+
+
+def from_record(raw: Any, cls: type[T], name: str) -> T:
+    """Structure a stored record; :class:`CorruptRecord` naming ``name`` if it does not fit."""
+    try:
+        return converter.structure(raw, cls)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise CorruptRecord(f"stored record {name} is malformed ({exc.__class__.__name__})")

@@ -49,7 +49,17 @@ from .errors import (
     Unavailable,
 )
 from .integrity import seal, unseal
-from .model import SessionMeta, SessionState, SessionSummary
+from .model import (
+    InspectorState,
+    RegistryEntry,
+    SessionEvent,
+    SessionMeta,
+    SessionState,
+    SessionSummary,
+    WorkspaceRecord,
+    from_record,
+    to_record,
+)
 from .settings import Settings
 from .wire import Command, Endpoint, ReplyError, WireConnection, WireError, WirePool, pairs
 
@@ -136,11 +146,12 @@ class Records:
     (quarantined, left out), so the rest of the session stays usable."""
 
     state: SessionState | None = None
-    workspace: dict[str, Any] | None = None
-    registry: dict[str, dict[str, Any]] = attrs.field(factory=dict)
-    inspectors: dict[str, Any] | None = None
+    workspace: WorkspaceRecord | None = None
+    registry: dict[str, RegistryEntry] = attrs.field(factory=dict)
+    inspectors: InspectorState | None = None
     objects: dict[str, dict[str, Any]] = attrs.field(factory=dict)
-    events: list[dict[str, Any]] = attrs.field(factory=list)
+    """Heap object records: the evaluator's own format, kept as plain data."""
+    events: list[SessionEvent] = attrs.field(factory=list)
     events_truncated: bool = False
     damaged: dict[str, str] = attrs.field(factory=dict)
 
@@ -163,11 +174,12 @@ class Commit:
     state_data: Any = KEEP
     objects: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     deleted_objects: tuple[str, ...] = ()
-    workspace: dict[str, Any] | None = None
-    registry: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    workspace: WorkspaceRecord | None = None
+    registry: dict[str, RegistryEntry] = attrs.field(factory=dict)
     deleted_registry: tuple[str, ...] = ()
-    inspectors: dict[str, Any] | None = None
-    events: tuple[tuple[str, dict[str, Any]], ...] = ()
+    inspectors: InspectorState | None = None
+    events: tuple[SessionEvent, ...] = ()
+    """Events to append; their ``seq`` is given by the commit."""
     take_over: bool = False
     """Write a new epoch with this node as owner (fences the previous owner)."""
     new_version: bool = True
@@ -185,7 +197,8 @@ class Committed:
     response: dict[str, Any]
     first_seq: int = 0
     records: Records = attrs.field(factory=Records)
-    events: tuple[tuple[str, dict[str, Any]], ...] = ()
+    events: tuple[SessionEvent, ...] = ()
+    """The commit's events, numbered."""
 
 
 class _Plan:
@@ -219,31 +232,39 @@ class _Plan:
         state = None
         if spec.state:
             state = await store._checked_state(k, next(it))
-        workspace = await store._unseal_one(k, k.workspace, next(it), damaged) if (
-            spec.workspace
-        ) else None
-        registry = await store._unseal_hash(k, k.registry, pairs(next(it)), damaged) if (
-            spec.registry
-        ) else {}
-        inspectors = await store._unseal_one(k, k.inspectors, next(it), damaged) if (
-            spec.inspectors
-        ) else None
+        workspace = None
+        if spec.workspace:
+            raw = await store._unseal_one(k, k.workspace, next(it), damaged)
+            workspace = await store._structured(k, k.workspace, raw, WorkspaceRecord, damaged)
+        registry: dict[str, RegistryEntry] = {}
+        if spec.registry:
+            for rid, raw in (await store._unseal_hash(
+                k, k.registry, pairs(next(it)), damaged
+            )).items():
+                name = record_name(k.registry, rid)
+                entry = await store._structured(k, name, raw, RegistryEntry, damaged)
+                if entry is not None:
+                    registry[rid] = entry
+        inspectors = None
+        if spec.inspectors:
+            raw = await store._unseal_one(k, k.inspectors, next(it), damaged)
+            inspectors = await store._structured(k, k.inspectors, raw, InspectorState, damaged)
         objects = await store._unseal_hash(k, k.heap, pairs(next(it)), damaged) if (
             spec.heap
         ) else {}
-        events: list[dict[str, Any]] = []
+        events: list[SessionEvent] = []
         truncated = False
         if spec.events_after is not None:
             for _entry_id, flat in next(it) or []:
                 fields = pairs(flat)
                 events.append(
-                    {
-                        "event": fields["event"],
-                        "data": orjson.loads(fields["data"]),
-                        "seq": int(fields["seq"]),
-                    }
+                    SessionEvent(
+                        name=fields["event"],
+                        data=orjson.loads(fields["data"]),
+                        seq=int(fields["seq"]),
+                    )
                 )
-            truncated = bool(events) and events[0]["seq"] > spec.events_after + 1
+            truncated = bool(events) and events[0].seq > spec.events_after + 1
         return Records(
             state=state,
             workspace=workspace,
@@ -320,7 +341,10 @@ class Transaction:
             response=response,
             first_seq=meta.event_seq + 1,
             records=records,
-            events=commit.events,
+            events=tuple(
+                attrs.evolve(event, seq=meta.event_seq + offset)
+                for offset, event in enumerate(commit.events, start=1)
+            ),
         )
 
 
@@ -403,19 +427,20 @@ class _Writes:
         if commit.deleted_objects:
             out.append(("HDEL", k.heap, *commit.deleted_objects))
         if commit.workspace is not None:
-            out.append(("SET", k.workspace, seal(commit.workspace), "PXAT", pxat))
+            out.append(("SET", k.workspace, seal(to_record(commit.workspace)), "PXAT", pxat))
         if commit.registry:
-            out.append(("HSET", k.registry, *_flat_sealed(commit.registry)))
+            registry = {rid: to_record(entry) for rid, entry in commit.registry.items()}
+            out.append(("HSET", k.registry, *_flat_sealed(registry)))
         if commit.deleted_registry:
             out.append(("HDEL", k.registry, *commit.deleted_registry))
         if commit.inspectors is not None:
-            out.append(("SET", k.inspectors, seal(commit.inspectors), "PXAT", pxat))
-        for offset, (name, data) in enumerate(commit.events, start=1):
+            out.append(("SET", k.inspectors, seal(to_record(commit.inspectors)), "PXAT", pxat))
+        for offset, event in enumerate(commit.events, start=1):
             seq = self.meta.event_seq + offset
             out.append(
                 (
                     "XADD", k.events, "MAXLEN", "~", EVENTS_LIMIT, f"0-{seq}",
-                    "event", name, "data", orjson.dumps(data), "seq", seq,
+                    "event", event.name, "data", orjson.dumps(event.data), "seq", seq,
                 )
             )
         if commit.request_id:
@@ -572,6 +597,24 @@ class SessionStore:
                 damaged[name] = exc.message
                 await self._quarantine(k, name, str(value))
         return records
+
+    async def _structured(
+        self,
+        k: keys.SessionKeys,
+        name: str,
+        raw: dict[str, Any] | None,
+        cls: type[T],
+        damaged: dict[str, str],
+    ) -> T | None:
+        """A sound record that does not have the shape of ``cls`` is damaged too."""
+        if raw is None:
+            return None
+        try:
+            return from_record(raw, cls, name)
+        except CorruptRecord as exc:
+            damaged[name] = exc.message
+            await self._quarantine(k, name, raw)
+            return None
 
     async def _unseal_one(
         self, k: keys.SessionKeys, key: str, raw: str | None, damaged: dict[str, str]

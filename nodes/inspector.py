@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from cluster.errors import InvalidRequest, ObjectNotFound
+from cluster.model import Inspector, InspectorState, to_record
 
 from .workspace import Workspace, register, resolve
 
@@ -25,7 +26,7 @@ def describe(
     if offset < 0 or not 0 < limit <= MAX_PAGE:
         raise InvalidRequest(f"offset must be >= 0 and limit 1..{MAX_PAGE}")
     record = resolve(entry, object_id)
-    value = entry.image.decode(record["value"])
+    value = entry.image.decode(record.value)
     description = entry.image.describe(value, offset=offset, limit=limit)
     fields = []
     for name, encoded in description.named:
@@ -76,47 +77,29 @@ def child(entry: Workspace, object_id: str, field: Any) -> str:
     raise ObjectNotFound(f"object {object_id} has no field {field!r}")
 
 
-class Inspectors:
-    """The open inspectors of a session, as stored (a plain dict record)."""
+def open_on(state: InspectorState, root: str, view: str) -> Inspector:
+    """Open an inspector on the registered object ``root``; it becomes the selection."""
+    check_view(view)
+    inspector = Inspector(inspector_id=f"i{state.next_id}", root=root, view=view)
+    state.next_id += 1
+    state.inspectors[inspector.inspector_id] = inspector
+    state.selected_object = root
+    return inspector
 
-    def __init__(self, record: dict[str, Any]) -> None:
-        self.record = record
-        record.setdefault("inspectors", {})
-        record.setdefault("selected_object", None)
-        record.setdefault("next_id", 1)
 
-    @property
-    def open(self) -> dict[str, dict[str, Any]]:
-        inspectors: dict[str, dict[str, Any]] = self.record["inspectors"]
-        return inspectors
+def get(state: InspectorState, inspector_id: str) -> Inspector:
+    inspector = state.inspectors.get(inspector_id)
+    if inspector is None:
+        raise InvalidRequest(f"no open inspector {inspector_id!r} in this session")
+    return inspector
 
-    def get(self, inspector_id: str) -> dict[str, Any]:
-        inspector = self.open.get(inspector_id)
-        if inspector is None:
-            raise InvalidRequest(f"no open inspector {inspector_id!r} in this session")
-        return inspector
 
-    def open_on(self, root: str, view: str) -> dict[str, Any]:
-        check_view(view)
-        inspector_id = f"i{self.record['next_id']}"
-        self.record["next_id"] += 1
-        inspector: dict[str, Any] = {
-            "inspector_id": inspector_id,
-            "root": root,
-            "path": [],
-            "selected_field": None,
-            "view": view,
-        }
-        self.open[inspector_id] = inspector
-        self.record["selected_object"] = root
-        return inspector
-
-    def state(self) -> dict[str, Any]:
-        """``inspector_state`` as restore_session answers it."""
-        return {
-            "selected_object": self.record["selected_object"],
-            "inspectors": list(self.open.values()),
-        }
+def wire_state(state: InspectorState) -> dict[str, Any]:
+    """``inspector_state`` as restore_session answers it."""
+    return {
+        "selected_object": state.selected_object,
+        "inspectors": [to_record(inspector) for inspector in state.inspectors.values()],
+    }
 
 
 def check_view(view: str) -> None:

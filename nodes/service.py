@@ -366,8 +366,8 @@ class SessionService:
         if not committed.events:
             return
         holders = self.attachments.holders(session_id)
-        for offset, (name, data) in enumerate(committed.events):
-            message = event(name, data, seq=committed.first_seq + offset)
+        for session_event in committed.events:
+            message = event(session_event.name, session_event.data, seq=session_event.seq)
             for peer, _epoch in holders:
                 peer.send_nowait(message)
 

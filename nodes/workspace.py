@@ -31,7 +31,15 @@ from cluster.errors import (
     ObjectNotFound,
     ResourceLimit,
 )
-from cluster.model import SessionMeta
+from cluster.model import (
+    BindingSummary,
+    HistoryEntry,
+    InspectorState,
+    RegistryEntry,
+    SessionEvent,
+    SessionMeta,
+    WorkspaceRecord,
+)
 from cluster.store import Commit, Records
 
 from .smalltalk import CorruptRecord as DamagedImage
@@ -51,11 +59,11 @@ class Workspace:
 
     image: Image
     version: int
-    registry: dict[str, dict[str, Any]]
-    history: list[dict[str, Any]]
-    bindings: dict[str, dict[str, Any]]
+    registry: dict[str, RegistryEntry]
+    history: list[HistoryEntry]
+    bindings: dict[str, BindingSummary]
     next_registry_id: int
-    inspectors: dict[str, Any]
+    inspectors: InspectorState
     damaged: dict[str, str]
     objects_after_collect: int = 0
     by_value: dict[str, str] = attrs.field(factory=dict)  # registry index: value -> id
@@ -63,7 +71,7 @@ class Workspace:
     def registry_id_of(self, encoded: Any) -> str | None:
         """The registry id already given to this value, if it is still registered."""
         if not self.by_value and self.registry:
-            self.by_value = {_json_key(e.get("value")): rid for rid, e in self.registry.items()}
+            self.by_value = {_json_key(e.value): rid for rid, e in self.registry.items()}
         key = _json_key(encoded)
         rid = self.by_value.get(key)
         if rid is not None and rid in self.registry:
@@ -74,19 +82,19 @@ class Workspace:
     def heap_size(self) -> int:
         return len(self.image.heap)
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> WorkspaceRecord:
         """The stored workspace record."""
-        return {
-            "image": self.image.dump_workspace(),
-            "history": self.history,
-            "bindings": self.bindings,
-            "next_registry_id": self.next_registry_id,
-        }
+        return WorkspaceRecord(
+            image=self.image.dump_workspace(),
+            history=self.history,
+            bindings=self.bindings,
+            next_registry_id=self.next_registry_id,
+        )
 
     def registry_roots(self) -> set[str]:
         roots = set()
         for entry in self.registry.values():
-            value = entry.get("value")
+            value = entry.value
             if isinstance(value, dict) and "ref" in value:
                 roots.add(str(value["ref"]))
         return roots
@@ -143,7 +151,7 @@ def workspace_from(session_id: str, version: int, records: Records) -> Workspace
     Damaged object records become visible markers (:func:`damaged_placeholder`); a workspace
     record the image cannot load at all is :class:`CorruptRecord`.
     """
-    record = records.workspace or {}
+    record = records.workspace or WorkspaceRecord()
     objects = dict(records.objects)
     heap_key = keys.SessionKeys(session_id).heap
     for name, reason in records.damaged.items():
@@ -151,9 +159,7 @@ def workspace_from(session_id: str, version: int, records: Records) -> Workspace
         if key == heap_key and oid:
             objects[oid] = damaged_placeholder(oid, reason)
     try:
-        image = (
-            Image.load(objects, record.get("image") or {}) if record.get("image") else Image.new()
-        )
+        image = Image.load(objects, record.image) if record.image else Image.new()
     except DamagedImage as exc:
         raise CorruptRecord(
             f"session {session_id}: {exc}", details={"damaged": records.damaged}
@@ -162,10 +168,10 @@ def workspace_from(session_id: str, version: int, records: Records) -> Workspace
         image=image,
         version=version,
         registry=dict(records.registry),
-        history=list(record.get("history") or []),
-        bindings=dict(record.get("bindings") or {}),
-        next_registry_id=int(record.get("next_registry_id") or 1),
-        inspectors=dict(records.inspectors or {}),
+        history=list(record.history),
+        bindings=dict(record.bindings),
+        next_registry_id=record.next_registry_id,
+        inspectors=records.inspectors or InspectorState(),
         damaged=dict(records.damaged),
         objects_after_collect=len(objects),
     )
@@ -233,19 +239,17 @@ def _release_gil() -> None:
 
 def register(
     entry: Workspace, encoded: Any, class_name: str, print_string: str
-) -> tuple[str, dict[str, Any]]:
-    """A registry id for ``encoded`` (the same object keeps its id)."""
+) -> tuple[str, RegistryEntry]:
+    """A registry id for ``encoded`` (the same object keeps its id and registration time)."""
     existing = entry.registry_id_of(encoded)
-    record = {
-        "value": encoded,
-        "class": class_name,
-        "print_string": clip(print_string),
-        "registered_at": time.time(),
-    }
+    record = RegistryEntry(
+        value=encoded,
+        class_name=class_name,
+        print_string=clip(print_string),
+        registered_at=time.time(),
+    )
     if existing is not None:
-        record["registered_at"] = entry.registry[existing].get(
-            "registered_at", record["registered_at"]
-        )
+        record.registered_at = entry.registry[existing].registered_at
         return existing, record
     rid = f"r{entry.next_registry_id}"
     entry.next_registry_id += 1
@@ -262,39 +266,36 @@ def clip(text: str) -> str:
 
 
 def overflowing_registry(
-    registry: dict[str, dict[str, Any]], inspectors: dict[str, Any], limit: int
+    registry: dict[str, RegistryEntry], inspectors: InspectorState, limit: int
 ) -> list[str]:
     """Registry ids to release once ``registry`` holds over ``limit`` plus a tenth: the oldest,
     down to ``limit``, never an object an open inspector shows (its root or the selected
     object). Releasing a tenth at a time keeps the sort off most evaluations."""
     if len(registry) <= limit + limit // 10:
         return []
-    pinned = {inspectors.get("selected_object")}
-    pinned.update(i.get("root") for i in (inspectors.get("inspectors") or {}).values())
+    pinned = {inspectors.selected_object}
+    pinned.update(inspector.root for inspector in inspectors.inspectors.values())
     candidates = sorted(
-        (r for r in registry if r not in pinned),
-        key=lambda r: float(registry[r].get("registered_at") or 0),
+        (r for r in registry if r not in pinned), key=lambda r: registry[r].registered_at
     )
     return candidates[: len(registry) - limit]
 
 
-def summarize_bindings(entry: Workspace, outcome: Outcome) -> dict[str, dict[str, Any]]:
+def summarize_bindings(entry: Workspace, outcome: Outcome) -> dict[str, BindingSummary]:
     """Class and printString of every binding that may have changed (for restore)."""
     bindings = entry.image.bindings()
-    summaries: dict[str, dict[str, Any]] = {}
+    summaries: dict[str, BindingSummary] = {}
     for name, encoded in bindings.items():
         old = entry.bindings.get(name)
         ref = encoded.get("ref") if isinstance(encoded, dict) else None
         touched = ref is not None and str(ref) in outcome.changed
-        if old is not None and old.get("value") == encoded and not touched:
+        if old is not None and old.value == encoded and not touched:
             summaries[name] = old
             continue
         class_name, print_string = entry.image.summarize(encoded)
-        summaries[name] = {
-            "value": encoded,
-            "class": class_name,
-            "print_string": clip(print_string),
-        }
+        summaries[name] = BindingSummary(
+            value=encoded, class_name=class_name, print_string=clip(print_string)
+        )
     return summaries
 
 
@@ -311,7 +312,7 @@ def evaluation_commit(
     """Apply an evaluation's outcome to ``entry`` (bindings, history, registry) and say what
     to commit: the changed objects, the workspace record, the result's registry entry, the
     transcript event and the response. If the commit fails, the caller drops ``entry``."""
-    registry: dict[str, dict[str, Any]] = {}
+    registry: dict[str, RegistryEntry] = {}
     object_id = None
     if not outcome.has_error:
         object_id, registry_entry = register(
@@ -327,13 +328,13 @@ def evaluation_commit(
     entry.bindings = summarize_bindings(entry, outcome)
     entry.history = [
         *entry.history,
-        {
-            "code": code[:2000],
-            "result": outcome.print_string[:2000],
-            "has_error": outcome.has_error,
-            "at": time.time(),
-            "request_id": request_id,
-        },
+        HistoryEntry(
+            code=code[:2000],
+            result=outcome.print_string[:2000],
+            has_error=outcome.has_error,
+            at=time.time(),
+            request_id=request_id,
+        ),
     ][-HISTORY_LIMIT:]
     response: dict[str, Any] = {
         "result": outcome.print_string,
@@ -349,14 +350,10 @@ def evaluation_commit(
         response["transcript"] = outcome.transcript
     if entry.damaged:
         response["damaged"] = entry.damaged  # records replaced by markers when loaded
-    events: tuple[tuple[str, dict[str, Any]], ...] = ()
+    events: tuple[SessionEvent, ...] = ()
     if outcome.transcript:
-        events = (
-            (
-                "transcript",
-                {"session_id": session_id, "text": outcome.transcript, "request_id": request_id},
-            ),
-        )
+        data = {"session_id": session_id, "text": outcome.transcript, "request_id": request_id}
+        events = (SessionEvent(name="transcript", data=data),)
 
     def stored(meta: SessionMeta) -> dict[str, Any]:
         return {**response, "version": meta.version}
@@ -390,12 +387,12 @@ def collected(entry: Workspace, oids: list[str]) -> None:
         entry.image.heap.pop(oid, None)
 
 
-def resolve(entry: Workspace, object_id: str) -> dict[str, Any]:
+def resolve(entry: Workspace, object_id: str) -> RegistryEntry:
     """The registry entry of ``object_id``; ObjectNotFound if released or its object is gone."""
     record = entry.registry.get(object_id)
     if record is None:
         raise ObjectNotFound(f"object {object_id} is not in this session's registry")
-    value = record.get("value")
+    value = record.value
     if (
         isinstance(value, dict)
         and "ref" in value

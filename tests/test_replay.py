@@ -23,6 +23,7 @@ from conftest import connect, redis_call
 
 from client.session import open_session
 from cluster import keys
+from cluster.model import SessionEvent
 from cluster.settings import Settings
 from cluster.store import EVENTS_LIMIT, Commit, SessionStore
 from cluster.store import connect as redis_client
@@ -48,7 +49,9 @@ class EventWriter:
         return seqs
 
     async def commit(self, request_id: str, text: str) -> Any:
-        event = ("transcript", {"session_id": self.sid, "text": text, "request_id": request_id})
+        event = SessionEvent(
+            "transcript", {"session_id": self.sid, "text": text, "request_id": request_id}
+        )
         return await self._commit(Commit(request_id=request_id, events=(event,)))
 
     async def _commit(self, commit: Commit) -> SimpleNamespace:
@@ -65,8 +68,9 @@ class EventWriter:
         while count > 0:
             size = min(count, per_commit)
             events = tuple(
-                ("transcript", {"session_id": self.sid, "text": f"line {self.written + i}\n",
-                                "request_id": f"batch-{self.written}"})
+                SessionEvent("transcript", {"session_id": self.sid,
+                                            "text": f"line {self.written + i}\n",
+                                            "request_id": f"batch-{self.written}"})
                 for i in range(1, size + 1))
             await self._commit(Commit(request_id=f"batch-{self.written}", events=events))
             self.written += size

@@ -12,11 +12,11 @@ from typing import Any
 
 from cluster import auth, validation
 from cluster.errors import PermissionDenied, StaleVersion, Unauthorized
-from cluster.model import SessionMeta
+from cluster.model import InspectorState, SessionMeta, WorkspaceRecord, to_record
 from cluster.store import Commit, ReadSpec, Records, seconds_until
 
 from ..dispatch import Call, commands
-from ..inspector import Inspectors
+from ..inspector import wire_state
 from ..protocol import REPLAYED, iso
 from ..service import Prepared
 
@@ -95,7 +95,7 @@ async def restore_session(call: Call) -> dict[str, Any]:
         }
     )
     if last_seq is not None:
-        result["missed_events"] = records.events
+        result["missed_events"] = [to_record(event) for event in records.events]
         result["missed_events_truncated"] = records.events_truncated
     return result
 
@@ -106,26 +106,25 @@ def _workspace_fields(records: Records) -> dict[str, Any]:
     Read from the stored workspace record (binding summaries are written with every
     evaluation), so a restore does not load the session's heap.
     """
-    record = records.workspace or {}
-    summaries: dict[str, dict[str, Any]] = record.get("bindings") or {}
+    record = records.workspace or WorkspaceRecord()
     context: dict[str, Any] = {
-        "variables": sorted(summaries),
+        "variables": sorted(record.bindings),
         "bindings": {
-            name: {k: v for k, v in summary.items() if k != "value"}
-            for name, summary in summaries.items()
+            name: {"class": summary.class_name, "print_string": summary.print_string}
+            for name, summary in record.bindings.items()
         },
-        "history": record.get("history") or [],
+        "history": [to_record(entry) for entry in record.history],
     }
     if records.damaged:
         context["damaged"] = records.damaged
     return {
         "workspace_context": context,
-        "inspector_state": Inspectors(dict(records.inspectors or {})).state(),
+        "inspector_state": wire_state(records.inspectors or InspectorState()),
         "object_registry": {
             rid: {
-                "class": entry.get("class"),
-                "print_string": entry.get("print_string"),
-                "registered_at": iso(float(entry.get("registered_at") or 0)),
+                "class": entry.class_name,
+                "print_string": entry.print_string,
+                "registered_at": iso(entry.registered_at),
             }
             for rid, entry in records.registry.items()
         },

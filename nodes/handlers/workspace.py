@@ -13,12 +13,13 @@ import attrs
 
 from cluster import validation
 from cluster.errors import InvalidRequest, ObjectNotFound
-from cluster.model import SessionMeta
+from cluster.model import Inspector, SessionMeta, to_record
 from cluster.store import Commit
 
+from .. import inspector as inspectors
 from .. import workspace as ws
 from ..dispatch import Call, commands
-from ..inspector import Inspectors, check_view, child, describe, follow
+from ..inspector import check_view, child, describe, follow
 from ..protocol import Request
 from ..service import Prepared
 
@@ -131,22 +132,21 @@ async def open_inspector(call: Call) -> dict[str, Any]:
 
     def change(entry: ws.Workspace) -> dict[str, Any]:
         ws.resolve(entry, object_id)
-        inspector = Inspectors(entry.inspectors).open_on(object_id, view)
-        return {**inspector, "object": describe(entry, object_id)}
+        inspector = inspectors.open_on(entry.inspectors, object_id, view)
+        return {**to_record(inspector), "object": describe(entry, object_id)}
 
     return await _mutate(call, session_id, change)
 
 
-def _inspector_change(call: Call, action: Callable[[ws.Workspace, dict[str, Any]], None]) -> Change:
+def _inspector_change(call: Call, action: Callable[[ws.Workspace, Inspector], None]) -> Change:
     inspector_id = validation.require(call.params, "inspector_id", str)
 
     def change(entry: ws.Workspace) -> dict[str, Any]:
-        inspectors = Inspectors(entry.inspectors)
-        inspector = inspectors.get(inspector_id)
+        inspector = inspectors.get(entry.inspectors, inspector_id)
         action(entry, inspector)
-        current = follow(entry, inspector["root"], inspector["path"])
-        entry.inspectors["selected_object"] = current
-        return {**inspector, "object": describe(entry, current)}
+        current = follow(entry, inspector.root, inspector.path)
+        entry.inspectors.selected_object = current
+        return {**to_record(inspector), "object": describe(entry, current)}
 
     return change
 
@@ -157,10 +157,10 @@ async def navigate_inspector(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
     field = validation.require(call.params, "field", (str, int))
 
-    def action(entry: ws.Workspace, inspector: dict[str, Any]) -> None:
-        child(entry, follow(entry, inspector["root"], inspector["path"]), field)
-        inspector["path"] = [*inspector["path"], field]
-        inspector["selected_field"] = None
+    def action(entry: ws.Workspace, inspector: Inspector) -> None:
+        child(entry, follow(entry, inspector.root, inspector.path), field)
+        inspector.path = [*inspector.path, field]
+        inspector.selected_field = None
 
     return await _mutate(call, session_id, _inspector_change(call, action))
 
@@ -169,9 +169,9 @@ async def navigate_inspector(call: Call) -> dict[str, Any]:
 async def inspector_back(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
 
-    def action(entry: ws.Workspace, inspector: dict[str, Any]) -> None:
-        inspector["path"] = inspector["path"][:-1]
-        inspector["selected_field"] = None
+    def action(entry: ws.Workspace, inspector: Inspector) -> None:
+        inspector.path = inspector.path[:-1]
+        inspector.selected_field = None
 
     return await _mutate(call, session_id, _inspector_change(call, action))
 
@@ -181,10 +181,10 @@ async def select_field(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
     field = validation.optional(call.params, "field", (str, int))
 
-    def action(entry: ws.Workspace, inspector: dict[str, Any]) -> None:
+    def action(entry: ws.Workspace, inspector: Inspector) -> None:
         if field is not None:
-            child(entry, follow(entry, inspector["root"], inspector["path"]), field)
-        inspector["selected_field"] = field
+            child(entry, follow(entry, inspector.root, inspector.path), field)
+        inspector.selected_field = field
 
     return await _mutate(call, session_id, _inspector_change(call, action))
 
@@ -195,8 +195,8 @@ async def set_inspector_view(call: Call) -> dict[str, Any]:
     view = validation.require(call.params, "view", str)
     check_view(view)
 
-    def action(entry: ws.Workspace, inspector: dict[str, Any]) -> None:
-        inspector["view"] = view
+    def action(entry: ws.Workspace, inspector: Inspector) -> None:
+        inspector.view = view
 
     return await _mutate(call, session_id, _inspector_change(call, action))
 
@@ -207,9 +207,8 @@ async def close_inspector(call: Call) -> dict[str, Any]:
     inspector_id = validation.require(call.params, "inspector_id", str)
 
     def change(entry: ws.Workspace) -> dict[str, Any]:
-        inspectors = Inspectors(entry.inspectors)
-        inspectors.get(inspector_id)
-        del inspectors.open[inspector_id]
+        inspectors.get(entry.inspectors, inspector_id)
+        del entry.inspectors.inspectors[inspector_id]
         return {"inspector_id": inspector_id, "closed": True}
 
     return await _mutate(call, session_id, change)
