@@ -7,7 +7,7 @@ reports; this package imports neither Trio nor Redis.
 from .errors import CorruptRecord as CorruptRecord
 from .errors import LimitExceeded as LimitExceeded
 from .errors import SmalltalkSyntaxError as SmalltalkSyntaxError
-from .image import Description as Description
+from .describing import Description as Description
 from .image import Image as Image
 from .image import Outcome as Outcome
 from .limits import Limits as Limits

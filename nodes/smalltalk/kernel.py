@@ -153,3 +153,18 @@ def string_text(value: Any) -> str | None:
 
 def is_heap(value: Any) -> bool:
     return isinstance(value, HeapObject)
+
+
+def _all_subclasses(root: type) -> frozenset[type]:
+    found: set[type] = set()
+    stack = [root]
+    while stack:
+        cls = stack.pop()
+        found.add(cls)
+        stack.extend(cls.__subclasses__())
+    return frozenset(found)
+
+
+# Python types whose instances carry their Smalltalk class in `.cls` (the fast path of a
+# send; `class_of` answers the same for any value, these included).
+HEAP_TYPES = _all_subclasses(HeapObject)

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from .errors import LimitExceeded
 from .limits import BUDGET, check_string
-
-if TYPE_CHECKING:
-    from .compiler import BlockCode
 
 
 class Char:
@@ -389,14 +386,44 @@ class Frame(HeapObject):
         yield self.outer
 
 
-class LightFrame:
-    """The variables of an activation that nothing can refer to after it returns (no
-    real block inside, no `^` to unwind to): cheaper to create than a Frame."""
+class BlockCode:
+    """What a BlockClosure runs: `fn(block, *arguments)`, and what persisting the block
+    needs (its source, the outer variables it reaches as `{name: (depth, slot)}` in its
+    chain of outer frames, its method class). `names` are the variables its own
+    activation keeps in a Frame.
 
-    __slots__ = ("outer", "rcv", "vars")
-    outer: Frame | None
-    rcv: Any
-    vars: list[Any]
+    The compiler makes these for literal blocks; a primitive may make one around a
+    Python callable: `body(block)` is then called with the block, whatever the
+    arguments."""
+
+    __slots__ = ("captures", "fn", "method_class", "names", "nargs", "source")
+
+    def __init__(
+        self,
+        nargs: int,
+        names: tuple[str, ...],
+        body: Callable[[Any], Any] | None,
+        source: str,
+        captures: dict[str, tuple[int, int]],
+        method_class: StClass | None,
+    ) -> None:
+        self.nargs = nargs
+        self.names = names
+        self.source = source
+        self.captures = captures
+        self.method_class = method_class
+        self.fn: Callable[..., Any] = _native_block(body) if body is not None else _no_body
+
+
+def _native_block(body: Callable[[Any], Any]) -> Callable[..., Any]:
+    def run(block: Any, *args: Any) -> Any:
+        return body(block)
+
+    return run
+
+
+def _no_body(block: Any, *args: Any) -> Any:
+    return None
 
 
 class StBlock(HeapObject):
