@@ -21,8 +21,8 @@ from typing import Any
 
 from . import ast
 from .classes import global_named
-from .kernel import class_of
 from .errors import SmalltalkSyntaxError
+from .kernel import class_of
 from .objects import Char, StClass
 from .scopes import Analysis, Binding, Scope, keywords
 
@@ -459,9 +459,8 @@ class _Function:
             # Instances of session classes are always heap objects.
             self.emit("_k = self.cls")
         elif not rcv.isidentifier() or rcv in ("None", "True", "False"):
-            literal = {"None": None, "True": True, "False": False}.get(rcv)
-            if literal is None and rcv != "None":
-                literal = int(rcv.strip("()"))
+            known = {"None": None, "True": True, "False": False}
+            literal = known[rcv] if rcv in known else int(rcv.strip("()"))
             self.emit(f"_k = {self.gen.constant(class_of(literal))}")
         else:
             self.emit(f"_k = {rcv}.cls if type({rcv}) in HEAP else class_of({rcv})")

@@ -70,7 +70,8 @@ class Image:
         self.classes: dict[str, StClass] = {}
         self.next_id = 1
         self.interp = Interpreter(self.workspace, self.classes)
-        self.interp.compiler = Compiler(self.interp)
+        self.compiler = Compiler(self.interp)
+        self.interp.compiler = self.compiler
         self.interp.instances_of = self._instances_of
 
     @classmethod
@@ -123,7 +124,7 @@ class Image:
         with the image rolled back. Raises LimitExceeded (image rolled back) and
         SmalltalkSyntaxError (image untouched)."""
         interp = self.interp
-        doit = interp.compiler.compile_doit(code)
+        doit = self.compiler.compile_doit(code)
         started = time.monotonic()
         workspace_before = dict(self.workspace)
         classes_before = dict(self.classes)

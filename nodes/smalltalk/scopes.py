@@ -230,8 +230,8 @@ class Analyzer:
                     self._expr(arg, env, nest)
         elif isinstance(node, ast.Cascade):
             self._expr(node.receiver, env, nest)
-            for part in node.parts:
-                for message in part:
+            for cascade_part in node.parts:
+                for message in cascade_part:
                     for arg in message.args:
                         self._expr(arg, env, nest)
         elif isinstance(node, ast.Block):
