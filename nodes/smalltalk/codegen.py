@@ -79,6 +79,7 @@ class Module:
     lines: list[str] = field(default_factory=list)
     constants: dict[str, Any] = field(default_factory=dict)
     blocks: list[BlockSpec] = field(default_factory=list)
+    sites: int = 0
 
     @property
     def source(self) -> str:
@@ -99,6 +100,13 @@ class Generator:
         self.module = Module()
         self._constant_ids: dict[Any, str] = {}
 
+    def inline_cache(self) -> int:
+        """A new send site: its globals C<n> (the class's method cache it was filled
+        from), M<n> (the method) and P<n> (whether M<n> takes positional arguments)."""
+        site = self.module.sites
+        self.module.sites += 1
+        return site
+
     def constant(self, value: Any) -> str:
         key: Any = (type(value), value) if type(value) in (int, float, str) else id(value)
         name = self._constant_ids.get(key)
@@ -116,11 +124,16 @@ class Generator:
         params = self.analysis.root_decls[: len(node.params)]
         temps = self.analysis.root_decls[len(node.params) :]
         body = fn.body_lines(lambda: fn.sequence(node.body, want=False), temps)
-        head = ["def method(it, self, args):"]
-        if params:
-            names = [b.local if not b.captured else f"_a{i}" for i, b in enumerate(params)]
-            head.append(f"    {', '.join(names)}, = args")
+        names = [b.local if not b.captured else f"_a{i}" for i, b in enumerate(params)]
+        # Two entries: `method(it, self, args)` for Interpreter.send and the primitives,
+        # `positional(it, self, *args)` for the inline caches of generated sends.
+        head = [f"def positional({', '.join(['it', 'self', *names])}):"]
         self.module.lines += head + fn.wrap(body, params, tail="return self", entry=_ENTER)
+        self.module.lines += [
+            "def method(it, self, args):",
+            "    return positional(it, self, *args)",
+            "method.positional = positional",
+        ]
         return "method"
 
     def doit(self, node: ast.DoIt) -> str:
@@ -464,10 +477,10 @@ class _Function:
             self.emit(f"_k = {self.gen.constant(class_of(literal))}")
         else:
             self.emit(f"_k = {rcv}.cls if type({rcv}) in HEAP else class_of({rcv})")
-        self.emit(
-            f"{name} = (_k.cache.get({selector!r}) or lookup(_k, {selector!r}))"
-            f"(it, {rcv}, {packed})"
-        )
+        site = self.gen.inline_cache()
+        positional = ", ".join(["it", rcv, *args])
+        self.emit(f"_m = M{site} if _k.cache is C{site} else miss({site}, _k, {selector!r})")
+        self.emit(f"{name} = _m({positional}) if P{site} else _m(it, {rcv}, {packed})")
         return (name, True)
 
     def super_send(self, selector: str, args: list[str]) -> Atom:

@@ -156,6 +156,13 @@ class Compiler:
             code = compile(module.source, f"<smalltalk {label}>", "exec")
         except (SyntaxError, RecursionError, MemoryError):
             raise SmalltalkSyntaxError(1, 1, "the code is nested too deeply to compile") from None
+        for site in range(module.sites):
+            namespace.update({f"C{site}": None, f"M{site}": None, f"P{site}": False})
+
+        def miss(site: int, cls: StClass, selector: str) -> Any:
+            return self.interp.fill_inline_cache(namespace, site, cls, selector)
+
+        namespace["miss"] = miss
         exec(code, namespace)
         for spec in module.blocks:
             block = BlockCode(spec.nargs, spec.names, None, spec.source, spec.captures,

@@ -658,11 +658,11 @@ class StClass(HeapObject):
             meta_state,
         ) = state
         self.slots[:] = slots
-        self.cache.clear()
+        self.cache = {}  # a new dict: inline caches compare its identity
         if meta_state is not None:
             meta = self.cls
             meta.superclass, meta.own_ivars, meta.ivars, meta.methods = meta_state
-            meta.cache.clear()
+            meta.cache = {}
 
     def refs(self) -> Iterator[Any]:
         yield self.superclass

@@ -240,6 +240,23 @@ class Interpreter:
         cls.cache[selector] = fn
         return fn
 
+    def fill_inline_cache(
+        self, namespace: dict[str, Any], site: int, cls: StClass, selector: str
+    ) -> Any:
+        """A generated send missed its inline cache: look the method up and remember it
+        with the class's cache dict (a new dict after any change, so a stale entry can
+        never match)."""
+        fn = cls.cache.get(selector) or self.lookup_fn(cls, selector)
+        positional = getattr(fn, "positional", None)
+        namespace[f"C{site}"] = cls.cache
+        if positional is not None:
+            namespace[f"M{site}"] = positional
+            namespace[f"P{site}"] = True
+            return positional
+        namespace[f"M{site}"] = fn
+        namespace[f"P{site}"] = False
+        return fn
+
     def method_fn(self, method: Method) -> MethodFn:
         fn = method.fn
         if fn is None:
@@ -535,10 +552,11 @@ class Interpreter:
         return self.workspace.get(name)
 
     def invalidate_caches(self) -> None:
+        # New dicts, not cleared ones: inline caches compare the dict's identity.
         for cls in self.classes.values():
-            cls.cache.clear()
+            cls.cache = {}
             if cls.cls is not None:
-                cls.cls.cache.clear()
+                cls.cls.cache = {}
         self.compiler.forget()
 
 
