@@ -52,6 +52,7 @@ _INT_OPS = {
 _BIG = 1 << 62
 
 _TICK = ("it.fuel = _f = it.fuel - 1", "if _f < 0: it.checkpoint_now()")
+_COMPARISONS = ("<", ">", "<=", ">=", "=", "~=")
 _ENTER = (
     *_TICK,
     "_d = it.depth + 1",
@@ -89,6 +90,10 @@ class Module:
 def _is_simple(code: str) -> bool:
     """A name or a number: cheap to evaluate several times."""
     return code.isidentifier() or code.lstrip("(-").rstrip(")").isdigit()
+
+
+def _is_simple_int(code: str) -> bool:
+    return code.lstrip("(-").rstrip(")").isdigit()
 
 
 class Generator:
@@ -167,7 +172,7 @@ class Generator:
         function = f"block{index}"
         names = [b.local if not b.captured else f"_a{i}" for i, b in enumerate(params)]
         lines = [f"def {function}({', '.join(['blk', *names])}):"]
-        lines += fn.wrap(body, params, tail="return None", entry=_ENTER)
+        lines += fn.wrap(body, params, tail="return None", entry=_TICK if fn.leaf else _ENTER)
         self.module.lines += lines
         spec = BlockSpec(
             name=f"B{index}",
@@ -192,6 +197,9 @@ class _Function:
         self.temps = 0
         self.outer_depths: set[int] = set()
         self.uses_self = False
+        # No send other than the fallback of a SmallInteger fast path: such a block
+        # cannot recurse without a counted method activation, so it skips the depth count.
+        self.leaf = True
 
     # ------------------------------------------------------------------ layout
     def emit(self, line: str) -> None:
@@ -248,8 +256,9 @@ class _Function:
         """Entry checks, frame set-up, the body, and the exits around it."""
         scope = self.scope
         out = ["    " + line for line in entry]
-        counted = bool(entry)
-        out.append("    try:")
+        counted = "_d = it.depth + 1" in entry
+        needs_try = counted or scope.is_home
+        out.append("    try:" if needs_try else "    if 1:")
         inner: list[str] = []
         if scope.kind == "block":
             if self.uses_self or scope.bears_frame:
@@ -277,13 +286,12 @@ class _Function:
             out.append("    except NonLocalReturn as _e:")
             out.append("        if _e.home is ctx: return _e.value")
             out.append("        raise")
-        out.append("    finally:")
+        if needs_try:
+            out.append("    finally:")
         if scope.is_home:
             out.append("        ctx.alive = False")
         if counted:
             out.append("        it.depth = _d - 1")
-        elif not scope.is_home:
-            out.append("        pass")
         return out
 
     # ------------------------------------------------------------------ statements
@@ -466,6 +474,7 @@ class _Function:
         return self.plain_send(rcv, selector, args, to_self)
 
     def plain_send(self, rcv: str, selector: str, args: list[str], to_self: bool) -> Atom:
+        self.leaf = False
         name = self.temp()
         packed = "(" + "".join(f"{a}, " for a in args).rstrip(" ") + ")"
         if to_self and self.gen.method_class is not None:
@@ -484,6 +493,7 @@ class _Function:
         return (name, True)
 
     def super_send(self, selector: str, args: list[str]) -> Atom:
+        self.leaf = False
         self.uses_self = True
         name = self.temp()
         packed = "(" + "".join(f"{a}, " for a in args).rstrip(" ") + ")"
@@ -574,8 +584,12 @@ class _Function:
         if selector == "timesRepeat:":
             return self.times_repeat(node)
         result = self.temp() if want else None
-        # Read once: no code runs between the tests on it.
-        subject = self.name_of(self.expr(node.receiver))
+        fused = subject = None
+        if selector in ("ifTrue:", "ifFalse:"):
+            fused = self.fused_test(node.receiver, selector == "ifFalse:")
+        if fused is None:
+            # Read once: no code runs between the tests on it.
+            subject = self.name_of(self.expr(node.receiver))
         parts = dict(zip(keywords(selector), node.args, strict=True))
         if selector in ("and:", "or:"):
             go, stop = ("True", "False") if selector == "and:" else ("False", "True")
@@ -587,6 +601,12 @@ class _Function:
             with self.indented():
                 self.emit(f"{result or '_'} = it.non_boolean({subject})")
         elif selector.startswith(("ifTrue", "ifFalse")):
+            if fused is not None:
+                if result is not None:
+                    self.emit(f"{result} = None")
+                self.emit(f"if {fused}:" if selector == "ifTrue:" else f"if not {fused}:")
+                self.branch(node.args[0], result)
+                return (result, True) if result is not None else _NIL
             self.emit(f"if {subject} is True:")
             self.branch(parts.get("ifTrue:"), result)
             self.emit(f"elif {subject} is False:")
@@ -603,6 +623,33 @@ class _Function:
             self.branch(parts.get("ifNotNil:"), result, param=subject, default=subject)
         return (result, True) if result is not None else _NIL
 
+    def fused_test(self, node: ast.Expr, fallback: bool) -> str | None:
+        """A SmallInteger comparison as a Python test (true when the receiver is true),
+        with no Boolean to look at in between; a non-Boolean answered by a real send
+        signals NonBooleanReceiver and counts as `fallback`."""
+        if not (
+            isinstance(node, ast.Send)
+            and node.selector in _COMPARISONS
+            and id(node) not in self.gen.analysis.inlined
+            and not (isinstance(node.receiver, ast.Variable) and node.receiver.name == "super")
+        ):
+            return None
+        a, b = self.operands([node.receiver, node.args[0]])
+        op = _INT_OPS[node.selector][0]
+        tests = [f"type({x}) is int" for x in (a, b) if not _is_simple_int(x)] or ["True"]
+        slow = f"it.as_bool(it.send({a}, {node.selector!r}, ({b},)), {fallback})"
+        return f"({a} {op} {b} if {' and '.join(tests)} else {slow})"
+
+    def fused_condition(self, block: ast.Expr, fallback: bool) -> str | None:
+        """`fused_test` for a loop's condition block `[a < b]` (one statement, no
+        temporaries)."""
+        if not (isinstance(block, ast.Block) and not block.temps and len(block.body) == 1):
+            return None
+        stmt = block.body[0]
+        if isinstance(stmt, ast.Return):
+            return None
+        return self.fused_test(stmt, fallback)
+
     def tick(self) -> None:
         for line in _TICK:
             self.emit(line)
@@ -614,6 +661,13 @@ class _Function:
             self.tick()
             if selector == "repeat":
                 self.inlined_body(node.receiver, False)
+                return _NIL
+            whole = selector.startswith("whileTrue")
+            fused = self.fused_condition(node.receiver, not whole)
+            if fused is not None:
+                self.emit(f"if not {fused}: break" if whole else f"if {fused}: break")
+                if node.args:
+                    self.inlined_body(node.args[0], False)
                 return _NIL
             cond_atom = self.inlined_body(node.receiver, True)
             if cond_atom is not None:

@@ -333,6 +333,14 @@ class Interpreter:
         """An inlined ifTrue:/whileTrue:/and: got a non-Boolean receiver."""
         return self.error("NonBooleanReceiver", "proceed for truth.", object=value)
 
+    def as_bool(self, value: Any, fallback: bool) -> bool:
+        """The receiver of an inlined conditional: a Boolean, or NonBooleanReceiver
+        signalled and `fallback` (the branch is not taken)."""
+        if value is True or value is False:
+            return value
+        self.non_boolean(value)
+        return fallback
+
     def return_to(self, home: Frame | None, value: Any) -> Any:
         """`^value` inside a block: leave the home method (or doit), or signal
         BlockCannotReturn when it has already returned."""
