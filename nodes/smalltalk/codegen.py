@@ -584,12 +584,11 @@ class _Function:
         if selector == "timesRepeat:":
             return self.times_repeat(node)
         result = self.temp() if want else None
-        fused = subject = None
+        fused = None
         if selector in ("ifTrue:", "ifFalse:"):
             fused = self.fused_test(node.receiver, selector == "ifFalse:")
-        if fused is None:
-            # Read once: no code runs between the tests on it.
-            subject = self.name_of(self.expr(node.receiver))
+        # Read once: no code runs between the tests on it.
+        subject = "" if fused is not None else self.name_of(self.expr(node.receiver))
         parts = dict(zip(keywords(selector), node.args, strict=True))
         if selector in ("and:", "or:"):
             go, stop = ("True", "False") if selector == "and:" else ("False", "True")

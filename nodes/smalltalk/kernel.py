@@ -113,7 +113,8 @@ def normalize(value: Fraction) -> int | Fraction:
 
 
 def new_string(text: str) -> StString:
-    return StString(BYTE_STRING if is_byte_text(text) else WIDE_STRING, text)
+    byte = text.isascii() or max(text) <= "\xff"  # is_byte_text, inlined (hot)
+    return StString(BYTE_STRING if byte else WIDE_STRING, text)
 
 
 def new_array(items: list[Any]) -> StArray:

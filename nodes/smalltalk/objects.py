@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from .errors import LimitExceeded
-from .limits import BUDGET, check_string
+from .limits import check_string, current_allowance
 
 
 class Char:
@@ -52,9 +52,9 @@ class HeapObject:
     kind: ClassVar[str] = "object"
 
     def __init__(self, cls: StClass, slots: list[Any] | None = None) -> None:
-        budget = BUDGET
-        budget.objects_left -= 1
-        if budget.objects_left < 0:
+        allowance = current_allowance()
+        allowance.objects_left -= 1
+        if allowance.objects_left < 0:
             raise LimitExceeded("heap", "ResourceLimit: too many objects")
         self.cls = cls
         self.oid: str | None = None
@@ -107,9 +107,16 @@ class StString(HeapObject):
     kind = "string"
 
     def __init__(self, cls: StClass, chars: str) -> None:
-        if len(chars) > BUDGET.max_string:
+        # HeapObject.__init__ inlined: Strings are the objects made most often.
+        allowance = current_allowance()
+        if len(chars) > allowance.max_string:
             check_string(len(chars))
-        HeapObject.__init__(self, cls)
+        allowance.objects_left -= 1
+        if allowance.objects_left < 0:
+            raise LimitExceeded("heap", "ResourceLimit: too many objects")
+        self.cls = cls
+        self.oid = None
+        self.slots = [None] * len(cls.ivars) if cls.ivars else []
         self.chars = chars
 
     def snapshot(self) -> Any:
@@ -125,7 +132,7 @@ class StByteArray(HeapObject):
     kind = "bytes"
 
     def __init__(self, cls: StClass, data: bytearray) -> None:
-        if len(data) > BUDGET.max_string:
+        if len(data) > current_allowance().max_string:
             check_string(len(data))
         HeapObject.__init__(self, cls)
         self.data = data
