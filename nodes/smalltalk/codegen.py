@@ -22,7 +22,7 @@ from typing import Any
 from . import ast
 from .classes import global_named
 from .errors import SmalltalkSyntaxError
-from .kernel import class_of
+from .kernel import SMALL_MAX, SMALL_MIN, class_of
 from .objects import Char, StClass
 from .scopes import Analysis, Binding, Scope, keywords
 
@@ -485,7 +485,11 @@ class _Function:
             literal = known[rcv] if rcv in known else int(rcv.strip("()"))
             self.emit(f"_k = {self.gen.constant(class_of(literal))}")
         else:
-            self.emit(f"_k = {rcv}.cls if type({rcv}) in HEAP else class_of({rcv})")
+            self.emit(
+                f"_k = {rcv}.cls if type({rcv}) in HEAP else SMALL_INTEGER "
+                f"if type({rcv}) is int and {SMALL_MIN} <= {rcv} <= {SMALL_MAX} "
+                f"else class_of({rcv})"
+            )
         site = self.gen.inline_cache()
         positional = ", ".join(["it", rcv, *args])
         self.emit(f"_m = M{site} if _k.cache is C{site} else miss({site}, _k, {selector!r})")

@@ -65,6 +65,7 @@ class Compiler:
         self.helpers: dict[str, Any] = {
             "it": interp,
             "HEAP": HEAP_TYPES,
+            "SMALL_INTEGER": S["SmallInteger"],
             "class_of": class_of,
             "identical": identical,
             "lookup": interp.lookup_fn,

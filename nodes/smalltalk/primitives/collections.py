@@ -1171,6 +1171,8 @@ def _interval_immutable(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 def _identity(coll: Any) -> bool:
+    if coll.cls is _DICT or coll.cls is _SET:  # the usual case, without walking the hierarchy
+        return False
     return bool(
         coll.cls.inherits_from(S["IdentitySet"]) or coll.cls.inherits_from(S["IdentityDictionary"])
     )
