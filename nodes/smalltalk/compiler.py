@@ -30,7 +30,11 @@ from .scopes import Analyzer
 
 MethodFn = Callable[[Interpreter, Any, tuple[Any, ...]], Any]
 
-_DOIT_CACHE_SIZE = 256
+# Per image, and a node may hold 1,000 images: a few recent snippets (a doit compiles in
+# 0.2-6 ms, most of it parsing), not a history.
+_DOIT_CACHE_SIZE = 16
+# A send site whose receiver's class changed this often stops caching one of them.
+_REFILLS = 8
 
 
 class DoItCode:
@@ -160,8 +164,19 @@ class Compiler:
         for site in range(module.sites):
             namespace.update({f"C{site}": None, f"M{site}": None, f"P{site}": False})
 
+        switches = [0] * module.sites  # times a site's receiver class changed
+        last: list[StClass | None] = [None] * module.sites
+        lookup = self.interp.lookup_fn
+
         def miss(site: int, cls: StClass, selector: str) -> Any:
-            return self.interp.fill_inline_cache(namespace, site, cls, selector)
+            if cls is not last[site]:  # (the same class again: its methods changed)
+                last[site] = cls
+                switches[site] += 1
+            if switches[site] <= _REFILLS:
+                return self.interp.fill_inline_cache(namespace, site, cls, selector)
+            # Megamorphic: stop refilling; the site always asks the class's cache.
+            namespace[f"C{site}"] = namespace[f"P{site}"] = None
+            return cls.cache.get(selector) or lookup(cls, selector)
 
         namespace["miss"] = miss
         exec(code, namespace)

@@ -290,3 +290,18 @@ def test_blocks_keep_their_own_copies_of_arguments_and_share_captured_temps() ->
     assert ps("((1 to: 3) collect: [:i | [i * 10]]) collect: [:b | b value]") == "#(10 20 30)"
     code = "| n inc get | n := 0. inc := [n := n + 1]. get := [n]. inc value. inc value. get value"
     assert ps(code) == "2"
+
+
+def test_a_send_site_seeing_many_classes_still_answers_each_ones_method() -> None:
+    names = [f"C{i}" for i in range(12)]
+    image = with_class(
+        ". ".join(f"Object subclass: #{n}. {n} compile: 'tag ^#{n.lower()}'" for n in names)
+    )
+    code = "({" + ". ".join(f"{n} new" for n in names * 2) + "} collect: [:o | o tag]) asArray"
+    assert ps(code, image) == "#(" + " ".join(f"#{n.lower()}" for n in names * 2) + ")"
+
+
+def test_a_send_site_follows_a_method_recompiled_many_times() -> None:
+    image = with_class("Object subclass: #K. K compile: 'f ^0'. K compile: 'g ^self f'")
+    for i in range(1, 12):
+        assert ps(f"K compile: 'f ^{i}'. K new g", image) == str(i)
