@@ -1,30 +1,43 @@
 """Benchmark of the Smalltalk evaluator against the same work in plain CPython.
 
-Run from the repository root:  python bench/bench_smalltalk.py [--runs 3] [--sum-to N] [--fib N]
+Run from the repository root:  scripts/bench --suite smalltalk [--runs 5] [--quick] [--json F]
 
-Each benchmark is timed `--runs` times in a fresh Image (compilation included, as a
-user's print-it would be) and the median is reported with the median of the plain
-Python equivalent and their ratio.
+Each case is timed `--runs` times in a fresh Image (compilation included, as a user's
+print-it would be), alternating with the plain Python function that does the same work
+in the same process; the table shows both medians, their ratio, and the spread (lowest
+and highest ratio of a Smalltalk run to the CPython median). The Smalltalk answer is
+checked against the Python one, so neither side can skip work.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nodes.smalltalk import Image, Limits
 
 _UNBOUNDED = Limits(max_steps=10**12, max_seconds=3600.0, max_objects=10**9)
-_FIB_CLASS = (
-    "Object subclass: #Bench. "
-    "Bench compile: 'fib: n n < 2 ifTrue: [^n]. ^(self fib: n - 1) + (self fib: n - 2)'"
-)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    setup: str | None
+    code: str
+    python: Callable[[], Any]
+
+
+# ---------------------------------------------------------------------- inject:into:
 
 
 def _python_sum(limit: int) -> int:
@@ -34,64 +47,206 @@ def _python_sum(limit: int) -> int:
     return total
 
 
+# ---------------------------------------------------------------------- fib: in a class
+
+_FIB_CLASS = (
+    "Object subclass: #Bench. "
+    "Bench compile: 'fib: n n < 2 ifTrue: [^n]. ^(self fib: n - 1) + (self fib: n - 2)'"
+)
+
+
 def _python_fib(n: int) -> int:
     return n if n < 2 else _python_fib(n - 1) + _python_fib(n - 2)
 
 
-def _median_seconds(action: Callable[[], object], runs: int) -> float:
-    samples = []
+# ---------------------------------------------------------------------- collections
+
+
+def _collections_code(n: int) -> str:
+    return (
+        "| oc d evens squares found total sorted | "
+        "oc := OrderedCollection new. "
+        f"1 to: {n} do: [:i | oc add: i * 7919 \\\\ 10007]. "
+        "d := Dictionary new. "
+        "oc do: [:x | d at: x \\\\ 1000 put: (d at: x \\\\ 1000 ifAbsent: [0]) + 1]. "
+        "evens := oc select: [:x | x even]. "
+        "squares := evens collect: [:x | x * x]. "
+        "found := squares detect: [:x | x > 100000000] ifNone: [0]. "
+        "total := squares inject: 0 into: [:a :b | a + b]. "
+        f"sorted := (oc first: {n // 10}) asSortedCollection: [:a :b | a >= b]. "
+        "{d size. evens size. found. total. sorted first. sorted last}"
+    )
+
+
+def _python_collections(n: int) -> list[Any]:
+    oc = []
+    for i in range(1, n + 1):
+        oc.append(i * 7919 % 10007)
+    d: dict[int, int] = {}
+    for x in oc:
+        d[x % 1000] = d.get(x % 1000, 0) + 1
+    evens = [x for x in oc if x % 2 == 0]
+    squares = [x * x for x in evens]
+    found = next((x for x in squares if x > 100_000_000), 0)
+    total = functools.reduce(lambda a, b: a + b, squares, 0)
+    ordered = sorted(oc[: n // 10], key=functools.cmp_to_key(lambda a, b: -1 if a >= b else 1))
+    return [len(d), len(evens), found, total, ordered[0], ordered[-1]]
+
+
+# ---------------------------------------------------------------------- strings
+
+
+def _strings_code(n: int) -> str:
+    return (
+        "| ws text count | "
+        "ws := WriteStream on: String new. "
+        f"1 to: {n} do: [:i | ws nextPutAll: 'item'; nextPutAll: i printString; nextPut: $ ]. "
+        "text := ws contents. "
+        "count := 0. "
+        "(text substrings: ' ') do: [:w | | r | "
+        "r := (w copyReplaceAll: 'item' with: 'entry-') reversed asUppercase. "
+        "count := count + (r indexOf: $-) + (w , r) size]. "
+        "{text size. count}"
+    )
+
+
+def _python_strings(n: int) -> list[Any]:
+    parts = []
+    for i in range(1, n + 1):
+        parts.append("item")
+        parts.append(str(i))
+        parts.append(" ")
+    text = "".join(parts)
+    count = 0
+    for w in text.split():
+        r = w.replace("item", "entry-")[::-1].upper()
+        count = count + (r.find("-") + 1) + len(w + r)
+    return [len(text), count]
+
+
+# ---------------------------------------------------------------------- running
+
+
+def cases(quick: bool, sum_to: int | None, fib: int | None) -> list[Case]:
+    sum_to = sum_to or (20_000 if quick else 1_000_000)
+    fib = fib or (15 if quick else 25)
+    size = 5_000 if quick else 100_000
+    words = 2_000 if quick else 50_000
+    return [
+        Case(
+            f"(1 to: {sum_to:,}) inject: 0 into: [:a :b | a + b]",
+            None,
+            f"(1 to: {sum_to}) inject: 0 into: [:a :b | a + b]",
+            lambda: _python_sum(sum_to),
+        ),
+        Case(
+            f"fib: {fib} (a session class's method)",
+            _FIB_CLASS,
+            f"Bench new fib: {fib}",
+            lambda: _python_fib(fib),
+        ),
+        Case(
+            f"collections: {size:,} in an OrderedCollection, Dictionary, "
+            "select:/collect:/detect:/inject:, sort a tenth",
+            None,
+            _collections_code(size),
+            lambda: _python_collections(size),
+        ),
+        Case(
+            f"strings: WriteStream of {words:,} words, substrings:, copyReplaceAll:, "
+            "reversed, asUppercase, indexOf:, ,",
+            None,
+            _strings_code(words),
+            lambda: _python_strings(words),
+        ),
+    ]
+
+
+def smalltalk_print(value: Any) -> str:
+    """How Smalltalk prints the Python reference's answer (ints and lists of ints)."""
+    if isinstance(value, list):
+        return "#(" + " ".join(smalltalk_print(v) for v in value) + ")"
+    return str(value)
+
+
+def _run_smalltalk(case: Case, expected: str) -> float:
+    image = Image.new()
+    started = time.perf_counter()
+    if case.setup:
+        image.evaluate(case.setup, limits=_UNBOUNDED)
+    outcome = image.evaluate(case.code, limits=_UNBOUNDED)
+    elapsed = time.perf_counter() - started
+    if outcome.print_string != expected:
+        raise SystemExit(
+            f"{case.name}: Smalltalk answered {outcome.print_string!r}, expected {expected!r}"
+        )
+    return elapsed
+
+
+def _run_python(case: Case) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = case.python()
+    return time.perf_counter() - started, value
+
+
+def measure(case: Case, runs: int) -> dict[str, Any]:
+    """Alternate Smalltalk and CPython runs (so load on the machine hits both alike)."""
+    st_samples: list[float] = []
+    py_samples: list[float] = []
+    _, reference = _run_python(case)
+    expected = smalltalk_print(reference)
     for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
-def _smalltalk(setup: str | None, code: str, expected: str) -> Callable[[], object]:
-    def action() -> object:
-        image = Image.new()
-        if setup:
-            image.evaluate(setup, limits=_UNBOUNDED)
-        outcome = image.evaluate(code, limits=_UNBOUNDED)
-        if outcome.print_string != expected:
-            raise SystemExit(f"{code!r} answered {outcome.print_string!r}, expected {expected!r}")
-        return outcome
-
-    return action
+        st_samples.append(_run_smalltalk(case, expected))
+        py_time, _ = _run_python(case)
+        py_samples.append(py_time)
+    st = statistics.median(st_samples)
+    py = statistics.median(py_samples)
+    return {
+        "case": case.name,
+        "smalltalk_s": st,
+        "cpython_s": py,
+        "ratio": st / py,
+        "ratio_low": min(st_samples) / py,
+        "ratio_high": max(st_samples) / py,
+        "smalltalk_samples": st_samples,
+        "cpython_samples": py_samples,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Time the Smalltalk evaluator against plain CPython (median of runs)."
+        prog="scripts/bench --suite smalltalk",
+        description="Time the Smalltalk evaluator against the same work in plain CPython "
+        "(median of runs, measured in the same process).",
     )
-    parser.add_argument("--runs", type=int, default=3, help="runs per benchmark (default 3)")
-    parser.add_argument(
-        "--sum-to", type=int, default=1_000_000, help="N in (1 to: N) inject:into: (1000000)"
-    )
-    parser.add_argument("--fib", type=int, default=25, help="n in fib: n (default 25)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per case (default 5)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--sum-to", type=int, default=None, help="N in (1 to: N) inject:into:")
+    parser.add_argument("--fib", type=int, default=None, help="n in fib: n (default 25)")
+    parser.add_argument("--only", default=None, help="run the cases whose name contains this")
+    parser.add_argument("--json", metavar="FILE", type=Path, help="also write the numbers here")
     args = parser.parse_args(argv)
 
-    total = args.sum_to * (args.sum_to + 1) // 2
-    rows = [
-        (
-            f"(1 to: {args.sum_to}) inject: 0 into: [:a :b | a + b]",
-            _smalltalk(None, f"(1 to: {args.sum_to}) inject: 0 into: [:a :b | a + b]", str(total)),
-            lambda: _python_sum(args.sum_to),
-        ),
-        (
-            f"Bench new fib: {args.fib} (session class method)",
-            _smalltalk(_FIB_CLASS, f"Bench new fib: {args.fib}", str(_python_fib(args.fib))),
-            lambda: _python_fib(args.fib),
-        ),
-    ]
-    print(f"Python {sys.version.split()[0]}, median of {args.runs} runs")
-    header = f"| {'benchmark':<56} | {'Smalltalk s':>11} | {'CPython s':>9} | {'ratio':>6} |"
-    print(header)
-    print("|" + "-" * 58 + "|" + "-" * 13 + "|" + "-" * 11 + "|" + "-" * 8 + "|")
-    for name, smalltalk, python in rows:
-        st_time = _median_seconds(smalltalk, args.runs)
-        py_time = _median_seconds(python, args.runs)
-        print(f"| {name:<56} | {st_time:>11.3f} | {py_time:>9.4f} | {st_time / py_time:>5.1f}x |")
+    selected = [c for c in cases(args.quick, args.sum_to, args.fib)
+                if args.only is None or args.only in c.name]
+    print(f"Python {sys.version.split()[0]}, median of {args.runs} runs; spread = lowest and "
+          "highest Smalltalk run over the CPython median", file=sys.stderr)
+    rows = []
+    print(f"| {'case':<96} | {'Smalltalk s':>11} | {'CPython s':>9} | {'ratio':>6} | spread |")
+    print("|" + "-" * 98 + "|" + "-" * 13 + "|" + "-" * 11 + "|" + "-" * 8 + "|" + "-" * 8 + "|")
+    for case in selected:
+        row = measure(case, args.runs)
+        rows.append(row)
+        name = case.name.replace("|", "\\|")
+        spread = f"{row['ratio_low']:.1f}-{row['ratio_high']:.1f}"
+        print(
+            f"| {name:<96} | {row['smalltalk_s']:>11.3f} | {row['cpython_s']:>9.4f} | "
+            f"{row['ratio']:>5.1f}x | {spread:>6} |",
+            flush=True,
+        )
+    if args.json is not None:
+        args.json.write_text(json.dumps({"python": sys.version, "runs": args.runs,
+                                         "cases": rows}, indent=2))
     return 0
 
 

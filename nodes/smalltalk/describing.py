@@ -3,7 +3,10 @@ encoded like any other value."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
+
+import attrs
 
 from .kernel import class_of
 from .objects import (
@@ -28,8 +31,14 @@ from .objects import (
 from .printing import collection_elements, dict_items
 from .records import encode
 
-if TYPE_CHECKING:
-    from .image import Description, Image
+
+@attrs.frozen
+class Description:
+    class_name: str
+    print_string: str
+    named: list[tuple[str, Any]]
+    indexed_size: int
+    indexed: list[Any]
 
 
 def _safe(value: Any) -> Any:
@@ -39,9 +48,10 @@ def _safe(value: Any) -> Any:
         return None
 
 
-def describe(image: Image, value: Any, offset: int, limit: int) -> Description:
-    from .image import Description
-
+def describe(
+    value: Any, offset: int, limit: int, printer: Callable[[Any], str]
+) -> Description:
+    """`printer` answers the printString (the image prints sandboxed)."""
     named: list[tuple[str, Any]] = []
     indexed: list[Any] = []
     cls = class_of(value)
@@ -104,7 +114,7 @@ def describe(image: Image, value: Any, offset: int, limit: int) -> Description:
         size = 0
     return Description(
         class_name=cls.name,
-        print_string=image.sandboxed_print(value),
+        print_string=printer(value),
         named=named,
         indexed_size=size,
         indexed=indexed,

@@ -16,21 +16,21 @@ from typing import Any
 
 import attrs
 
-from .compiler import NORET
+from .compiler import Compiler
+from .describing import Description, describe
 from .errors import (
     ControlFlow,
     CorruptRecord,
     LimitExceeded,
-    NonLocalReturn,
     UnhandledError,
 )
 from .kernel import class_of
 from .limits import Limits, end_budget, start_budget
-from .objects import Frame, HeapObject, StClass, StException, WellKnown
+from .objects import HeapObject, StClass, StException, WellKnown
 from .primitives import install
-from .printing import exception_description, exception_message_text
+from .printing import exception_description, exception_message_text, native_print_string
 from .records import FORMAT_VERSION, Loader, decode_with, encode, to_record
-from .runtime import CONTEXT, Interpreter, SupportsIsSet
+from .runtime import Interpreter, SupportsIsSet
 
 
 @attrs.frozen
@@ -47,15 +47,6 @@ class Outcome:
     workspace_changed: bool
     steps: int
     elapsed: float
-
-
-@attrs.frozen
-class Description:
-    class_name: str
-    print_string: str
-    named: list[tuple[str, Any]]
-    indexed_size: int
-    indexed: list[Any]
 
 
 # Python frames per Smalltalk activation, generously (send, method body,
@@ -79,6 +70,8 @@ class Image:
         self.classes: dict[str, StClass] = {}
         self.next_id = 1
         self.interp = Interpreter(self.workspace, self.classes)
+        self.compiler = Compiler(self.interp)
+        self.interp.compiler = self.compiler
         self.interp.instances_of = self._instances_of
 
     @classmethod
@@ -131,7 +124,7 @@ class Image:
         with the image rolled back. Raises LimitExceeded (image rolled back) and
         SmalltalkSyntaxError (image untouched)."""
         interp = self.interp
-        doit = interp.compiler.compile_doit(code)
+        doit = self.compiler.compile_doit(code)
         started = time.monotonic()
         workspace_before = dict(self.workspace)
         classes_before = dict(self.classes)
@@ -142,17 +135,7 @@ class Image:
             sys.setrecursionlimit(needed)
         try:
             try:
-                frame = Frame(CONTEXT, [None] * len(doit.names), None, None, doit.names)
-                try:
-                    value = doit.body(frame)
-                except NonLocalReturn as nlr:
-                    if nlr.home is not frame:
-                        raise
-                    value = nlr.value
-                finally:
-                    frame.alive = False
-                if value is NORET:
-                    value = None
+                value = doit.run(interp)
                 print_string = interp.print_string(value)
                 class_name = class_of(value).name
             except UnhandledError as unhandled:
@@ -350,9 +333,7 @@ class Image:
         value = value_or_oid
         if isinstance(value_or_oid, str) and value_or_oid in self.heap:
             value = self.heap[value_or_oid]
-        from .describing import describe
-
-        return describe(self, value, offset, limit)
+        return describe(value, offset, limit, self.sandboxed_print)
 
     def sandboxed_print(self, value: Any) -> str:
         """printString run under small limits and rolled back (describe must not
@@ -367,8 +348,6 @@ class Image:
         try:
             return interp.print_string(value)
         except (LimitExceeded, RecursionError, ControlFlow, ValueError, TypeError):
-            from .printing import native_print_string
-
             interp.active = False
             return native_print_string(interp, value)
         finally:

@@ -113,7 +113,8 @@ def normalize(value: Fraction) -> int | Fraction:
 
 
 def new_string(text: str) -> StString:
-    return StString(BYTE_STRING if is_byte_text(text) else WIDE_STRING, text)
+    byte = text.isascii() or max(text) <= "\xff"  # is_byte_text, inlined (hot)
+    return StString(BYTE_STRING if byte else WIDE_STRING, text)
 
 
 def new_array(items: list[Any]) -> StArray:
@@ -153,3 +154,18 @@ def string_text(value: Any) -> str | None:
 
 def is_heap(value: Any) -> bool:
     return isinstance(value, HeapObject)
+
+
+def _all_subclasses(root: type) -> frozenset[type]:
+    found: set[type] = set()
+    stack = [root]
+    while stack:
+        cls = stack.pop()
+        found.add(cls)
+        stack.extend(cls.__subclasses__())
+    return frozenset(found)
+
+
+# Python types whose instances carry their Smalltalk class in `.cls` (the fast path of a
+# send; `class_of` answers the same for any value, these included).
+HEAP_TYPES = _all_subclasses(HeapObject)

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from .errors import LimitExceeded
-from .limits import BUDGET, check_string
-
-if TYPE_CHECKING:
-    from .compiler import BlockCode
+from .limits import check_string, current_allowance
 
 
 class Char:
@@ -55,9 +52,9 @@ class HeapObject:
     kind: ClassVar[str] = "object"
 
     def __init__(self, cls: StClass, slots: list[Any] | None = None) -> None:
-        budget = BUDGET
-        budget.objects_left -= 1
-        if budget.objects_left < 0:
+        allowance = current_allowance()
+        allowance.objects_left -= 1
+        if allowance.objects_left < 0:
             raise LimitExceeded("heap", "ResourceLimit: too many objects")
         self.cls = cls
         self.oid: str | None = None
@@ -110,9 +107,16 @@ class StString(HeapObject):
     kind = "string"
 
     def __init__(self, cls: StClass, chars: str) -> None:
-        if len(chars) > BUDGET.max_string:
+        # HeapObject.__init__ inlined: Strings are the objects made most often.
+        allowance = current_allowance()
+        if len(chars) > allowance.max_string:
             check_string(len(chars))
-        HeapObject.__init__(self, cls)
+        allowance.objects_left -= 1
+        if allowance.objects_left < 0:
+            raise LimitExceeded("heap", "ResourceLimit: too many objects")
+        self.cls = cls
+        self.oid = None
+        self.slots = [None] * len(cls.ivars) if cls.ivars else []
         self.chars = chars
 
     def snapshot(self) -> Any:
@@ -128,7 +132,7 @@ class StByteArray(HeapObject):
     kind = "bytes"
 
     def __init__(self, cls: StClass, data: bytearray) -> None:
-        if len(data) > BUDGET.max_string:
+        if len(data) > current_allowance().max_string:
             check_string(len(data))
         HeapObject.__init__(self, cls)
         self.data = data
@@ -389,14 +393,44 @@ class Frame(HeapObject):
         yield self.outer
 
 
-class LightFrame:
-    """The variables of an activation that nothing can refer to after it returns (no
-    real block inside, no `^` to unwind to): cheaper to create than a Frame."""
+class BlockCode:
+    """What a BlockClosure runs: `fn(block, *arguments)`, and what persisting the block
+    needs (its source, the outer variables it reaches as `{name: (depth, slot)}` in its
+    chain of outer frames, its method class). `names` are the variables its own
+    activation keeps in a Frame.
 
-    __slots__ = ("outer", "rcv", "vars")
-    outer: Frame | None
-    rcv: Any
-    vars: list[Any]
+    The compiler makes these for literal blocks; a primitive may make one around a
+    Python callable: `body(block)` is then called with the block, whatever the
+    arguments."""
+
+    __slots__ = ("captures", "fn", "method_class", "names", "nargs", "source")
+
+    def __init__(
+        self,
+        nargs: int,
+        names: tuple[str, ...],
+        body: Callable[[Any], Any] | None,
+        source: str,
+        captures: dict[str, tuple[int, int]],
+        method_class: StClass | None,
+    ) -> None:
+        self.nargs = nargs
+        self.names = names
+        self.source = source
+        self.captures = captures
+        self.method_class = method_class
+        self.fn: Callable[..., Any] = _native_block(body) if body is not None else _no_body
+
+
+def _native_block(body: Callable[[Any], Any]) -> Callable[..., Any]:
+    def run(block: Any, *args: Any) -> Any:
+        return body(block)
+
+    return run
+
+
+def _no_body(block: Any, *args: Any) -> Any:
+    return None
 
 
 class StBlock(HeapObject):
@@ -631,11 +665,11 @@ class StClass(HeapObject):
             meta_state,
         ) = state
         self.slots[:] = slots
-        self.cache.clear()
+        self.cache = {}  # a new dict: inline caches compare its identity
         if meta_state is not None:
             meta = self.cls
             meta.superclass, meta.own_ivars, meta.ivars, meta.methods = meta_state
-            meta.cache.clear()
+            meta.cache = {}
 
     def refs(self) -> Iterator[Any]:
         yield self.superclass

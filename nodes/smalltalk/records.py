@@ -43,7 +43,8 @@ from .objects import (
     StString,
     WellKnown,
 )
-from .printing import dict_items
+from .parser import parse_number
+from .printing import dict_items, int_to_str
 
 if TYPE_CHECKING:
     from .runtime import Interpreter
@@ -61,8 +62,6 @@ def encode(value: Any) -> Any:
     if t is int:
         if SMALL_MIN <= value <= SMALL_MAX:
             return value
-        from .printing import int_to_str
-
         return {"int": int_to_str(value)}
     if t is float:
         return {"float": repr(value)}
@@ -95,8 +94,6 @@ def decode_with(value: Any, resolve: Callable[[str], HeapObject]) -> Any:
         if tag == "ref":
             return resolve(payload)
         if tag == "int":
-            from .parser import parse_number
-
             return parse_number(payload)
         if tag == "float":
             return float(payload)

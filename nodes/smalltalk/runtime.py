@@ -1,20 +1,28 @@
 """The interpreter of one image: message sending, block activation, exceptions,
 limits and the write barrier.
 
-Compiled code (see compiler.py) is a tree of Python closures that call back into the
-Interpreter for everything that is not inlined: `send`, `call_block`, `signal`.
-One Interpreter belongs to one Image and is reused across its evaluations; `begin`
-and `finish` bracket an evaluation (limits, undo log, transcript).
+Compiled code (generated Python functions, see compiler.py) calls back into the
+Interpreter for everything it does not do itself: sends that miss a class's method
+cache, `signal`, checkpoints. One Interpreter belongs to one Image and is reused
+across its evaluations; `begin` and `finish` bracket an evaluation (limits, undo
+log, transcript).
+
+Steps are counted down in `fuel`: every method and block activation and every
+iteration of an inlined loop takes one, and when it runs out `checkpoint_now`
+enforces the step and time limits and the interrupt, and lets the host run.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from functools import partial
+from typing import Any, Protocol
 
 from . import equality
 from .classes import SYSTEM_CLASSES as S
+from .classes import global_named
 from .errors import (
     HandlerUnwind,
     LimitExceeded,
@@ -22,12 +30,11 @@ from .errors import (
     Resumption,
     UnhandledError,
 )
-from .kernel import SMALL_MAX, SMALL_MIN, class_of, new_string
+from .kernel import HEAP_TYPES, SMALL_MAX, SMALL_MIN, class_of, new_string
 from .limits import Limits
 from .objects import (
     Frame,
     HeapObject,
-    LightFrame,
     Method,
     StBlock,
     StClass,
@@ -35,31 +42,33 @@ from .objects import (
     StExceptionSet,
     StMessage,
 )
-
-if TYPE_CHECKING:
-    from .compiler import Compiler
+from .printing import display_string, print_string
 
 
 class SupportsIsSet(Protocol):
     def is_set(self) -> bool: ...
 
 
+MethodFn = Callable[["Interpreter", Any, tuple[Any, ...]], Any]
+
+
+class CodeCompiler(Protocol):
+    """What the interpreter and the primitives need of the compiler (compiler.py),
+    which the Image plugs in: the runtime does not import the compiler."""
+
+    def compile_method_source(self, method: Method) -> MethodFn: ...
+
+    def compile_method(self, tree: Any, cls: StClass) -> MethodFn: ...
+
+    def compile_block_source(
+        self, source: str, captures: dict[str, tuple[int, int]], method_class: StClass | None
+    ) -> Any: ...
+
+    def forget(self) -> None: ...
+
+
 CONTEXT = S["Context"]
 _SMALL_INTEGER = S["SmallInteger"]
-
-
-def _all_subclasses(root: type) -> frozenset[type]:
-    found: set[type] = set()
-    stack = [root]
-    while stack:
-        cls = stack.pop()
-        found.add(cls)
-        stack.extend(cls.__subclasses__())
-    return frozenset(found)
-
-
-# Python types whose instances carry their Smalltalk class in `.cls`.
-HEAP_TYPES = _all_subclasses(HeapObject)
 _MESSAGE = S["Message"]
 _ERROR = S["Error"]
 _EXCEPTION = S["Exception"]
@@ -81,19 +90,22 @@ class HandlerEntry:
 
 
 class Interpreter:
+    compiler: CodeCompiler
+
     def __init__(
         self,
         workspace: dict[str, Any],
         classes: dict[str, StClass],
     ) -> None:
-        from .compiler import Compiler
-
         self.workspace = workspace
         self.classes = classes
-        self.compiler: Compiler = Compiler(self)
+        # `hash_key(value, identity=False)`: the key of `value` in a Set or Dictionary
+        # (a partial, not a method: one Python call less per hashed-collection access).
+        self.hash_key: Callable[..., Any] = partial(equality.hash_key, self)
         self.limits = Limits()
-        self.steps = 0
-        self.next_check = 0
+        self.fuel = 0
+        self.period = 0
+        self.steps_before = 0
         self.depth = 0
         self.max_depth = self.limits.max_depth
         self.deadline = 0.0
@@ -119,8 +131,8 @@ class Interpreter:
     ) -> None:
         self.limits = limits
         self.max_depth = limits.max_depth
-        self.steps = 0
-        self.next_check = min(limits.checkpoint_every, limits.max_steps + 1)
+        self.steps_before = 0
+        self._refuel()
         self.depth = 0
         self.started = time.monotonic()
         self.deadline = self.started + limits.max_seconds
@@ -139,11 +151,25 @@ class Interpreter:
         self.interrupt = None
         self.checkpoint = None
 
-    def checkpoint_now(self) -> None:
-        """Called every `checkpoint_every` steps: enforce steps, time and interrupt,
-        then let the host run (it releases the GIL there)."""
+    @property
+    def steps(self) -> int:
+        """Steps taken in this evaluation (activations and loop iterations)."""
+        return self.steps_before + self.period - self.fuel
+
+    def _refuel(self) -> None:
         limits = self.limits
-        if self.steps > limits.max_steps:
+        left = limits.max_steps - self.steps_before
+        self.period = max(0, min(limits.checkpoint_every, left))
+        self.fuel = self.period
+
+    def checkpoint_now(self) -> None:
+        """Called when the fuel runs out (every `checkpoint_every` steps): enforce
+        steps, time and interrupt, then let the host run (it releases the GIL there)."""
+        limits = self.limits
+        steps = self.steps
+        self.steps_before = steps
+        self.period = self.fuel = 0
+        if steps > limits.max_steps:
             raise LimitExceeded("steps", f"ResourceLimit: more than {limits.max_steps} steps")
         if self.interrupt is not None and self.interrupt.is_set():
             raise LimitExceeded("interrupted", "Timeout: evaluation interrupted")
@@ -151,12 +177,17 @@ class Interpreter:
             raise LimitExceeded("time", f"Timeout: more than {limits.max_seconds} seconds")
         if self.checkpoint is not None:
             self.checkpoint()
-        self.next_check = min(self.steps + limits.checkpoint_every, limits.max_steps + 1)
+        self._refuel()
 
     def tick(self, count: int = 1) -> None:
-        self.steps += count
-        if self.steps >= self.next_check:
+        self.fuel -= count
+        if self.fuel < 0:
             self.checkpoint_now()
+
+    def too_deep(self) -> None:
+        raise LimitExceeded(
+            "depth", f"ResourceLimit: more than {self.max_depth} nested activations"
+        )
 
     # ------------------------------------------------------------------ write barrier
     def touch(self, obj: HeapObject) -> None:
@@ -176,10 +207,6 @@ class Interpreter:
 
     # ------------------------------------------------------------------ sending
     def send(self, rcv: Any, selector: str, args: tuple[Any, ...]) -> Any:
-        steps = self.steps + 1
-        self.steps = steps
-        if steps >= self.next_check:
-            self.checkpoint_now()
         t = type(rcv)
         if t is int and SMALL_MIN <= rcv <= SMALL_MAX:
             cls = _SMALL_INTEGER
@@ -195,17 +222,14 @@ class Interpreter:
     def super_send(
         self, start: StClass | None, rcv: Any, selector: str, args: tuple[Any, ...]
     ) -> Any:
-        self.tick()
         method = start.lookup(selector) if start is not None else None
         if method is None:
             return self.does_not_understand(rcv, selector, args)
         return self.method_fn(method)(self, rcv, args)
 
-    def lookup_fn(
-        self, cls: StClass, selector: str
-    ) -> Callable[[Interpreter, Any, tuple[Any, ...]], Any]:
+    def lookup_fn(self, cls: StClass, selector: str) -> MethodFn:
         method = cls.lookup(selector)
-        fn: Callable[[Interpreter, Any, tuple[Any, ...]], Any]
+        fn: MethodFn
         if method is None:
 
             def dnu(interp: Interpreter, rcv: Any, args: tuple[Any, ...]) -> Any:
@@ -219,7 +243,24 @@ class Interpreter:
         cls.cache[selector] = fn
         return fn
 
-    def method_fn(self, method: Method) -> Callable[[Interpreter, Any, tuple[Any, ...]], Any]:
+    def fill_inline_cache(
+        self, namespace: dict[str, Any], site: int, cls: StClass, selector: str
+    ) -> Any:
+        """A generated send missed its inline cache: look the method up and remember it
+        with the class's cache dict (a new dict after any change, so a stale entry can
+        never match)."""
+        fn = cls.cache.get(selector) or self.lookup_fn(cls, selector)
+        positional = getattr(fn, "positional", None)
+        namespace[f"C{site}"] = cls.cache
+        if positional is not None:
+            namespace[f"M{site}"] = positional
+            namespace[f"P{site}"] = True
+            return positional
+        namespace[f"M{site}"] = fn
+        namespace[f"P{site}"] = False
+        return fn
+
+    def method_fn(self, method: Method) -> MethodFn:
         fn = method.fn
         if fn is None:
             fn = method.fn = self.compiler.compile_method_source(method)
@@ -228,6 +269,8 @@ class Interpreter:
     def perform(self, rcv: Any, selector: Any, args: tuple[Any, ...]) -> Any:
         if type(selector) is not str:
             return self.error("Error", "selector must be a Symbol")
+        if len(args) != _arity(selector):
+            return self.error("Error", f"wrong number of arguments for #{selector}")
         return self.send(rcv, selector, args)
 
     def responds_to(self, rcv: Any, selector: str) -> bool:
@@ -248,8 +291,6 @@ class Interpreter:
             return self.send(a, "=", (b,)) is True
         return equality.equal(self, a, b)
 
-    def hash_key(self, value: Any, identity: bool = False) -> Any:
-        return equality.hash_key(self, value, identity)
 
     # ------------------------------------------------------------------ blocks
     def call_block(self, blk: Any, args: tuple[Any, ...]) -> Any:
@@ -262,64 +303,15 @@ class Interpreter:
         code = blk.code
         if len(args) != code.nargs:
             return self.wrong_arg_count(blk, len(args))
-        steps = self.steps + 1
-        self.steps = steps
-        if steps >= self.next_check:
-            self.checkpoint_now()
-        depth = self.depth + 1
-        if depth > self.max_depth:
-            raise LimitExceeded(
-                "depth", f"ResourceLimit: more than {self.max_depth} nested activations"
-            )
-        self.depth = depth
-        if code.light:
-            light = LightFrame()
-            light.vars = [*args, *code.temps_init] if code.ntemps else list(args)
-            light.rcv = blk.rcv
-            light.outer = blk.outer
-            result = code.body(light)
-            self.depth = depth - 1
-            return result
-        frame = Frame(CONTEXT, [*args, *code.temps_init], blk.rcv, blk.outer, code.names)
-        frame.home = blk.home
-        try:
-            return code.body(frame)
-        finally:
-            self.depth = depth - 1
+        return code.fn(blk, *args)
 
     def block_fn(self, blk: Any, nargs: int) -> Callable[..., Any]:
         """A Python callable running `blk` with `nargs` arguments, for primitives that
         evaluate one block many times (do:, collect:, inject:into: ...): the checks
         that do not change between iterations are made once, here."""
-        if type(blk) is not StBlock or blk.code.nargs != nargs or not blk.code.light:
+        if type(blk) is not StBlock or blk.code.nargs != nargs:
             return lambda *args: self.call_block(blk, args)
-        code = blk.code
-        body = code.body
-        rcv = blk.rcv
-        outer = blk.outer
-        temps = code.temps_init
-        interp = self
-
-        def run(*args: Any) -> Any:
-            steps = interp.steps + 1
-            interp.steps = steps
-            if steps >= interp.next_check:
-                interp.checkpoint_now()
-            depth = interp.depth + 1
-            if depth > interp.max_depth:
-                raise LimitExceeded(
-                    "depth", f"ResourceLimit: more than {interp.max_depth} nested activations"
-                )
-            interp.depth = depth
-            frame = LightFrame()
-            frame.vars = [*args, *temps] if temps else list(args)
-            frame.rcv = rcv
-            frame.outer = outer
-            result = body(frame)
-            interp.depth = depth - 1
-            return result
-
-        return run
+        return partial(blk.code.fn, blk)
 
     def call_block_flexible(self, blk: Any, args: tuple[Any, ...]) -> Any:
         """`valueWithPossibleArgs:`: pass as many of `args` as the block takes."""
@@ -342,11 +334,35 @@ class Interpreter:
         """An inlined ifTrue:/whileTrue:/and: got a non-Boolean receiver."""
         return self.error("NonBooleanReceiver", "proceed for truth.", object=value)
 
-    def non_local_return(self, frame: Frame, value: Any) -> Any:
-        home = frame.home
+    def as_bool(self, value: Any, fallback: bool) -> bool:
+        """The receiver of an inlined conditional: a Boolean, or NonBooleanReceiver
+        signalled and `fallback` (the branch is not taken)."""
+        if value is True or value is False:
+            return value
+        self.non_boolean(value)
+        return fallback
+
+    def return_to(self, home: Frame | None, value: Any) -> Any:
+        """`^value` inside a block: leave the home method (or doit), or signal
+        BlockCannotReturn when it has already returned."""
         if home is None or not home.alive:
             return self.error("BlockCannotReturn", "BlockCannotReturn", result=value)
         raise NonLocalReturn(home, value)
+
+    def to_do_values(self, start: Any, stop: Any, step: Any) -> Iterator[Any]:
+        """The values of an inlined `to:do:` that is not over SmallIntegers."""
+        if not (_is_num(start) and _is_num(stop)):
+            self.send(stop if _is_num(start) else start, "adaptToNumber:andSend:", (start, "<="))
+            return
+        i = start
+        while (i <= stop) if step > 0 else (i >= stop):
+            yield i
+            i = i + step
+
+    def times_repeat_values(self, count: Any) -> Iterator[None]:
+        """An inlined `timesRepeat:` whose receiver is not an Integer: a real send."""
+        self.send(count, "timesRepeat:", (None,))
+        return iter(())
 
     # ------------------------------------------------------------------ exceptions
     def new_exception(self, cls: StClass, text: str | None = None, **fields: Any) -> StException:
@@ -529,19 +545,13 @@ class Interpreter:
 
     # ------------------------------------------------------------------ printing
     def print_string(self, value: Any) -> str:
-        from .printing import print_string
-
         return print_string(self, value)
 
     def display_string(self, value: Any) -> str:
-        from .printing import display_string
-
         return display_string(self, value)
 
     # ------------------------------------------------------------------ globals
     def global_value(self, name: str) -> Any:
-        from .classes import global_named
-
         value = global_named(name)
         if value is not None:
             return value
@@ -551,10 +561,12 @@ class Interpreter:
         return self.workspace.get(name)
 
     def invalidate_caches(self) -> None:
+        # New dicts, not cleared ones: inline caches compare the dict's identity.
         for cls in self.classes.values():
-            cls.cache.clear()
+            cls.cache = {}
             if cls.cls is not None:
-                cls.cls.cache.clear()
+                cls.cls.cache = {}
+        self.compiler.forget()
 
 
 _VALUE_SELECTORS = [
@@ -566,7 +578,12 @@ _VALUE_SELECTORS = [
 ]
 
 
-def make_frame(
-    cls: StClass, vars_: list[Any], rcv: Any, outer: Frame | None, names: tuple[str, ...]
-) -> Frame:
-    return Frame(cls, vars_, rcv, outer, names)
+def _is_num(value: Any) -> bool:
+    t = type(value)
+    return t is int or t is float or t is Fraction
+
+
+def _arity(selector: str) -> int:
+    if selector[:1].isalpha() or selector[:1] == "_":
+        return selector.count(":")
+    return 1

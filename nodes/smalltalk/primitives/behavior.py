@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..classes import SYSTEM_CLASSES as S
 from ..classes import global_named
 from ..errors import SmalltalkSyntaxError
-from ..kernel import new_array, new_string
+from ..kernel import new_array, new_ordered, new_string
 from ..objects import (
     Method,
     StArray,
@@ -28,7 +28,7 @@ from ..objects import (
 )
 from ..parser import parse_method
 from ._registry import primitive
-from .support import Args, text_of
+from .support import Args, elements, text_of
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -225,8 +225,6 @@ def _all_superclasses(it: Interpreter, rcv: Any, args: Args) -> Any:
     while cls is not None:
         out.append(cls)
         cls = cls.superclass
-    from ..kernel import new_ordered
-
     return new_ordered(out)
 
 
@@ -536,8 +534,6 @@ def _fluid_subclass(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 def _names_of(value: Any) -> list[str] | None:
-    from .support import elements
-
     text = text_of(value)
     if text is not None:
         return text.split()

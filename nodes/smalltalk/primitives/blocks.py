@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..kernel import new_string
-from ..objects import StBlock
+from ..objects import BlockCode, StBlock
 from ._registry import primitive
 from .support import Args, elements
 
@@ -90,8 +90,6 @@ def _on_do_on_do(it: Interpreter, rcv: Any, args: Args) -> Any:
 
     def outer_protected() -> Any:
         return it.on_do(inner, args[0], args[1])
-
-    from ..compiler import BlockCode
 
     code = BlockCode(0, (), lambda f: outer_protected(), "[...]", {}, None)
     wrapper = StBlock(rcv.cls, code, None, None)

@@ -13,10 +13,12 @@ from ..classes import SYSTEM_CLASSES as S
 from ..kernel import class_of, new_array, new_assoc, new_string
 from ..limits import check_collection
 from ..objects import (
+    BlockCode,
     Char,
     StArray,
     StAssoc,
     StBag,
+    StBlock,
     StByteArray,
     StClass,
     StDict,
@@ -994,9 +996,6 @@ def _oc_remove_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Collection", "remove:")
 def _remove(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..compiler import BlockCode
-    from ..objects import StBlock
-
     code = BlockCode(0, (), lambda f: not_found(it, args[0]), "[...]", {}, None)
     return it.send(
         rcv, "remove:ifAbsent:", (args[0], StBlock(S["FullBlockClosure"], code, None, None))
@@ -1172,6 +1171,8 @@ def _interval_immutable(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 def _identity(coll: Any) -> bool:
+    if coll.cls is _DICT or coll.cls is _SET:  # the usual case, without walking the hierarchy
+        return False
     return bool(
         coll.cls.inherits_from(S["IdentitySet"]) or coll.cls.inherits_from(S["IdentityDictionary"])
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ..kernel import class_of, new_point, new_string, normalize
+from ..kernel import class_of, new_array, new_point, new_string, normalize
 from ..limits import check_int_bits
 from ..objects import Char, StInterval
 from ..printing import float_to_str, int_to_str
@@ -771,8 +771,6 @@ def _fraction_new(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "to:collect:")
 def _to_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..kernel import new_array
-
     stop, block = args
     run = it.block_fn(block, 1)
     items = []

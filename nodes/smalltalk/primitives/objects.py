@@ -17,13 +17,14 @@ from ..objects import (
     StClass,
     StDict,
     StException,
+    StMessage,
     StOrdered,
     StSet,
     StStream,
 )
 from ..printing import native_print_string
 from ._registry import primitive
-from .support import Args, not_indexable, text_of
+from .support import Args, elements, not_indexable, text_of
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -325,8 +326,6 @@ def _not_yet_implemented(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Object", "doesNotUnderstand:")
 def _does_not_understand(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..objects import StMessage
-
     message = args[0]
     if isinstance(message, StMessage):
         exc = it.new_exception(S["MessageNotUnderstood"], None, message=message, receiver=rcv)
@@ -361,8 +360,6 @@ def _perform_with3(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Object", "perform:withArguments:")
 def _perform_with_arguments(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .support import elements
-
     return it.perform(rcv, args[0], tuple(elements(args[1])))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
+from ..classes import global_named
 from ..kernel import new_array, new_string
 from ..limits import check_string
 from ..objects import Char, StArray, StClass, StOrdered, StStream, StString
@@ -471,8 +472,6 @@ def _smalltalk_at_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("SmalltalkImage", "at:put:")
 def _smalltalk_at_put(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..classes import global_named
-
     name = text_of(args[0])
     if name is None or global_named(name) is not None or name in it.classes:
         return it.error("Error", f"Cannot store into {name}")

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
-from ..kernel import is_byte_text, new_array, new_string
+from ..kernel import is_byte_text, new_array, new_bytes, new_ordered, new_string
 from ..objects import Char, StString
 from ..parser import parse_number
 from ._registry import primitive
@@ -264,8 +264,6 @@ def _substrings_by(it: Interpreter, rcv: Any, args: Args) -> Any:
 def _split_on(it: Interpreter, rcv: Any, args: Args) -> Any:
     sep = args[0]
     sep_text = sep.text if type(sep) is Char else (text_of(sep) or "")
-    from ..kernel import new_ordered
-
     return new_ordered([new_string(p) for p in (text_of(rcv) or "").split(sep_text)])
 
 
@@ -329,12 +327,10 @@ def _copy_without(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "format:")
 def _format(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .support import elements as items_of
-
     values = args[0]
     template = text_of(rcv) or ""
     is_dict = type(values).__name__ == "StDict"
-    items = items_of(values) if not is_dict else []
+    items = elements(values) if not is_dict else []
 
     def substitute(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -389,8 +385,6 @@ def _keywords(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "asByteArray")
 def _as_byte_array(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..kernel import new_bytes
-
     return new_bytes(bytearray((text_of(rcv) or "").encode("latin-1", errors="replace")))
 
 

@@ -1,0 +1,46 @@
+"""The Smalltalk benchmark (`scripts/bench --suite smalltalk`) runs every case and checks
+its answers against CPython's. A smoke run with small sizes: the numbers are not judged,
+only that each case has them."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_run_reports_every_case_against_cpython(tmp_path: Path) -> None:
+    out = tmp_path / "smalltalk.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--suite", "smalltalk", "--quick", "--runs", "1",
+         "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    cases = json.loads(out.read_text())["cases"]
+    assert [c["case"].split(":")[0] for c in cases] == ["(1 to", "fib", "collections", "strings"]
+    for case in cases:
+        assert case["smalltalk_s"] > 0 and case["cpython_s"] > 0 and case["ratio"] > 0
+    rows = [line for line in done.stdout.splitlines() if line.startswith("|")]
+    assert len(rows) == len(cases) + 2  # header, rule, one row per case
+
+
+def test_a_wrong_smalltalk_answer_fails_the_run() -> None:
+    spec = importlib.util.spec_from_file_location("bench_smalltalk", ROOT / "bench" /
+                                                  "bench_smalltalk.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_smalltalk"] = module  # (dataclasses look their module up there)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["bench_smalltalk"]
+    case = module.Case("wrong", None, "3 + 4", lambda: 8)
+    with pytest.raises(SystemExit, match="expected '8'"):
+        module.measure(case, 1)

@@ -1,0 +1,307 @@
+"""What the compiler to Python code must keep of Smalltalk's meaning: non-local return,
+SmallInteger overflow, limits (depth, steps, interrupts) inside generated loops and
+calls, method caches that follow recompilation, doesNotUnderstand:, and exceptions
+unwinding through generated activations. Each test states one rule."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from nodes.smalltalk import Image, LimitExceeded, Limits
+
+
+def ps(code: str, image: Image | None = None, **limits: Any) -> str:
+    outcome = (image or Image.new()).evaluate(code, limits=Limits(**limits))
+    assert not outcome.has_error, f"{code!r}: {outcome.error_class}: {outcome.error_message}"
+    return outcome.print_string
+
+
+def limit_kind(image: Image, code: str, **limits: Any) -> str:
+    with pytest.raises(LimitExceeded) as caught:
+        image.evaluate(code, limits=Limits(**limits))
+    return caught.value.kind
+
+
+def with_class(definitions: str) -> Image:
+    image = Image.new()
+    ps(definitions, image)
+    return image
+
+
+# ---------------------------------------------------------------------- non-local return
+
+
+def test_caret_in_a_block_nested_in_blocks_returns_from_the_method() -> None:
+    image = with_class(
+        "Object subclass: #Finder. "
+        "Finder compile: 'pairIn: rows summingTo: n "
+        "rows do: [:row | row do: [:a | row do: [:b | a + b = n ifTrue: [^{a. b}]]]]. ^nil'"
+    )
+    assert ps("Finder new pairIn: #(#(1 2) #(3 4 5)) summingTo: 9", image) == "#(4 5)"
+    assert ps("Finder new pairIn: #(#(1 2)) summingTo: 9", image) == "nil"
+
+
+def test_caret_leaves_only_its_own_home_activation() -> None:
+    image = with_class(
+        "Object subclass: #R. "
+        "R compile: 'inner #(1 2 3) do: [:x | x = 2 ifTrue: [^x * 100]]. ^0'. "
+        "R compile: 'outer | r | r := OrderedCollection new. "
+        "#(1 2) do: [:i | r add: self inner + i]. ^r'"
+    )
+    assert ps("R new outer", image) == "an OrderedCollection(201 202)"
+
+
+def test_caret_from_a_block_whose_method_returned_is_block_cannot_return() -> None:
+    image = with_class(
+        "Object subclass: #Maker. Maker compile: 'make ^[:x | [:y | ^x + y]]'"
+    )
+    outcome = image.evaluate("((Maker new make) value: 1) value: 2")
+    assert outcome.has_error and outcome.error_class == "BlockCannotReturn"
+
+
+def test_caret_in_a_doit_block_ends_the_evaluation_from_inside_a_method() -> None:
+    image = with_class("Object subclass: #Each. Each compile: 'each: b #(1 2 3) do: b'")
+    assert ps("Each new each: [:x | x = 2 ifTrue: [^#stopped]]. #finished", image) == "#stopped"
+
+
+# ---------------------------------------------------------------------- integers
+
+
+def test_small_integer_overflows_into_large_integers_inside_loops() -> None:
+    assert ps("| x | x := SmallInteger maxVal - 2. 1 to: 5 do: [:i | x := x + 1]. x class") == (
+        "LargePositiveInteger"
+    )
+    assert ps("| x | x := SmallInteger minVal + 2. 5 timesRepeat: [x := x - 1]. x class") == (
+        "LargeNegativeInteger"
+    )
+    assert ps("| x | x := 1. 1 to: 30 do: [:i | x := x * 1000]. x = (10 raisedTo: 90)") == "true"
+    assert ps("| x | x := SmallInteger maxVal + 1. (x - 1) class") == "SmallInteger"
+
+
+def test_integer_fast_paths_fall_back_to_sends_for_other_operands() -> None:
+    assert ps("(1/2) + 1") == "(3/2)"
+    assert ps("| s | s := 0. 1 to: 3 do: [:i | s := s + (i / 2)]. s") == "3"
+    assert ps("1.5 < 2") == "true"
+    assert ps("| s | s := 0. 1 to: 2 by: 0.5 do: [:x | s := s + x]. s") == "4.5"
+    # A zero divisor is not a Python error: the send signals ZeroDivide.
+    assert Image.new().evaluate("7 \\\\ 0").error_class == "ZeroDivide"
+    assert Image.new().evaluate("7 // 0").error_class == "ZeroDivide"
+
+
+# ---------------------------------------------------------------------- limits
+
+
+def test_depth_limit_counts_method_and_block_activations() -> None:
+    image = with_class(
+        "Object subclass: #D. D compile: 'down: n ^n = 0 ifTrue: [0] ifFalse: [self down: n - 1]'"
+    )
+    assert ps("D new down: 40", image, max_depth=50) == "0"
+    assert limit_kind(image, "D new down: 60", max_depth=50) == "depth"
+    blocks = "| b | b := nil. b := [:n | n = 0 ifTrue: [0] ifFalse: [b value: n - 1]]. b value: 60"
+    assert limit_kind(image, blocks, max_depth=50) == "depth"
+
+
+def test_depth_is_restored_when_returns_and_exceptions_unwind_activations() -> None:
+    image = with_class(
+        "Object subclass: #U. "
+        "U compile: 'find: n #(1) do: [:x | n = 0 ifTrue: [^0]. ^self find: n - 1]'. "
+        "U compile: 'fail: n n = 0 ifTrue: [^1/0]. ^self fail: n - 1'"
+    )
+    # Each round leaves 20 activations by a ^ or by a handled error; 500 rounds would
+    # exceed a depth limit of 100 many times over if any activation were not undone.
+    assert ps("500 timesRepeat: [U new find: 20]. #ok", image, max_depth=100) == "#ok"
+    loop = "500 timesRepeat: [[U new fail: 20] on: ZeroDivide do: [:e | e return: 0]]. #ok"
+    assert ps(loop, image, max_depth=100) == "#ok"
+
+
+def test_step_limit_stops_generated_loops_and_leaf_blocks() -> None:
+    image = Image.new()
+    assert limit_kind(image, "1 to: 100000000 do: [:i | ]", max_steps=10_000) == "steps"
+    loop = "| i | i := 0. [i < 100000000] whileTrue: [i := i + 1]"
+    assert limit_kind(image, loop, max_steps=10_000) == "steps"
+    inject = "(1 to: 100000000) inject: 0 into: [:a :b | a + b]"
+    assert limit_kind(image, inject, max_steps=10_000) == "steps"
+    ps("Object subclass: #F. F compile: 'fib: n n < 2 ifTrue: [^n]. "
+       "^(self fib: n - 1) + (self fib: n - 2)'", image)
+    # Recursion without any loop: method entries count too.
+    assert limit_kind(image, "F new fib: 60", max_steps=10_000) == "steps"
+
+
+def test_steps_count_activations_and_loop_iterations() -> None:
+    outcome = Image.new().evaluate("| s | s := 0. 1 to: 1000 do: [:i | s := s + i]. s")
+    assert outcome.print_string == "500500"
+    assert 1000 <= outcome.steps <= 1010
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "[true] whileTrue",
+        "| i | i := 0. [i >= 0] whileTrue: [i := i + 1]",
+        "(1 to: 1000000000) inject: 0 into: [:a :b | a + b]",
+        "Object subclass: #Fib. Fib compile: 'fib: n n < 2 ifTrue: [^n]. "
+        "^(self fib: n - 1) + (self fib: n - 2)'. Fib new fib: 60",
+    ],
+)
+def test_an_interrupt_from_another_thread_stops_the_evaluation(code: str) -> None:
+    event = threading.Event()
+    result: list[str] = []
+
+    def evaluate() -> None:
+        try:
+            Image.new().evaluate(code, interrupt=event, limits=Limits(max_seconds=600))
+            result.append("finished")
+        except LimitExceeded as err:
+            result.append(err.kind)
+
+    worker = threading.Thread(target=evaluate)
+    worker.start()
+    time.sleep(0.05)
+    event.set()
+    worker.join(timeout=60)
+    assert result == ["interrupted"]
+
+
+# ---------------------------------------------------------------------- caches
+
+
+def test_recompiling_a_method_takes_effect_at_a_send_site_already_used() -> None:
+    image = with_class("Object subclass: #K. K compile: 'f ^1'")
+    code = (
+        "| o r | o := K new. r := OrderedCollection new. "
+        "1 to: 3 do: [:i | r add: o f. i = 2 ifTrue: [K compile: 'f ^2']]. r"
+    )
+    assert ps(code, image) == "an OrderedCollection(1 1 2)"
+
+
+def test_an_override_added_to_a_subclass_takes_effect_at_a_used_send_site() -> None:
+    image = with_class("Object subclass: #A. A subclass: #B. A compile: 'f ^#a'")
+    code = (
+        "| o r | o := B new. r := OrderedCollection new. "
+        "1 to: 2 do: [:i | r add: o f. B compile: 'f ^#b']. r"
+    )
+    assert ps(code, image) == "an OrderedCollection(#a #b)"
+
+
+def test_adding_an_instance_variable_recompiles_methods_that_use_slots() -> None:
+    image = with_class(
+        "Object subclass: #P instanceVariableNames: 'y' classVariableNames: '' package: 'T'. "
+        "P compile: 'y ^y'. P compile: 'y: v y := v'. p := P new y: 5"
+    )
+    ps("Object subclass: #P instanceVariableNames: 'x y' classVariableNames: '' package: 'T'",
+       image)
+    assert ps("p y", image) == "5"
+    assert ps("(P new y: 7) y", image) == "7"
+
+
+def test_a_rolled_back_recompile_leaves_the_old_method_in_the_caches() -> None:
+    image = with_class("Object subclass: #K. K compile: 'f ^1'")
+    assert ps("K new f", image) == "1"
+    outcome = image.evaluate("K compile: 'f ^2'. K new f. 1/0")
+    assert outcome.has_error
+    assert ps("K new f", image) == "1"
+
+
+def test_a_polymorphic_send_site_answers_each_receivers_method() -> None:
+    image = with_class(
+        "Object subclass: #Sq. Object subclass: #Ci. "
+        "Sq compile: 'area ^4'. Ci compile: 'area ^3'"
+    )
+    code = "((1 to: 6) collect: [:i | (i odd ifTrue: [Sq new] ifFalse: [Ci new]) area]) asArray"
+    assert ps(code, image) == "#(4 3 4 3 4 3)"
+
+
+# ---------------------------------------------------------------------- doesNotUnderstand:
+
+
+def test_does_not_understand_from_generated_sends() -> None:
+    outcome = Image.new().evaluate("| s | s := 0. 1 to: 3 do: [:i | s := s + i foo]. s")
+    assert outcome.error_class == "MessageNotUnderstood"
+    assert ps("[3 foo: 4 bar: 5] on: MessageNotUnderstood do: [:e | e message arguments]") == (
+        "#(4 5)"
+    )
+    assert ps("[nil foo] on: MessageNotUnderstood do: [:e | e return: 7]") == "7"
+
+
+def test_a_session_class_may_answer_messages_it_does_not_understand() -> None:
+    image = with_class(
+        "Object subclass: #Ghost. "
+        "Ghost compile: 'doesNotUnderstand: aMessage ^aMessage selector'. "
+        "Ghost compile: 'probe ^self vanish: 1'"
+    )
+    assert ps("Ghost new probe", image) == "#vanish:"
+    assert ps("(1 to: 3) collect: [:i | Ghost new boo]", image) == "#(#boo #boo #boo)"
+
+
+# ---------------------------------------------------------------------- exceptions
+
+
+def test_exceptions_unwind_through_generated_activations_running_ensure_blocks() -> None:
+    image = with_class(
+        "Object subclass: #E. "
+        "E compile: 'deep: n log: l n = 0 ifTrue: [^Error signal: ''boom'']. "
+        "^[self deep: n - 1 log: l] ensure: [l add: n]'"
+    )
+    code = (
+        "| l r | l := OrderedCollection new. "
+        "r := [E new deep: 3 log: l] on: Error do: [:e | e messageText]. {r. l asArray}"
+    )
+    assert ps(code, image) == "#('boom' #(1 2 3))"
+
+
+def test_resume_continues_a_generated_loop_at_the_signal() -> None:
+    code = (
+        "| s | s := 0. "
+        "[1 to: 5 do: [:i | s := s + (Warning signal: i)]] on: Warning do: [:e | e resume: 10]. s"
+    )
+    assert ps(code) == "50"
+
+
+def test_retry_reruns_the_protected_block() -> None:
+    code = (
+        "| n | n := 0. "
+        "[n := n + 1. n < 3 ifTrue: [Error signal]. n] on: Error do: [:e | e retry]"
+    )
+    assert ps(code) == "3"
+
+
+# ---------------------------------------------------------------------- shapes of code
+
+
+def test_control_messages_nested_past_the_inlining_depth_still_run() -> None:
+    depth = 12
+    code = "| x | x := 0. " + "true ifTrue: [" * depth + "x := 42" + "]" * depth + ". x"
+    assert ps(code) == "42"
+    loops = "| s | s := 0. " + "1 to: 2 do: [:i | " * depth + "s := s + 1" + "]" * depth + ". s"
+    assert ps(loops, max_steps=10**7) == str(2**depth)
+
+
+def test_arguments_are_evaluated_left_to_right_before_the_send() -> None:
+    assert ps("| x | x := 1. {x. x := 2. x}") == "#(1 2 2)"
+    assert ps("| x | x := 1. x + (x := 10)") == "11"
+    assert ps("| x | x := 1. (Array with: x with: (x := 5) with: x)") == "#(1 5 5)"
+
+
+def test_blocks_keep_their_own_copies_of_arguments_and_share_captured_temps() -> None:
+    assert ps("((1 to: 3) collect: [:i | [i * 10]]) collect: [:b | b value]") == "#(10 20 30)"
+    code = "| n inc get | n := 0. inc := [n := n + 1]. get := [n]. inc value. inc value. get value"
+    assert ps(code) == "2"
+
+
+def test_a_send_site_seeing_many_classes_still_answers_each_ones_method() -> None:
+    names = [f"C{i}" for i in range(12)]
+    image = with_class(
+        ". ".join(f"Object subclass: #{n}. {n} compile: 'tag ^#{n.lower()}'" for n in names)
+    )
+    code = "({" + ". ".join(f"{n} new" for n in names * 2) + "} collect: [:o | o tag]) asArray"
+    assert ps(code, image) == "#(" + " ".join(f"#{n.lower()}" for n in names * 2) + ")"
+
+
+def test_a_send_site_follows_a_method_recompiled_many_times() -> None:
+    image = with_class("Object subclass: #K. K compile: 'f ^0'. K compile: 'g ^self f'")
+    for i in range(1, 12):
+        assert ps(f"K compile: 'f ^{i}'. K new g", image) == str(i)
