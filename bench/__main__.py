@@ -277,6 +277,13 @@ def run_suite(args: argparse.Namespace) -> int:
     report = _run_capped(cap, lambda: module.run(options, progress))
     if report is None:
         return 1
+    if args.plots:
+        written = module.write_plots(report, args.plots)
+        report.sections.append(
+            "### Charts\n\n" + "\n".join(f"![{Path(p).stem}]({Path(p).name})" for p in written)
+        )
+        (args.plots / f"{args.suite}.md").write_text(report.markdown() + "\n")
+        progress(f"charts and {args.suite}.md written to {args.plots}")
     print(report.markdown())
     if args.json:
         args.json.write_text(json.dumps(report.as_json(), indent=2, default=str) + "\n")

@@ -27,6 +27,7 @@ from cluster.embedded_redis import RedisServer
 from . import floors
 from .env import environment
 from .load import Cell
+from .pinning import Pinning
 from .probes import CpuProbe, MachineProbe
 from .procs import ServerProcess, start_redis, stop_redis
 from .sessions import NODE_ARGS, Progress, node_redis_client
@@ -216,13 +217,16 @@ class NodeProc:
     node_id: str
     pid: int
     killed: bool = False
+    health_port: int = 0
 
 
 class Run:
     """Everything one suite run starts, stopped at the end (``async with Run(progress)``)."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, pinning: Pinning | None = None) -> None:
         self.progress = progress
+        self.pinning = pinning or Pinning(enabled=False)
+        """Where the processes go (:mod:`bench.pinning`); off unless the suite asks."""
         self.notes: list[str] = []
         self.environment: dict[str, Any] = {}
         self.redis_server = RedisServer()
@@ -243,6 +247,7 @@ class Run:
         with trio.CancelScope(shield=True):
             for node in list(self.nodes):
                 await self.stop_node(node)
+        self.pinning.release(self.redis_pid)
         return await self._stack.__aexit__(kind, exc, tb)
 
     # -- redis ---------------------------------------------------------------------------------
@@ -261,11 +266,14 @@ class Run:
         """The run's redis-server (no persistence, keyspace events ``Ex``, ``hz 50``)."""
         self._stack.push_async_callback(stop_redis, self.redis_server)
         self.progress("starting redis-server")
+        self.pinning.pin()  # redis-server inherits the load generator's CPU
         await start_redis(self.redis_server)
+        self.pinning.pin(self.redis_pid)
         self._redis = node_redis_client(self.redis_server.url)
         await self._stack.enter_async_context(self._redis)
         info = await self._redis.info("server")
         self.environment = environment(str(info.get("redis_version")))
+        self.environment["cpus_usable"] = len(self.pinning.all_cpus)  # before pinning
         return self._redis
 
     # -- floors --------------------------------------------------------------------------------
@@ -282,7 +290,8 @@ class Run:
         )
         self.progress.cell(redis_cell)
         result = Floors(redis=redis_cell)
-        echo = ServerProcess("echo", "bench.echo", "--port", "0")
+        echo = ServerProcess("echo", "bench.echo", "--port", "0",
+                             prefix=self.pinning.server_prefix())
         try:
             self.progress("starting the echo server")
             announced = await echo.start()
@@ -307,6 +316,7 @@ class Run:
         process = ServerProcess(
             name, "nodes", "--port", "0", "--health-port", "0",
             "--redis-url", self.redis_server.url, *NODE_ARGS, *args,
+            prefix=self.pinning.server_prefix(),
         )
         self.progress(f"starting {name}")
         try:
@@ -320,6 +330,7 @@ class Run:
             url=f"ws://127.0.0.1:{announced['port']}/",
             node_id=str(announced.get("node_id")),
             pid=process.pid,
+            health_port=int(announced.get("health_port") or 0),
         )
         self.nodes.append(node)
         return node
@@ -374,6 +385,8 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     failed: bool = False
+    plot_cells: list[tuple[str, Cell]] = field(default_factory=list)
+    """(label, cell) pairs a suite's ``write_plots`` draws (``--plots``)."""
 
     def header(self) -> str:
         env = self.environment
