@@ -141,7 +141,8 @@ def workers_table(result: SuiteResult) -> str:
         headers.append(f"ops/s, {run.title}")
     for run in runs[1:]:
         headers.append(f"{run.workers} ÷ {base.workers}")
-    headers += ["node CPU", "load generator CPU", "redis CPU", "machine busy"]
+    headers += ["connections per worker", "node CPU", "load generator CPU", "redis CPU",
+                "machine busy"]
     headers += [f"saturated ({run.workers} worker{'s' if run.workers > 1 else ''})"
                 for run in runs]
     lines = ["| " + " | ".join(headers) + " |",
@@ -156,6 +157,8 @@ def workers_table(result: SuiteResult) -> str:
             for c in cells[1:]
         ]
         last = cells[-1] or cell
+        split = last.probes.get("worker_connections") or {}
+        row.append(" / ".join(str(split[k]) for k in sorted(split)) or "–")
         nodes = summary.node_cpu(last)
         row.append(", ".join(f"{k} {v.get('core_pct', 0):.0f}%" for k, v in sorted(nodes.items())
                              if v.get("core_pct") is not None) or "–")

@@ -46,6 +46,16 @@ def counter_total(text: str, name: str = METRIC) -> float | None:
     return total if found else None
 
 
+def by_worker(text: str, name: str) -> dict[str, float]:
+    """Samples of ``name`` labelled ``worker="..."`` (a ``--workers`` supervisor's page)."""
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{") and 'worker="' in line:
+            worker = line.split('worker="', 1)[1].split('"', 1)[0]
+            found[worker] = found.get(worker, 0.0) + float(line.rsplit(" ", 1)[1])
+    return found
+
+
 class RoundTripProbe:
     """Round trips per operation over the window, from the node's ``/metrics``."""
 
@@ -63,8 +73,17 @@ class RoundTripProbe:
         self._start = await self._read()
 
     async def end(self, operations: int, seconds: float) -> dict[str, Any]:
-        end = await self._read()
+        try:
+            text = await read_metrics(self.health_port)
+        except (OSError, trio.TooSlowError, ValueError, IndexError):
+            text = ""
+        end = counter_total(text) if text else None
+        # Where the connections are, worker by worker (empty for a single node).
+        split = {k: int(v) for k, v in by_worker(text, "stui_connections").items()}
         if self._start is None or end is None or not operations:
-            return {"round_trips": {"per_op": None, "total": None}}
+            return {"round_trips": {"per_op": None, "total": None}, "worker_connections": split}
         used = end - self._start
-        return {"round_trips": {"per_op": round(used / operations, 3), "total": used}}
+        return {
+            "round_trips": {"per_op": round(used / operations, 3), "total": used},
+            "worker_connections": split,
+        }

@@ -25,8 +25,9 @@ from typing import Any
 import trio
 from trio_websocket import WebSocketRequest, WebSocketServer
 
-BACKLOG = 1024
-"""Pending connections per listening socket (the kernel caps it at ``somaxconn``)."""
+BACKLOG = 0xFFFF
+"""Pending connections per listening socket: as many as the kernel allows (it caps the value
+at ``net.core.somaxconn``), as ``trio.open_tcp_listeners`` asks by default."""
 
 
 async def _addresses(host: str, port: int) -> list[tuple[Any, ...]]:
@@ -79,7 +80,7 @@ async def open_listeners(host: str, port: int, *, reuse_port: bool) -> list[trio
     """Listening sockets on ``host:port``: trio's own, or ``SO_REUSEPORT`` ones that other
     processes with ``reuse_port`` (the same user) may bind beside."""
     if not reuse_port:
-        return await trio.open_tcp_listeners(port, host=host, backlog=BACKLOG)
+        return await trio.open_tcp_listeners(port, host=host)
     listeners: list[trio.SocketListener] = []
     try:
         for family, kind, proto, address in await _addresses(host, port):

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 
 from bench import budgets
-from bench.roundtrips import METRIC, RoundTripProbe, counter_total, read_metrics
+from bench.roundtrips import METRIC, RoundTripProbe, by_worker, counter_total, read_metrics
 
 
 def page(**workers: float) -> str:
@@ -31,6 +31,8 @@ def test_counter_total_reads_one_node_and_sums_workers() -> None:
     assert counter_total(page(**{"": 7})) == 7
     assert counter_total(page(w0=3, w1=4.5)) == 7.5
     assert counter_total("# HELP stui_requests x\nstui_requests_total 3.0\n") is None
+    assert by_worker(page(w0=3, w1=4.5), METRIC) == {"w0": 3, "w1": 4.5}
+    assert by_worker(page(**{"": 7}), METRIC) == {}
 
 
 def measured(operation: str, clients: int = 50, **values: float | None) -> budgets.Measured:
@@ -66,9 +68,11 @@ async def test_round_trip_probe_agrees_with_a_real_nodes_page(start_node, pings)
     async with connect(node) as client:
         for _ in range(pings):
             await client.request("ping")
-    result = (await probe.end(pings, 1.0))["round_trips"]
+    result = await probe.end(pings, 1.0)
     text = await read_metrics(node.health_port)
     if METRIC in text:
-        assert result["per_op"] is not None and result["per_op"] >= 0
+        assert result["round_trips"]["per_op"] is not None
+        assert result["round_trips"]["per_op"] >= 0
     else:
-        assert result == {"per_op": None, "total": None}
+        assert result["round_trips"] == {"per_op": None, "total": None}
+    assert result["worker_connections"] == {}, "a single node's page has no worker labels"

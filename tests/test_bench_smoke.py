@@ -160,6 +160,8 @@ def test_sessions_smoke_with_workers_and_plots(tmp_path: Path) -> None:
     assert any("echo" in f for f in floors) and any("redis GET" in f for f in floors)
     assert_numbers(column(out, "2 ÷ 1"), "2 workers ÷ 1")
     assert all(column(out, "saturated (2 workers)")), "what saturated is named"
+    for split in column(out, "connections per worker"):  # the 2 clients, over both workers
+        assert sum(int(n) for n in split.split(" / ")) == 2 and split.count("/") == 1, split
     assert "### Summary: 2 workers, unpinned" in out
     for name in ("sessions-throughput.png", "sessions-latency.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
