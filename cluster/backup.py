@@ -19,8 +19,9 @@ import orjson
 
 from . import keys
 from .errors import CorruptRecord
-from .integrity import unseal, unseal_fields
-from .store import DATA_GRACE_MS, expiry_member, parse_expiry_member
+from .integrity import unseal
+from .model import SessionMeta
+from .store import DATA_GRACE, expiry_member, parse_expiry_member
 
 FORMAT = "stui-backup"
 VERSION = 1
@@ -39,7 +40,7 @@ async def _session_record(redis: coredis.Redis[str], session_id: str) -> dict[st
         registry = pipe.hgetall(k.registry)
         inspectors = pipe.get(k.inspectors)
         done = pipe.hgetall(k.done)
-        done_order = pipe.zrange(k.done_order, 0, -1, withscores=True)
+        done_prev = pipe.hgetall(k.done_prev)
         events = pipe.xrange(k.events, "-", "+")
     ttl_ms = await ttl
     meta_fields = {str(a): str(b) for a, b in (await meta).items()}
@@ -56,7 +57,7 @@ async def _session_record(redis: coredis.Redis[str], session_id: str) -> dict[st
         "registry": {str(a): str(b) for a, b in (await registry).items()},
         "inspectors": await inspectors,
         "done": {str(a): str(b) for a, b in (await done).items()},
-        "done_order": [[str(m), float(s)] for m, s in await done_order],
+        "done_prev": {str(a): str(b) for a, b in (await done_prev).items()},
         "events": [
             {"id": str(e.identifier), "fields": {str(a): str(b) for a, b in e.field_values.items()}}
             for e in await events
@@ -114,7 +115,7 @@ def verify(path: Path) -> list[dict[str, Any]]:
 def _verify_session(record: dict[str, Any]) -> None:
     sid = record["session_id"]
     k = keys.SessionKeys(sid)
-    unseal_fields(record["meta"], k.meta)
+    SessionMeta.from_fields(record["meta"], k.meta)
     if record.get("state") is not None:
         unseal(record["state"], k.state)
     for oid, raw in record["heap"].items():
@@ -143,7 +144,7 @@ async def restore(
             skipped += 1
             continue
         ttl_ms = max(int(record["ttl_ms"]), 1000)
-        data_ttl = ttl_ms + DATA_GRACE_MS
+        data_ttl = ttl_ms + int(DATA_GRACE * 1000)
         client_id = record["meta"]["client_id"]
         async with redis.pipeline(transaction=True) as pipe:
             pipe.delete(list(k.all_keys()))
@@ -160,8 +161,8 @@ async def restore(
                 pipe.set(k.inspectors, record["inspectors"])
             if record["done"]:
                 pipe.hset(k.done, record["done"])
-            if record["done_order"]:
-                pipe.zadd(k.done_order, {m: s for m, s in record["done_order"]})
+            if record.get("done_prev"):  # absent in backups made before done rotation
+                pipe.hset(k.done_prev, record["done_prev"])
             for entry in record["events"]:
                 pipe.xadd(k.events, entry["fields"], identifier=entry["id"])
             for key in k.data_keys():

@@ -59,9 +59,19 @@ class PermissionDenied(StuiError):
 
 
 class SessionConflict(StuiError):
-    """``expected_version`` is stale; ``details`` carry the current version and state."""
+    """A write could not be applied because of another writer (two kinds below)."""
 
     error_type = "SessionConflict"
+
+
+class StaleVersion(SessionConflict):
+    """``expected_version`` is stale; ``details`` carry the current version and state, so the
+    client can merge and retry."""
+
+
+class ContentionExhausted(SessionConflict):
+    """The write lost the race to concurrent writers on every retry; sending it again (same
+    request id) is safe."""
 
 
 class RateLimited(StuiError):
@@ -100,7 +110,5 @@ class ObjectNotFound(StuiError):
     error_type = "ObjectNotFound"
 
 
-class SessionTakenOver(StuiError):
-    """The session was taken over by another node with a higher epoch (fencing)."""
-
-    error_type = "SessionError"
+class SessionTakenOver(SessionError):
+    """The session was taken over by another connection with a higher epoch (fencing)."""

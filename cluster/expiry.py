@@ -117,7 +117,7 @@ class Sweeper:
                 session_id, client_id = parse_expiry_member(str(member))
                 if ttl >= 0:
                     rescheduled[str(member)] = now + ttl / 1000
-                elif await self.store.remove(session_id, client_id):
+                elif await self.store.remove(session_id, client_id, if_expired=True):
                     removed += 1
                     if self.metrics is not None:
                         self.metrics.evictions.inc()

@@ -13,7 +13,7 @@ never part of a session's transaction.
 | ``stui:{sid}:registry`` | hash | registry id -> sealed registry entry |
 | ``stui:{sid}:inspectors`` | string | sealed inspector state |
 | ``stui:{sid}:done`` | hash | request id -> stored response (exactly-once) |
-| ``stui:{sid}:done_order`` | sorted set | request ids by commit version, to bound ``done`` |
+| ``stui:{sid}:done_prev`` | hash | the previous ``done`` (rotated when full: bounded memory) |
 | ``stui:{sid}:events`` | stream | transcript and other events; the stream id is the ``seq`` |
 | ``stui:{sid}:alive`` | string | shadow key, TTL = timeout; its expiry starts cleanup |
 | ``stui:{sid}:quarantine`` | hash | key name -> raw bytes of a record that failed its check |
@@ -21,7 +21,7 @@ never part of a session's transaction.
 | ``stui:client:{cid}:sessions`` | sorted set | a client's session ids, scored by creation time |
 | ``stui:client:{cid}:creates`` | hash | create request id -> session id (idempotent create) |
 | ``stui:client:{cid}:stats`` | hash | the client's connect/disconnect/reconnect counts |
-| ``stui:client:{cid}:bucket`` | hash | the client's request-rate token bucket |
+| ``stui:client:{cid}:spent`` | counter | the client's requests, cluster-wide (rate limit) |
 | ``stui:counters`` | hash | the same counts, cluster-wide |
 | ``stui:clients`` | set | client ids that have (or recently had) sessions |
 | ``stui:expiry`` | sorted set | session id -> earliest possible deadline (sweeper's truth) |
@@ -63,9 +63,9 @@ def client_stats(client_id: str) -> str:
     return f"{PREFIX}:client:{{{client_id}}}:stats"
 
 
-def client_bucket(client_id: str) -> str:
-    """The client's request-rate token bucket (``ratelimit.lua``)."""
-    return f"{PREFIX}:client:{{{client_id}}}:bucket"
+def client_spent(client_id: str) -> str:
+    """Requests the client made, cluster-wide (a counter; see :mod:`cluster.ratelimit`)."""
+    return f"{PREFIX}:client:{{{client_id}}}:spent"
 
 
 def node(node_id: str) -> str:
@@ -111,8 +111,8 @@ class SessionKeys:
         return self._key("done")
 
     @property
-    def done_order(self) -> str:
-        return self._key("done_order")
+    def done_prev(self) -> str:
+        return self._key("done_prev")
 
     @property
     def events(self) -> str:
@@ -140,7 +140,7 @@ class SessionKeys:
             self.registry,
             self.inspectors,
             self.done,
-            self.done_order,
+            self.done_prev,
             self.events,
         )
 

@@ -4,13 +4,15 @@ Each node keeps a hash ``stui:node:<id>`` (address, connections, started, heartb
 of three heartbeats, and its id in the sorted set ``stui:nodes`` scored by its last heartbeat.
 A node that dies stops refreshing: its hash expires by itself and readers ignore (and prune)
 set members whose hash is gone. Connection counters (connects, disconnects, reconnects) are
-kept per node and cluster-wide.
+kept cluster-wide and per client; they are counted in memory and written with the next
+heartbeat, so counting costs a request no round trip.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -36,10 +38,12 @@ class NodeRegistry:
         self.redis = redis
         self.node_id = node_id
         self.started = time.time()
+        self._pending: Counter[tuple[str, str | None]] = Counter()
 
     async def heartbeat(self, fields: dict[str, Any]) -> None:
         key = keys.node(self.node_id)
         now = time.time()
+        await self.flush_counts()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 key,
@@ -63,23 +67,38 @@ class NodeRegistry:
             await trio.sleep(HEARTBEAT)
 
     async def deregister(self) -> None:
+        await self.flush_counts()
         try:
             await self.redis.delete([keys.node(self.node_id)])
             await self.redis.zrem(keys.NODES, [self.node_id])
         except (RedisError, OSError, TimeoutError):
             pass
 
-    async def count(self, counter: str, client_id: str | None = None) -> None:
-        """Bump a cluster-wide counter (connects, disconnects, reconnects) and the client's."""
+    def count(self, counter: str, client_id: str | None = None) -> None:
+        """Bump a cluster-wide counter (connects, disconnects, reconnects) and the client's
+        (written with the next heartbeat)."""
+        self._pending[(counter, client_id)] += 1
+
+    async def flush_counts(self) -> None:
+        """Write the counts made since the last flush (kept for the next one if Redis fails)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, Counter()
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hincrby(COUNTERS, counter, 1)
-                if client_id is not None:
-                    stats = keys.client_stats(client_id)
-                    pipe.hincrby(stats, counter, 1)
-                    pipe.expire(stats, CLIENT_STATS_TTL)
+                for (counter, client_id), amount in pending.items():
+                    pipe.hincrby(COUNTERS, counter, amount)
+                    if client_id is not None:
+                        stats = keys.client_stats(client_id)
+                        pipe.hincrby(stats, counter, amount)
+                        pipe.expire(stats, CLIENT_STATS_TTL)
         except (RedisError, OSError, TimeoutError) as exc:
-            log.info("counter not updated", extra={"counter": counter, "error": repr(exc)})
+            self._pending.update(pending)
+            log.info("counters not written yet", extra={"error": repr(exc)})
+
+    async def live_nodes(self) -> list[dict[str, str]]:
+        """Every node whose heartbeat hash still exists."""
+        return await live_nodes(self.redis)
 
     async def counters(self, client_id: str | None = None) -> dict[str, int]:
         """Cluster-wide counters, or one client's."""

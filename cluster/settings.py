@@ -79,7 +79,7 @@ class Settings:
         1000, "session images a node keeps in memory (least recently used dropped)", int
     )
     max_registry: int = _setting(
-        1000, "registered objects kept per session (the oldest results are released)", int
+        1000, "registered objects kept per session (past it and a tenth, the oldest go)", int
     )
     max_cached_objects: int = _setting(
         2_000_000, "heap objects of all cached session images together (memory bound)", int

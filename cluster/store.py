@@ -1,22 +1,36 @@
 """The session store: the only module that reads and writes session data in Redis.
 
-Reads take one round trip: a MULTI/EXEC that runs the sliding-expiry script (which refuses
-expired sessions and other clients' sessions) and reads the records, so what is read is one
-consistent snapshot. Writes are optimistic WATCH transactions on the session's ``meta`` hash:
-read, check ``version`` (and, for fencing, ``epoch``), then MULTI/EXEC; a concurrent commit makes
-EXEC fail and the write is retried (bounded, with jitter). Concurrent WATCH transactions are
-capped below the connection pool size, because each holds one pooled connection while its reads
-need another (``notes/redis-on-trio.md``, gotcha 2).
+Every state-changing request is one optimistic transaction in two round trips
+(:meth:`SessionStore.transaction`):
 
-Cross-session indexes (the client index, the expiry index) are separate keys written outside a
-session's transaction, so the layout also works on Redis Cluster; each is repaired by the reader
-that finds it stale (see :meth:`SessionStore.create` and :mod:`cluster.expiry`).
+1. ``WATCH meta alive`` pipelined with every read the commit needs: the meta hash (version,
+   epoch, owner, timers) and the response stored for this request id, if any (exactly-once).
+2. ``MULTI`` ... ``EXEC``: the new meta (``version + 1``), the changed records, the events, the
+   stored response, the liveness key. A concurrent writer makes EXEC answer nil
+   (:class:`WatchLost`); the caller runs the request again on the new state.
+
+Reads (restore, info) are one ``MULTI`` that runs ``touch.lua`` (expiry refresh, refusing other
+clients' sessions) and reads the records: one consistent snapshot in one round trip.
+
+Expiry costs O(1) keys per request: the liveness key ``alive`` is set with the session's
+timeout on every commit (and extended by reads); the data keys carry a longer TTL
+(``data_until``, about two timeouts) that is refreshed lazily, once it has less than a timeout
+and a grace left, so a session's data never expires before its liveness key. Hash and stream
+keys get that TTL the first time a commit writes them (``ttl_keys`` bits in meta); string keys
+are written with it. The deadline index (``stui:expiry``) is written at create and moved by the
+sweeper when it finds a session still alive (its score is a lower bound of the deadline).
+
+All I/O goes through :mod:`cluster.wire` (one round trip per batch, counted). Cross-session
+indexes (a client's sessions, the expiry index) are separate keys written outside a session's
+transaction, so the layout also works on Redis Cluster.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,52 +38,56 @@ import attrs
 import coredis
 import orjson
 import trio
-from coredis.exceptions import ConnectionError as RedisConnectionError
-from coredis.exceptions import NoScriptError, RedisError, WatchError
-from coredis.tokens import PureToken
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from . import keys
 from .auth import new_session_id
 from .errors import (
+    ContentionExhausted,
     CorruptRecord,
-    SessionConflict,
     SessionError,
     SessionNotFound,
-    SessionTakenOver,
     Unavailable,
 )
 from .integrity import seal, unseal
 from .model import SessionMeta, SessionState, SessionSummary
 from .settings import Settings
+from .wire import Command, Endpoint, ReplyError, WireConnection, WireError, WirePool, pairs
 
 T = TypeVar("T")
 
-DATA_GRACE_MS = 120_000
-"""Data keys outlive the ``alive`` shadow key by this much, so cleanup can still read them."""
+DATA_GRACE = 120.0
+"""Seconds the data keys outlive the liveness key at least, so cleanup can still read them."""
 
 RESERVATION_GRACE = 30.0
 """A client-index entry younger than this may be a create in progress: never pruned."""
 
 QUARANTINE_TTL = 7 * 24 * 3600
 
-_REDIS_DOWN = (RedisConnectionError, TimeoutError, OSError, trio.TooSlowError)
+CREATE_MEMORY = 3600
+"""Seconds a client's create request ids are remembered (idempotent create_session)."""
 
+DONE_LIMIT = 1000
+"""Stored responses per ``done`` hash; when full it becomes ``done_prev`` (the one before is
+dropped), so between 1,000 and 2,000 recent request ids are remembered for replay."""
 
-def _script(name: str) -> str:
-    return (Path(__file__).parent / "lua" / name).read_text()
+EVENTS_LIMIT = 1000
+"""Events kept per session for replay after a reconnect (approximately; oldest first)."""
+
+TTL_BITS = {"heap": 1, "registry": 2, "done": 4, "done_prev": 8, "events": 16}
+"""``SessionMeta.ttl_keys``: hash and stream keys known to carry the data TTL."""
+
+DAMAGED_META = -3
+"""``touch.lua``'s answer for a meta record whose timeout is not a number."""
+
+KEEP: Any = object()
+"""Marker: a :class:`Commit` field left as it is."""
 
 
 def connect(settings: Settings) -> coredis.Redis[str]:
     """A coredis client for ``settings.redis_url``: decoded strings, bounded waits.
 
-    Retries are off in the client: a retried EXEC or INCR could run twice (gotcha 3). The
-    store retries what it knows to be safe, with tenacity.
+    Used off the request path (pub/sub, sweeper, node registry, tools). Retries are off in the
+    client: a retried EXEC or INCR could run twice (a retry of ours knows what is safe).
     """
     client: coredis.Redis[str] = coredis.Redis.from_url(
         settings.redis_url,
@@ -83,28 +101,57 @@ def connect(settings: Settings) -> coredis.Redis[str]:
     return client
 
 
-DAMAGED_META = -3
-"""``touch.lua``'s answer for a meta record whose timeout is not a number."""
-
-KEEP: Any = object()
-"""Marker: a :class:`Commit` field left as it is."""
-
-CREATE_MEMORY = 3600
-"""Seconds a client's create request ids are remembered (idempotent create_session)."""
-
-DONE_LIMIT = 1000
-"""Stored responses kept per session for exactly-once replay (oldest dropped first)."""
-DONE_SLACK = 100
-EVENTS_LIMIT = 1000
-"""Events kept per session for replay after a reconnect (approximately; oldest first)."""
+def wire_pool(settings: Settings) -> WirePool:
+    """The request path's connections (:mod:`cluster.wire`) to ``settings.redis_url``."""
+    return WirePool(Endpoint.from_url(settings.redis_url), timeout=settings.redis_timeout)
 
 
-class StaleVersion(Exception):
-    """Internal: the session moved on since it was read; ``meta`` is the current one."""
+def _script(name: str) -> str:
+    return (Path(__file__).parent / "lua" / name).read_text()
 
-    def __init__(self, meta: SessionMeta) -> None:
-        super().__init__(f"session at version {meta.version}")
-        self.meta = meta
+
+class WatchLost(Exception):
+    """Internal: another writer changed the session between the reads and EXEC."""
+
+
+@attrs.frozen
+class ReadSpec:
+    """Which records a read (or a commit) also answers, from the same snapshot."""
+
+    state: bool = False
+    workspace: bool = False
+    registry: bool = False
+    inspectors: bool = False
+    heap: bool = False
+    events_after: int | None = None
+
+
+WORKSPACE = ReadSpec(state=True, workspace=True, registry=True, inspectors=True, heap=True)
+RESTORE = ReadSpec(state=True, workspace=True, registry=True, inspectors=True)
+
+
+@attrs.frozen
+class Records:
+    """Records read by a :class:`ReadSpec`; ``damaged`` names records that failed their check
+    (quarantined, left out), so the rest of the session stays usable."""
+
+    state: SessionState | None = None
+    workspace: dict[str, Any] | None = None
+    registry: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    inspectors: dict[str, Any] | None = None
+    objects: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    events: list[dict[str, Any]] = attrs.field(factory=list)
+    events_truncated: bool = False
+    damaged: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Snapshot:
+    """One consistent read of a session, taken while refreshing its expiry."""
+
+    meta: SessionMeta
+    ttl_ms: int
+    records: Records
 
 
 @attrs.frozen
@@ -121,120 +168,380 @@ class Commit:
     deleted_registry: tuple[str, ...] = ()
     inspectors: dict[str, Any] | None = None
     events: tuple[tuple[str, dict[str, Any]], ...] = ()
+    take_over: bool = False
+    """Write a new epoch with this node as owner (fences the previous owner)."""
+    new_version: bool = True
+    """False for a commit that changes no session data (a takeover alone)."""
+    publish: tuple[tuple[str, bytes], ...] = ()
+    """(channel, message) pairs published by the same EXEC (sent only if it commits)."""
 
 
 @attrs.frozen
 class Committed:
-    """A commit's outcome: the session's meta after it and the stored response."""
+    """A commit's outcome: the session's meta after it, the stored response, the events'
+    first sequence number and the records read inside the commit."""
 
     meta: SessionMeta
     response: dict[str, Any]
-    replayed: bool
     first_seq: int = 0
+    records: Records = attrs.field(factory=Records)
+    events: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
-@attrs.frozen
-class WorkspaceSnapshot:
-    """A session's workspace as stored: object records, workspace, registry, inspectors."""
+class _Plan:
+    """Read commands appended to a batch, and how to parse their replies."""
 
-    meta: SessionMeta
-    state: SessionState
-    objects: dict[str, dict[str, Any]]
-    workspace: dict[str, Any] | None
-    registry: dict[str, dict[str, Any]]
-    inspectors: dict[str, Any] | None
-    damaged: dict[str, str]
-    ttl_ms: int
+    def __init__(self, k: keys.SessionKeys, spec: ReadSpec) -> None:
+        self.k = k
+        self.spec = spec
+
+    def commands(self) -> list[Command]:
+        k, spec = self.k, self.spec
+        out: list[Command] = []
+        if spec.state:
+            out.append(("GET", k.state))
+        if spec.workspace:
+            out.append(("GET", k.workspace))
+        if spec.registry:
+            out.append(("HGETALL", k.registry))
+        if spec.inspectors:
+            out.append(("GET", k.inspectors))
+        if spec.heap:
+            out.append(("HGETALL", k.heap))
+        if spec.events_after is not None:
+            out.append(("XRANGE", k.events, f"0-{spec.events_after + 1}", "+"))
+        return out
+
+    async def parse(self, store: SessionStore, replies: Sequence[Any]) -> Records:
+        k, spec = self.k, self.spec
+        it = iter(replies)
+        damaged: dict[str, str] = {}
+        state = None
+        if spec.state:
+            state = await store._checked_state(k, next(it))
+        workspace = await store._unseal_one(k, k.workspace, next(it), damaged) if (
+            spec.workspace
+        ) else None
+        registry = await store._unseal_hash(k, k.registry, pairs(next(it)), damaged) if (
+            spec.registry
+        ) else {}
+        inspectors = await store._unseal_one(k, k.inspectors, next(it), damaged) if (
+            spec.inspectors
+        ) else None
+        objects = await store._unseal_hash(k, k.heap, pairs(next(it)), damaged) if (
+            spec.heap
+        ) else {}
+        events: list[dict[str, Any]] = []
+        truncated = False
+        if spec.events_after is not None:
+            for _entry_id, flat in next(it) or []:
+                fields = pairs(flat)
+                events.append(
+                    {
+                        "event": fields["event"],
+                        "data": orjson.loads(fields["data"]),
+                        "seq": int(fields["seq"]),
+                    }
+                )
+            truncated = bool(events) and events[0]["seq"] > spec.events_after + 1
+        return Records(
+            state=state,
+            workspace=workspace,
+            registry=registry,
+            inspectors=inspectors,
+            objects=objects,
+            events=events,
+            events_truncated=truncated,
+            damaged=damaged,
+        )
 
 
-@attrs.frozen
-class Snapshot:
-    """One consistent read of a session, taken while refreshing its expiry."""
+class Transaction:
+    """A session read under WATCH: ``meta`` and the stored response are known; :meth:`commit`
+    writes (round trip 2), :meth:`read` loads more records on the same watched connection."""
 
-    meta: SessionMeta
-    state: SessionState
-    ttl_ms: int
+    def __init__(
+        self,
+        store: SessionStore,
+        connection: WireConnection,
+        k: keys.SessionKeys,
+        meta: SessionMeta,
+        stored: dict[str, Any] | None,
+    ) -> None:
+        self._store = store
+        self._connection = connection
+        self._k = k
+        self.meta = meta
+        self.stored = stored
+        """The response stored for this request id by an earlier execution, if any."""
+        self.watching = True
+        """Until EXEC has run (whatever its answer), the connection's WATCH is active."""
+
+    async def read(self, spec: ReadSpec) -> Records:
+        """More records of the watched session (one round trip; a cold cache load)."""
+        plan = _Plan(self._k, spec)
+        replies = await self._store._roundtrip(self._connection, plan.commands())
+        return await plan.parse(self._store, replies)
+
+    async def commit(self, commit: Commit, reads: ReadSpec | None = None) -> Committed:
+        """Write ``commit`` with ``version + 1`` (and read ``reads`` in the same MULTI).
+
+        Raises :class:`WatchLost` if another writer got there first.
+        """
+        store, k, meta = self._store, self._k, self.meta
+        now = max(time.time(), meta.last_modified)
+        writes = _Writes(k, meta, now, store.node_id)
+        new_meta = writes.meta_after(commit)
+        response = commit.response(new_meta) if commit.response else {}
+        commands = writes.commands(commit, new_meta, response)
+        plan = _Plan(k, reads) if reads is not None else None
+        if plan is not None:
+            commands.extend(plan.commands())
+        replies = await store._roundtrip(
+            self._connection, [("MULTI",), *commands, ("EXEC",)]
+        )
+        self.watching = False  # EXEC ends the WATCH, whether it committed or not
+        results = replies[-1]
+        if results is None:
+            raise WatchLost()
+        if isinstance(results, ReplyError):
+            raise SessionError(f"commit of session {k.session_id} refused: {results}")
+        failed = [r for r in results[: len(results) - (len(plan.commands()) if plan else 0)]
+                  if isinstance(r, ReplyError)]
+        if failed:
+            # Redis applies the rest of a MULTI around a failed command: say so loudly.
+            raise SessionError(f"commit of session {k.session_id} partly failed: {failed[0]}")
+        records = Records()
+        if plan is not None:
+            records = await plan.parse(store, results[len(results) - len(plan.commands()):])
+        self.meta = new_meta
+        return Committed(
+            meta=new_meta,
+            response=response,
+            first_seq=meta.event_seq + 1,
+            records=records,
+            events=commit.events,
+        )
+
+
+class _Writes:
+    """The MULTI body of one commit (no I/O): records, bookkeeping, expiry."""
+
+    def __init__(self, k: keys.SessionKeys, meta: SessionMeta, now: float, node_id: str) -> None:
+        self.k = k
+        self.meta = meta
+        self.now = now
+        self.node_id = node_id
+        timeout = meta.timeout
+        self.refresh = meta.data_until < now + timeout + DATA_GRACE
+        self.data_until = now + 2 * timeout + DATA_GRACE if self.refresh else meta.data_until
+        self.ttl_keys = meta.ttl_keys
+        self.expire: list[str] = []
+        self.done_count = meta.done_count
+        self.rotate = False
+
+    def _wrote(self, name: str, key: str, *, emptied: bool = False) -> None:
+        bit = TTL_BITS[name]
+        if emptied:
+            # The key may be gone now; its next write must set the TTL again.
+            self.ttl_keys &= ~bit
+        elif not self.ttl_keys & bit:
+            self.expire.append(key)
+            self.ttl_keys |= bit
+
+    def meta_after(self, commit: Commit) -> SessionMeta:
+        meta, k = self.meta, self.k
+        if commit.request_id:
+            if self.done_count >= DONE_LIMIT:
+                self.rotate = True
+                done_bit = TTL_BITS["done"]
+                self.ttl_keys = (self.ttl_keys & ~TTL_BITS["done_prev"] & ~done_bit) | (
+                    TTL_BITS["done_prev"] if self.ttl_keys & done_bit else 0
+                )
+                self.done_count = 0
+            self.done_count += 1
+            self._wrote("done", k.done)
+        if commit.objects:
+            self._wrote("heap", k.heap)
+        elif commit.deleted_objects:
+            self._wrote("heap", k.heap, emptied=True)
+        if commit.registry:
+            self._wrote("registry", k.registry)
+        elif commit.deleted_registry:
+            self._wrote("registry", k.registry, emptied=True)
+        if commit.events:
+            self._wrote("events", k.events)
+        changes: dict[str, Any] = {
+            "last_modified": self.now if commit.new_version else meta.last_modified,
+            "event_seq": meta.event_seq + len(commit.events),
+            "done_count": self.done_count,
+            "ttl_keys": self.ttl_keys,
+            "expires_at": self.now + meta.timeout,
+            "data_until": self.data_until,
+        }
+        if commit.new_version:
+            changes["version"] = meta.version + 1
+        if commit.take_over:
+            changes["epoch"] = meta.epoch + 1
+            changes["owner"] = self.node_id
+        return meta.with_changes(**changes)
+
+    def commands(
+        self, commit: Commit, new_meta: SessionMeta, response: dict[str, Any]
+    ) -> list[Command]:
+        k = self.k
+        pxat = int(self.data_until * 1000)
+        out: list[Command] = []
+        if self.rotate:
+            out.append(("RENAME", k.done, k.done_prev))
+        out.append(("HSET", k.meta, *_flat(new_meta.to_fields())))
+        if commit.state_data is not KEEP:
+            body = {"state_data": commit.state_data, "version": new_meta.version}
+            out.append(("SET", k.state, seal(body), "PXAT", pxat))
+        if commit.objects:
+            out.append(("HSET", k.heap, *_flat_sealed(commit.objects)))
+        if commit.deleted_objects:
+            out.append(("HDEL", k.heap, *commit.deleted_objects))
+        if commit.workspace is not None:
+            out.append(("SET", k.workspace, seal(commit.workspace), "PXAT", pxat))
+        if commit.registry:
+            out.append(("HSET", k.registry, *_flat_sealed(commit.registry)))
+        if commit.deleted_registry:
+            out.append(("HDEL", k.registry, *commit.deleted_registry))
+        if commit.inspectors is not None:
+            out.append(("SET", k.inspectors, seal(commit.inspectors), "PXAT", pxat))
+        for offset, (name, data) in enumerate(commit.events, start=1):
+            seq = self.meta.event_seq + offset
+            out.append(
+                (
+                    "XADD", k.events, "MAXLEN", "~", EVENTS_LIMIT, f"0-{seq}",
+                    "event", name, "data", orjson.dumps(data), "seq", seq,
+                )
+            )
+        if commit.request_id:
+            out.append(("HSET", k.done, commit.request_id, orjson.dumps(response)))
+        expire = k.data_keys() if self.refresh else self.expire
+        out.extend(("PEXPIREAT", key, pxat) for key in expire)
+        out.append(("SET", k.alive, new_meta.owner, "PX", new_meta.timeout * 1000))
+        out.extend(("PUBLISH", channel, message) for channel, message in commit.publish)
+        return out
+
+
+def _flat(fields: dict[str, str]) -> list[str]:
+    return [part for item in fields.items() for part in item]
+
+
+def _flat_sealed(records: dict[str, dict[str, Any]]) -> list[str | bytes]:
+    out: list[str | bytes] = []
+    for field, record in records.items():
+        out.append(field)
+        out.append(seal(record))
+    return out
 
 
 class SessionStore:
-    """Sessions in Redis: create, read, update, close, list, count and clean up.
+    """Sessions in Redis: create, transact, read, close, list, count and clean up.
 
     Every method raises :class:`Unavailable` when Redis cannot be reached, and the errors of
     :mod:`cluster.errors` for what the client did wrong. ``client_id=None`` means "any client"
     (a connection that has not authenticated holds session ids as capabilities).
+    ``redis`` (coredis) serves the off-path users (sweeper, registry, pub/sub); the request
+    path uses ``wire``.
     """
 
-    def __init__(self, redis: coredis.Redis[str], settings: Settings, node_id: str) -> None:
+    def __init__(
+        self,
+        redis: coredis.Redis[str],
+        settings: Settings,
+        node_id: str,
+        wire: WirePool | None = None,
+    ) -> None:
         self.redis = redis
         self.settings = settings
         self.node_id = node_id
-        self._touch = redis.register_script(_script("touch.lua"))
-        self._reserve = redis.register_script(_script("reserve.lua"))
-        self._rate = redis.register_script(_script("ratelimit.lua"))
-        # Below max_connections (64): each WATCH holds a connection, its reads need another.
-        self._watch_slots = trio.CapacityLimiter(24)
+        self.wire = wire or wire_pool(settings)
+        self._touch = _Script(_script("touch.lua"))
+        self._reserve = _Script(_script("reserve.lua"))
 
-    # -- helpers ---------------------------------------------------------------------------
+    # -- I/O -------------------------------------------------------------------------------
 
-    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run one store operation, mapping outages to :class:`Unavailable`."""
+    async def _roundtrip(
+        self, connection: WireConnection, commands: Sequence[Command]
+    ) -> list[Any]:
+        """One round trip on ``connection``, bounded by ``redis_timeout``."""
         try:
-            with trio.fail_after(self.settings.redis_timeout * 2):
-                return await operation()
-        except _REDIS_DOWN as exc:
-            raise Unavailable(f"session store unavailable ({exc.__class__.__name__})") from exc
+            with trio.fail_after(self.settings.redis_timeout):
+                return await connection.roundtrip(commands)
+        except trio.TooSlowError:
+            raise Unavailable("session store unavailable (timed out)") from None
+        except WireError as exc:
+            raise Unavailable(f"session store unavailable ({exc})") from exc
 
-    @staticmethod
-    def _touch_keys(k: keys.SessionKeys) -> list[str]:
-        """``touch.lua``'s keys: meta, alive, then the other data keys."""
-        return [k.meta, k.alive, *[key for key in k.data_keys() if key != k.meta]]
-
-    async def _with_scripts(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run a transaction that calls ``touch.lua`` by its SHA (no SCRIPT EXISTS round trip
-        per call); load the script and retry once if Redis lost it (a restart or a flush)."""
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[WireConnection]:
+        """A wire connection for this task; only failing to get one is mapped here (errors of
+        the block's own round trips are mapped by :meth:`_roundtrip`)."""
         try:
-            return await operation()
-        except NoScriptError:
-            await self.redis.script_load(self._touch.script)
-            return await operation()
+            connection = await self.wire.checkout()
+        except WireError as exc:
+            raise Unavailable(f"session store unavailable ({exc})") from exc
+        try:
+            yield connection
+        finally:
+            self.wire.checkin(connection)
+
+    async def _batch(self, commands: Sequence[Command]) -> list[Any]:
+        """One round trip on any connection."""
+        async with self._connection() as connection:
+            return await self._roundtrip(connection, commands)
+
+    async def _eval(self, script: _Script, keys_: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run a script by SHA, loading it if Redis lost it (a restart or a flush)."""
+        reply = (await self._batch([script.evalsha(keys_, args)]))[0]
+        if isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT"):
+            reply = (await self._batch([script.eval(keys_, args)]))[0]
+        if isinstance(reply, ReplyError):
+            raise SessionError(f"store script failed: {reply}")
+        return reply
 
     async def ping(self) -> bool:
         """Whether Redis answers (for health checks)."""
         try:
             with trio.fail_after(min(self.settings.redis_timeout, 2.0)):
-                return bool(await self.redis.ping())
-        except (*_REDIS_DOWN, RedisError):
+                return bool((await self._batch([("PING",)]))[0] == "PONG")
+        except (Unavailable, trio.TooSlowError):
             return False
+
+    # -- record checks ---------------------------------------------------------------------
 
     async def _quarantine(self, k: keys.SessionKeys, key: str, raw: Any) -> None:
         """Keep a damaged record aside for inspection (best effort: the answer is the same)."""
         try:
             payload = raw if isinstance(raw, str) else orjson.dumps(raw).decode()
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hset(k.quarantine, {key: payload, f"{key}@": str(time.time())})
-                pipe.expire(k.quarantine, QUARANTINE_TTL)
-        except (*_REDIS_DOWN, RedisError):
+            await self._batch(
+                [
+                    ("HSET", k.quarantine, key, payload, f"{key}@", str(time.time())),
+                    ("EXPIRE", k.quarantine, QUARANTINE_TTL),
+                ]
+            )
+        except Unavailable:
             pass
-
-    def _meta(self, k: keys.SessionKeys, fields: dict[str, str]) -> SessionMeta:
-        return SessionMeta.from_fields(fields, k.meta)
 
     async def _checked_meta(self, k: keys.SessionKeys, fields: dict[str, str]) -> SessionMeta:
         try:
-            return self._meta(k, fields)
+            return SessionMeta.from_fields(fields, k.meta)
         except CorruptRecord:
             await self._quarantine(k, k.meta, fields)
             raise
 
     async def _owned_meta(
-        self, k: keys.SessionKeys, client_id: str | None, ttl: int, fields: dict[str, str]
+        self, k: keys.SessionKeys, client_id: str | None, fields: dict[str, str]
     ) -> SessionMeta:
-        """The session's checked meta, read inside a WATCH; SessionNotFound if it is gone,
-        expired or another client's. Ownership is checked before integrity: another client's
-        damaged session must answer exactly as a missing one (and not be quarantined by it)."""
-        if ttl < 0 or not fields or (
-            client_id is not None and fields.get("client_id") != client_id
-        ):
+        """The session's checked meta; SessionNotFound if it is gone or another client's.
+
+        Ownership is checked before integrity: another client's damaged session must answer
+        exactly as a missing one (and not be quarantined by it)."""
+        if not fields or (client_id is not None and fields.get("client_id") != client_id):
             raise SessionNotFound(f"session {k.session_id} not found or expired")
         return await self._checked_meta(k, fields)
 
@@ -253,187 +560,14 @@ class SessionStore:
             await self._quarantine(k, k.state, raw)
             raise CorruptRecord(f"stored record {k.state} is malformed")
 
-    def _data_ttl_ms(self, timeout: int) -> int:
-        return timeout * 1000 + DATA_GRACE_MS
-
-    # -- create ----------------------------------------------------------------------------
-
-    async def create(
-        self, client_id: str, request_id: str | None = None
-    ) -> tuple[SessionMeta, bool]:
-        """Create a session for ``client_id`` within its session limit; (meta, replayed).
-
-        The limit is enforced by an atomic reserve in the client's index (``reserve.lua``); a
-        reservation left behind by a node that died before the session was written is pruned
-        by the next create that finds the client at its limit. With a ``request_id``, a retry
-        of the same create answers the session the first attempt made (and finishes writing
-        it if that attempt died half way) instead of making a second one.
-        """
-        return await self._call(lambda: self._create(client_id, request_id))
-
-    async def _create(self, client_id: str, request_id: str | None) -> tuple[SessionMeta, bool]:
-        now = time.time()
-        index = keys.client_sessions(client_id)
-        limit = self.settings.max_sessions_per_client
-
-        async def reserve() -> tuple[int, str]:
-            answer: Any = await self._reserve(
-                keys=[index, keys.client_creates(client_id)],
-                args=[new_session_id(), now, limit, request_id or "", CREATE_MEMORY],
-            )
-            return int(answer[0]), str(answer[1])
-
-        code, session_id = await reserve()
-        if code == 0:
-            await self._prune_client_index(client_id)
-            code, session_id = await reserve()
-        if code == 0:
-            raise SessionError(
-                f"client {client_id!r} has reached its limit of {limit} sessions",
-                details={"max_sessions_per_client": limit},
-            )
-        k = keys.SessionKeys(session_id)
-        if code == 2:
-            fields = {str(a): str(b) for a, b in (await self.redis.hgetall(k.meta)).items()}
-            if fields:
-                return await self._checked_meta(k, fields), True
-            await self.redis.zadd(index, {session_id: now})  # the first attempt died early
-        timeout = self.settings.session_timeout
-        meta = SessionMeta(
-            session_id=session_id,
-            client_id=client_id,
-            created_at=now,
-            last_modified=now,
-            timeout=timeout,
-            version=1,
-            epoch=1,
-            owner=self.node_id,
-        )
-        data_ttl = self._data_ttl_ms(timeout)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(k.meta, meta.to_fields())
-            pipe.pexpire(k.meta, data_ttl)
-            pipe.set(k.state, seal({"state_data": None, "version": 1}), px=data_ttl)
-            pipe.set(k.alive, self.node_id, px=timeout * 1000)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(keys.EXPIRY_INDEX, {expiry_member(session_id, client_id): now + timeout})
-            pipe.sadd(keys.CLIENTS, [client_id])
-        return meta, False
-
-    async def _prune_client_index(self, client_id: str) -> int:
-        """Drop index entries whose session is gone (expired, or a create that died)."""
-        index = keys.client_sessions(client_id)
-        entries = await self.redis.zrange(index, 0, -1, withscores=True)
-        if not entries:
-            return 0
-        async with self.redis.pipeline(transaction=False) as pipe:
-            checks = [pipe.exists([keys.SessionKeys(str(sid)).alive]) for sid, _ in entries]
-        stale = [
-            str(sid)
-            for (sid, score), check in zip(entries, checks, strict=True)
-            if not await check and float(score) < time.time() - RESERVATION_GRACE
-        ]
-        if stale:
-            await self.redis.zrem(index, stale)
-        return len(stale)
-
-    async def take_token(self, client_id: str) -> bool:
-        """One request's worth of the client's rate (``client_rate`` per second)."""
-        rate, burst = self.settings.client_rate, self.settings.client_burst
-        allowed: Any = await self._call(
-            lambda: self._rate(
-                keys=[keys.client_bucket(client_id)], args=[rate, burst, time.time()]
-            )
-        )
-        return bool(allowed)
-
-    # -- read ------------------------------------------------------------------------------
-
-    async def snapshot(self, session_id: str, client_id: str | None) -> Snapshot:
-        """Read meta and state in one transaction that also refreshes the session's expiry.
-
-        Raises :class:`SessionNotFound` for a missing, expired or other client's session,
-        :class:`CorruptRecord` (a ``SessionError``) for a damaged record.
-        """
-        return await self._call(
-            lambda: self._with_scripts(lambda: self._snapshot(session_id, client_id))
-        )
-
-    async def _snapshot(self, session_id: str, client_id: str | None) -> Snapshot:
-        read = await self._load_workspace(session_id, client_id, with_heap=False, full=False)
-        return Snapshot(meta=read.meta, state=read.state, ttl_ms=read.ttl_ms)
-
-    # -- workspace -------------------------------------------------------------------------
-
-    async def load_workspace(
-        self, session_id: str, client_id: str | None, *, with_heap: bool = True
-    ) -> WorkspaceSnapshot:
-        """Everything of a session's workspace in one transaction (refreshing its expiry).
-
-        Each record is checked on its own: a damaged one is quarantined and reported in
-        ``damaged`` (record name ``key#field`` or ``key`` -> reason) instead of failing the
-        whole load, so the rest of the session stays usable.
-        """
-        return await self._call(
-            lambda: self._with_scripts(
-                lambda: self._load_workspace(session_id, client_id, with_heap=with_heap)
-            )
-        )
-
-    async def _load_workspace(
-        self, session_id: str, client_id: str | None, *, with_heap: bool, full: bool = True
-    ) -> WorkspaceSnapshot:
-        """One MULTI: ``touch.lua`` (expiry, ownership), meta and state, and unless ``full``
-        is false the workspace records (the heap only ``with_heap``)."""
-        k = keys.SessionKeys(session_id)
-        touch_keys = self._touch_keys(k)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            touched: Any = pipe.evalsha(
-                self._touch.sha, keys=touch_keys, args=[client_id or "", DATA_GRACE_MS]
-            )
-            fields_req = pipe.hgetall(k.meta)
-            state_req = pipe.get(k.state)
-            heap_req = pipe.hgetall(k.heap) if with_heap else None
-            workspace_req = pipe.get(k.workspace) if full else None
-            registry_req = pipe.hgetall(k.registry) if full else None
-            inspectors_req = pipe.get(k.inspectors) if full else None
-        ttl = int(await touched)
-        fields = {str(a): str(b) for a, b in (await fields_req).items()}
-        if ttl == DAMAGED_META:
-            await self._quarantine(k, k.meta, fields)
-            raise CorruptRecord(f"stored record {k.meta} failed its integrity check")
-        if ttl < 0:
-            raise SessionNotFound(f"session {session_id} not found or expired")
-        meta = await self._checked_meta(k, fields)
-        state = await self._checked_state(k, await state_req)
-        damaged: dict[str, str] = {}
-        raw_heap = await heap_req if heap_req is not None else {}
-        raw_registry = await registry_req if registry_req is not None else {}
-        objects = await self._unseal_hash(k, k.heap, raw_heap, damaged)
-        registry = await self._unseal_hash(k, k.registry, raw_registry, damaged)
-        raw_workspace = await workspace_req if workspace_req is not None else None
-        raw_inspectors = await inspectors_req if inspectors_req is not None else None
-        workspace = await self._unseal_one(k, k.workspace, raw_workspace, damaged)
-        inspectors = await self._unseal_one(k, k.inspectors, raw_inspectors, damaged)
-        return WorkspaceSnapshot(
-            meta=meta,
-            state=state,
-            objects=objects,
-            workspace=workspace,
-            registry=registry,
-            inspectors=inspectors,
-            damaged=damaged,
-            ttl_ms=ttl,
-        )
-
     async def _unseal_hash(
-        self, k: keys.SessionKeys, key: str, raw: dict[Any, Any], damaged: dict[str, str]
+        self, k: keys.SessionKeys, key: str, raw: dict[str, Any], damaged: dict[str, str]
     ) -> dict[str, dict[str, Any]]:
         records: dict[str, dict[str, Any]] = {}
         for field, value in raw.items():
             name = record_name(key, str(field))
             try:
-                records[str(field)] = unseal(str(value), name)
+                records[str(field)] = unseal(value, name)
             except CorruptRecord as exc:
                 damaged[name] = exc.message
                 await self._quarantine(k, name, str(value))
@@ -451,333 +585,301 @@ class SessionStore:
             await self._quarantine(k, key, raw)
             return None
 
-    async def stored_response(self, session_id: str, request_id: str) -> dict[str, Any] | None:
-        """The response stored for ``request_id`` by an earlier execution, if any."""
-        raw = await self._call(
-            lambda: self.redis.hget(keys.SessionKeys(session_id).done, request_id)
-        )
-        return None if raw is None else dict(orjson.loads(raw))
+    # -- create ----------------------------------------------------------------------------
 
-    # -- commits ---------------------------------------------------------------------------
+    async def create(
+        self, client_id: str, request_id: str | None = None
+    ) -> tuple[SessionMeta, bool]:
+        """Create a session for ``client_id`` within its session limit; (meta, replayed).
 
-    async def update_state(
-        self,
-        session_id: str,
-        client_id: str | None,
-        state_data: Any,
-        *,
-        expected_version: int | None = None,
-        request_id: str | None = None,
-        epoch: int | None = None,
-    ) -> tuple[SessionMeta, SessionState, bool]:
-        """Store ``state_data`` as a new version of the session (an optimistic commit).
-
-        With ``expected_version``, a stale version raises :class:`SessionConflict` carrying the
-        current version and state; without it, a concurrent commit is retried (last writer
-        wins, but no commit is lost: every one gets its own version). The third element is
-        True when ``request_id`` had already been committed and nothing was written again.
+        The limit is enforced by an atomic reserve in the client's index (``reserve.lua``); a
+        reservation left behind by a node that died before the session was written is pruned
+        by the next create that finds the client at its limit. With a ``request_id``, a retry
+        of the same create answers the session the first attempt made (and finishes writing
+        it if that attempt died half way) instead of making a second one.
         """
+        now = time.time()
+        index = keys.client_sessions(client_id)
+        limit = self.settings.max_sessions_per_client
 
-        def response(meta: SessionMeta) -> dict[str, Any]:
-            return {"version": meta.version, "last_modified": meta.last_modified}
-
-        commit = Commit(request_id=request_id, response=response, state_data=state_data)
-        try:
-            done = await self.commit(
-                session_id, client_id, commit, expect_version=expected_version, epoch=epoch
+        async def reserve() -> tuple[int, str]:
+            answer = await self._eval(
+                self._reserve,
+                [index, keys.client_creates(client_id)],
+                [new_session_id(), now, limit, request_id or "", CREATE_MEMORY],
             )
-        except StaleVersion:
-            # Version and state from one transaction: a commit landing after the stale read
-            # must not pair an old version with a newer state (a retry from them would fail).
-            k = keys.SessionKeys(session_id)
+            return int(answer[0]), str(answer[1])
 
-            async def current() -> tuple[dict[Any, Any], str | None]:
-                async with self.redis.pipeline(transaction=True) as pipe:
-                    fields_req = pipe.hgetall(k.meta)
-                    state_req = pipe.get(k.state)
-                return await fields_req, await state_req
-
-            fields, raw_state = await self._call(current)
-            if not fields:
-                raise SessionNotFound(f"session {session_id} not found or expired")
-            now = await self._checked_meta(k, {str(a): str(b) for a, b in fields.items()})
-            state = await self._checked_state(k, raw_state)
-            raise SessionConflict(
-                f"session {session_id} is at version {now.version}, not {expected_version}",
-                details={"current_version": now.version, "session_state": state.state_data},
+        code, session_id = await reserve()
+        if code == 0:
+            await self._prune_client_index(client_id)
+            code, session_id = await reserve()
+        if code == 0:
+            raise SessionError(
+                f"client {client_id!r} has reached its limit of {limit} sessions",
+                details={"max_sessions_per_client": limit},
             )
-        if done.replayed:
-            stored = done.response
-            meta = done.meta.with_changes(
-                version=stored["version"], last_modified=stored["last_modified"]
-            )
-            return meta, SessionState(state_data=state_data, version=meta.version), True
-        return done.meta, SessionState(state_data=state_data, version=done.meta.version), False
-
-    async def commit(
-        self,
-        session_id: str,
-        client_id: str | None,
-        commit: Commit,
-        *,
-        expect_version: int | None = None,
-        epoch: int | None = None,
-    ) -> Committed:
-        """Apply ``commit`` atomically, or answer the response stored for its request id.
-
-        One WATCH transaction on ``meta``: the reads check that the session exists and belongs
-        to ``client_id``, that ``request_id`` was not committed before (exactly-once), that the
-        writer still holds ``epoch`` (fencing) and that the version is ``expect_version``
-        (optimistic concurrency); then MULTI/EXEC writes everything with ``version + 1``. A
-        concurrent commit aborts EXEC and the whole step is retried with jitter.
-
-        Raises :class:`SessionNotFound`, :class:`SessionTakenOver`, :class:`StaleVersion`.
-        """
-
-        async def attempt() -> Committed:
-            return await self._commit_once(session_id, client_id, commit, expect_version, epoch)
-
-        return await self._call(lambda: self._retry_watch(attempt))
-
-    async def _retry_watch(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        try:
-            async for tries in AsyncRetrying(
-                retry=retry_if_exception_type(WatchError),
-                stop=stop_after_attempt(12),
-                wait=wait_random_exponential(multiplier=0.002, max=0.1),
-                reraise=True,
-            ):
-                with tries:
-                    return await attempt()
-        except WatchError:
-            # Every attempt lost a race (many concurrent writers): a conflict, not a crash.
-            raise SessionConflict(
-                "the session kept changing under concurrent writers; try again",
-                details={"retries": 12},
-            )
-        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
-
-    async def _commit_once(
-        self,
-        session_id: str,
-        client_id: str | None,
-        commit: Commit,
-        expect_version: int | None,
-        epoch: int | None,
-    ) -> Committed:
         k = keys.SessionKeys(session_id)
-        rid = commit.request_id
-        async with self._watch_slots, self.redis.pipeline(transaction=True) as pipe:  # noqa: SIM117
-            # EXEC runs when the watch block ends, inside the pipeline's connection.
-            async with pipe.watch(k.meta, k.alive):
-                async with self.redis.pipeline(transaction=False) as reads:
-                    alive_req = reads.pttl(k.alive)
-                    fields_req = reads.hgetall(k.meta)
-                    done_req = reads.hget(k.done, rid) if rid else None
-                    done_count_req = reads.zcard(k.done_order)
-                    # The commit calls touch.lua by SHA inside MULTI, where a NOSCRIPT error
-                    # would not roll the other writes back: make sure it is loaded first.
-                    script_req = reads.script_exists([self._touch.sha])
-                ttl = await alive_req
-                fields = {str(a): str(b) for a, b in (await fields_req).items()}
-                if not all(await script_req):
-                    await self.redis.script_load(self._touch.script)
-                meta = await self._owned_meta(k, client_id, ttl, fields)
-                stored = await done_req if done_req is not None else None
-                if stored is not None:
-                    return Committed(meta=meta, response=orjson.loads(stored), replayed=True)
-                if epoch is not None and meta.epoch != epoch:
-                    raise SessionTakenOver(
-                        f"session {session_id} was taken over by another connection",
-                        details={"epoch": meta.epoch, "owner": meta.owner},
-                    )
-                if expect_version is not None and meta.version != expect_version:
-                    raise StaleVersion(meta)
-                now = max(time.time(), meta.last_modified)
-                seq = meta.event_seq
-                new_meta = meta.with_changes(
-                    version=meta.version + 1,
-                    last_modified=now,
-                    event_seq=seq + len(commit.events),
-                )
-                response = commit.response(new_meta) if commit.response else {}
-                self._queue_writes(pipe, k, meta, new_meta, commit, response)
-                if rid:
-                    done_count = await done_count_req
-                    if done_count >= DONE_LIMIT + DONE_SLACK:
-                        oldest = await self.redis.zrange(k.done_order, 0, DONE_SLACK - 1)
-                        pipe.hdel(k.done, list(oldest))
-                        pipe.zrem(k.done_order, list(oldest))
-        return Committed(meta=new_meta, response=response, replayed=False, first_seq=seq + 1)
+        if code == 2:
+            fields = pairs((await self._batch([("HGETALL", k.meta)]))[0])
+            if fields:
+                return await self._checked_meta(k, fields), True
+            await self._batch([("ZADD", index, now, session_id)])  # the first attempt died early
+        timeout = self.settings.session_timeout
+        data_until = now + 2 * timeout + DATA_GRACE
+        meta = SessionMeta(
+            session_id=session_id,
+            client_id=client_id,
+            created_at=now,
+            last_modified=now,
+            timeout=timeout,
+            version=1,
+            epoch=1,
+            owner=self.node_id,
+            expires_at=now + timeout,
+            data_until=data_until,
+        )
+        pxat = int(data_until * 1000)
+        await self._batch(
+            [
+                ("MULTI",),
+                ("HSET", k.meta, *_flat(meta.to_fields())),
+                ("PEXPIREAT", k.meta, pxat),
+                ("SET", k.state, seal({"state_data": None, "version": 1}), "PXAT", pxat),
+                ("SET", k.alive, self.node_id, "PX", timeout * 1000),
+                ("EXEC",),
+                # Cross-session indexes: other slots on a Redis Cluster, outside the MULTI.
+                ("ZADD", keys.EXPIRY_INDEX, now + timeout, expiry_member(session_id, client_id)),
+                ("SADD", keys.CLIENTS, client_id),
+            ]
+        )
+        return meta, False
 
-    def _queue_writes(
+    async def _prune_client_index(self, client_id: str) -> int:
+        """Drop index entries whose session is gone (expired, or a create that died)."""
+        index = keys.client_sessions(client_id)
+        flat = (await self._batch([("ZRANGE", index, 0, -1, "WITHSCORES")]))[0]
+        entries = list(zip(flat[::2], flat[1::2], strict=True))
+        if not entries:
+            return 0
+        checks = await self._batch(
+            [("EXISTS", keys.SessionKeys(sid).alive) for sid, _ in entries]
+        )
+        stale = [
+            str(sid)
+            for (sid, score), alive in zip(entries, checks, strict=True)
+            if not alive and float(score) < time.time() - RESERVATION_GRACE
+        ]
+        if stale:
+            await self._batch([("ZREM", index, *stale)])
+        return len(stale)
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(
         self,
-        pipe: Any,
-        k: keys.SessionKeys,
-        meta: SessionMeta,
-        new_meta: SessionMeta,
-        commit: Commit,
-        response: dict[str, Any],
-    ) -> None:
-        """Stack the MULTI/EXEC body of a commit (no I/O here)."""
-        pipe.hset(k.meta, new_meta.to_fields())
-        if commit.state_data is not KEEP:
-            pipe.set(k.state, seal({"state_data": commit.state_data, "version": new_meta.version}))
-        if commit.objects:
-            pipe.hset(k.heap, {oid: seal(rec).decode() for oid, rec in commit.objects.items()})
-        if commit.deleted_objects:
-            pipe.hdel(k.heap, list(commit.deleted_objects))
-        if commit.workspace is not None:
-            pipe.set(k.workspace, seal(commit.workspace))
-        if commit.registry:
-            pipe.hset(k.registry, {rid: seal(e).decode() for rid, e in commit.registry.items()})
-        if commit.deleted_registry:
-            pipe.hdel(k.registry, list(commit.deleted_registry))
-        if commit.inspectors is not None:
-            pipe.set(k.inspectors, seal(commit.inspectors))
-        for offset, (name, data) in enumerate(commit.events, start=1):
-            seq = meta.event_seq + offset
-            entry = {"event": name, "data": orjson.dumps(data).decode(), "seq": str(seq)}
-            pipe.xadd(
-                k.events,
-                entry,
-                identifier=f"0-{seq}",
-                trim_strategy=PureToken.MAXLEN,
-                threshold=EVENTS_LIMIT,
-                trim_operator=PureToken.APPROXIMATELY,
-            )
-        if commit.request_id:
-            pipe.hset(k.done, {commit.request_id: orjson.dumps(response).decode()})
-            pipe.zadd(k.done_order, {commit.request_id: new_meta.version})
-        # Sliding expiry of every key in one script call (ten PEXPIREs cost ~120 µs more).
-        pipe.evalsha(self._touch.sha, keys=self._touch_keys(k), args=["", DATA_GRACE_MS])
+        session_id: str,
+        client_id: str | None,
+        request_id: str | None = None,
+        *,
+        reads: ReadSpec | None = None,
+    ) -> AsyncIterator[tuple[Transaction, Records]]:
+        """Round trip 1 of a commit: WATCH, the session's meta, the response stored for
+        ``request_id`` and ``reads``, on one connection held until the block ends.
 
-    # -- ownership -------------------------------------------------------------------------
+        Raises :class:`SessionNotFound` for a missing, expired or other client's session,
+        :class:`CorruptRecord` (a ``SessionError``) for a damaged meta record.
+        """
+        k = keys.SessionKeys(session_id)
+        plan = _Plan(k, reads) if reads is not None else None
+        commands: list[Command] = [("WATCH", k.meta, k.alive), ("HGETALL", k.meta)]
+        if request_id:
+            commands += [("HGET", k.done, request_id), ("HGET", k.done_prev, request_id)]
+        if plan is not None:
+            commands += plan.commands()
+        try:
+            connection = await self.wire.checkout()
+        except WireError as exc:
+            raise Unavailable(f"session store unavailable ({exc})") from exc
+        tx: Transaction | None = None
+        try:
+            replies = await self._roundtrip(connection, commands)
+            meta = await self._owned_meta(k, client_id, pairs(replies[1]))
+            if meta.expires_at < time.time():
+                # Reads may have extended the session without moving ``expires_at``.
+                ttl = (await self._roundtrip(connection, [("PTTL", k.alive)]))[0]
+                if ttl < 0:
+                    raise SessionNotFound(f"session {session_id} not found or expired")
+            stored_raw = (replies[2] or replies[3]) if request_id else None
+            stored = dict(orjson.loads(stored_raw)) if stored_raw else None
+            records = Records()
+            if plan is not None:
+                records = await plan.parse(self, replies[4 if request_id else 2:])
+            tx = Transaction(self, connection, k, meta, stored)
+            yield tx, records
+        finally:
+            if tx is None or tx.watching:
+                connection.unwatch_next = True  # left without EXEC: the next holder's job
+            self.wire.checkin(connection)
 
     async def take_over(self, session_id: str, client_id: str | None) -> tuple[SessionMeta, str]:
-        """Make this node the session's owner with a new epoch; return it and the old owner.
+        """Make this node the session's owner with a new epoch; (meta, previous owner).
 
         Raising the epoch is what fences the previous owner: any commit it still attempts
-        checks the epoch in its transaction and fails.
+        finds another epoch in its transaction and is refused.
         """
+        for _ in range(12):
+            async with self.transaction(session_id, client_id) as (tx, _records):
+                previous = tx.meta.owner
+                try:
+                    done = await tx.commit(Commit(request_id=None, take_over=True,
+                                                  new_version=False))
+                except WatchLost:
+                    continue
+                return done.meta, previous
+        raise ContentionExhausted(f"session {session_id} kept changing; try again")
 
-        async def attempt() -> tuple[SessionMeta, str]:
-            k = keys.SessionKeys(session_id)
-            async with self._watch_slots, self.redis.pipeline(transaction=True) as pipe:  # noqa: SIM117
-                async with pipe.watch(k.meta, k.alive):
-                    async with self.redis.pipeline(transaction=False) as reads:
-                        alive_req = reads.pttl(k.alive)
-                        fields_req = reads.hgetall(k.meta)
-                    ttl = await alive_req
-                    fields = {str(a): str(b) for a, b in (await fields_req).items()}
-                    meta = await self._owned_meta(k, client_id, ttl, fields)
-                    new_meta = meta.with_changes(epoch=meta.epoch + 1, owner=self.node_id)
-                    pipe.hset(k.meta, new_meta.to_fields())
-            return new_meta, meta.owner
+    # -- reads -----------------------------------------------------------------------------
 
-        return await self._call(lambda: self._retry_watch(attempt))
+    async def read(
+        self, session_id: str, client_id: str | None, spec: ReadSpec | None = None
+    ) -> Snapshot:
+        """Meta and ``spec``'s records in one MULTI that also refreshes the session's expiry.
 
-    async def events_since(
-        self, session_id: str, last_seq: int
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """Events after ``last_seq``, in order, and whether some were already trimmed away."""
+        Raises :class:`SessionNotFound` for a missing, expired or other client's session,
+        :class:`CorruptRecord` (a ``SessionError``) for a damaged meta or state record.
+        """
+        k = keys.SessionKeys(session_id)
+        plan = _Plan(k, spec or ReadSpec())
+        touch = [k.meta, k.alive], [client_id or ""]
+        body: list[Command] = [("HGETALL", k.meta), *plan.commands()]
+        replies = await self._batch(
+            [("MULTI",), self._touch.evalsha(*touch), *body, ("EXEC",)]
+        )
+        results = replies[-1]
+        if results and isinstance(results[0], ReplyError) and str(results[0]).startswith(
+            "NOSCRIPT"
+        ):
+            replies = await self._batch([("MULTI",), self._touch.eval(*touch), *body, ("EXEC",)])
+            results = replies[-1]
+        if not isinstance(results, list) or isinstance(results[0], ReplyError):
+            raise SessionError(f"read of session {session_id} failed: {results}")
+        ttl = int(results[0])
+        fields = pairs(results[1])
+        if ttl == DAMAGED_META:
+            await self._quarantine(k, k.meta, fields)
+            raise CorruptRecord(f"stored record {k.meta} failed its integrity check")
+        if ttl < 0:
+            raise SessionNotFound(f"session {session_id} not found or expired")
+        meta = await self._checked_meta(k, fields)
+        records = await plan.parse(self, results[2:])
+        if meta.data_until < time.time() + meta.timeout + DATA_GRACE:
+            await self._refresh_data(k, meta)
+        return Snapshot(meta=meta, ttl_ms=ttl, records=records)
 
-        async def read() -> tuple[list[dict[str, Any]], bool]:
-            k = keys.SessionKeys(session_id)
-            entries = await self.redis.xrange(k.events, f"0-{last_seq + 1}", "+")
-            events = []
-            for entry in entries:
-                fields = {str(a): str(b) for a, b in entry.field_values.items()}
-                events.append(
-                    {
-                        "event": fields["event"],
-                        "data": orjson.loads(fields["data"]),
-                        "seq": int(fields["seq"]),
-                    }
-                )
-            first = events[0]["seq"] if events else None
-            truncated = first is not None and first > last_seq + 1
-            return events, truncated
+    async def _refresh_data(self, k: keys.SessionKeys, meta: SessionMeta) -> None:
+        """Move the data keys' TTL (and ``data_until``) out by about two timeouts.
 
-        return await self._call(read)
+        A session that is only read for longer than its timeout gets here; commits do the same
+        inside their MULTI. ``data_until`` is a timer field, outside the meta digest, so this
+        needs no transaction.
+        """
+        until = time.time() + 2 * meta.timeout + DATA_GRACE
+        pxat = int(until * 1000)
+        await self._batch(
+            [
+                *[("PEXPIREAT", key, pxat) for key in k.data_keys()],
+                ("HSET", k.meta, "data_until", repr(until)),
+            ]
+        )
 
     # -- close -----------------------------------------------------------------------------
 
     async def close(self, session_id: str, client_id: str | None) -> None:
         """Delete a session and its index entries; another client's session is not found."""
-        await self._call(lambda: self._close(session_id, client_id))
-
-    async def _close(self, session_id: str, client_id: str | None) -> None:
         k = keys.SessionKeys(session_id)
-        owner = await self.redis.hget(k.meta, "client_id")
-        alive = await self.redis.exists([k.alive])
+        owner, alive = await self._batch([("HGET", k.meta, "client_id"), ("EXISTS", k.alive)])
         if owner is None or not alive or (client_id is not None and owner != client_id):
             raise SessionNotFound(f"session {session_id} not found or expired")
         await self.remove(session_id, str(owner))
 
-    async def remove(self, session_id: str, client_id: str) -> bool:
+    async def remove(self, session_id: str, client_id: str, *, if_expired: bool = False) -> bool:
         """Delete everything of a session (idempotent; used by close and cleanup).
 
-        True when this call deleted the session's data (so racing cleanups count it once).
+        With ``if_expired`` (cleanup), only while its liveness key is gone, checked under WATCH:
+        a commit that lands meanwhile keeps the session. True when this call deleted the
+        session's data (so racing cleanups count it once).
         """
         k = keys.SessionKeys(session_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            deleted = pipe.delete(list(k.all_keys()))
-        index = keys.client_sessions(client_id)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(index, [session_id])
-            pipe.zrem(keys.EXPIRY_INDEX, [expiry_member(session_id, client_id)])
-            left = pipe.zcard(index)
-        if not await left:
-            await self.redis.srem(keys.CLIENTS, [client_id])
-        return bool(await deleted)
+        async with self._connection() as connection:
+            if if_expired:
+                watched = await self._roundtrip(
+                    connection, [("WATCH", k.alive, k.meta), ("EXISTS", k.alive)]
+                )
+                if watched[1]:
+                    connection.unwatch_next = True
+                    return False
+                replies = await self._roundtrip(
+                    connection, [("MULTI",), ("DEL", *k.all_keys()), ("EXEC",)]
+                )
+                if replies[-1] is None:
+                    return False
+                deleted = int(replies[-1][0])
+            else:
+                deleted = int((await self._roundtrip(connection, [("DEL", *k.all_keys())]))[0])
+            index = keys.client_sessions(client_id)
+            replies = await self._roundtrip(
+                connection,
+                [
+                    ("ZREM", index, session_id),
+                    ("ZREM", keys.EXPIRY_INDEX, expiry_member(session_id, client_id)),
+                    ("ZCARD", index),
+                ],
+            )
+            if not replies[2]:
+                await self._roundtrip(connection, [("SREM", keys.CLIENTS, client_id)])
+        return deleted > 0
+
+    # -- small reads -----------------------------------------------------------------------
+
+    async def publish(self, channel: str, message: bytes) -> int:
+        """PUBLISH on the request path's connections; how many subscribers heard it."""
+        return int((await self._batch([("PUBLISH", channel, message)]))[0])
 
     async def owner_of(self, session_id: str) -> str | None:
         """The node id that last took ownership of the session (a hint: fencing decides)."""
-        owner = await self._call(
-            lambda: self.redis.hget(keys.SessionKeys(session_id).meta, "owner")
-        )
+        owner = (await self._batch([("HGET", keys.SessionKeys(session_id).meta, "owner")]))[0]
         return None if owner is None else str(owner)
 
     async def expiry_member_of(self, session_id: str) -> tuple[str, str] | None:
         """(session id, client id) of an expired session, if its meta can still be read."""
         k = keys.SessionKeys(session_id)
-
-        async def read() -> tuple[Any, int]:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                owner_req = pipe.hget(k.meta, "client_id")
-                alive_req = pipe.exists([k.alive])
-            return await owner_req, await alive_req
-
-        owner, alive = await self._call(read)
+        owner, alive = await self._batch([("HGET", k.meta, "client_id"), ("EXISTS", k.alive)])
         if owner is None or alive:
             return None
         return session_id, str(owner)
 
-    # -- listing and statistics ------------------------------------------------------------
-
     async def list_client(self, client_id: str) -> list[SessionSummary]:
         """The client's live sessions, oldest first (stale index entries are skipped)."""
-        return await self._call(lambda: self._list_client(client_id))
-
-    async def _list_client(self, client_id: str) -> list[SessionSummary]:
-        ids = [str(sid) for sid in await self.redis.zrange(keys.client_sessions(client_id), 0, -1)]
+        ids = [str(s) for s in (await self._batch(
+            [("ZRANGE", keys.client_sessions(client_id), 0, -1)]
+        ))[0]]
         if not ids:
             return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            reads = [
-                (pipe.hgetall(keys.SessionKeys(sid).meta), pipe.pttl(keys.SessionKeys(sid).alive))
-                for sid in ids
-            ]
+        commands: list[Command] = []
+        for sid in ids:
+            k = keys.SessionKeys(sid)
+            commands += [("HGETALL", k.meta), ("PTTL", k.alive)]
+        replies = await self._batch(commands)
         summaries = []
-        for sid, (fields_req, ttl_req) in zip(ids, reads, strict=True):
-            ttl = await ttl_req
-            fields = {str(a): str(b) for a, b in (await fields_req).items()}
+        for i, sid in enumerate(ids):
+            fields, ttl = pairs(replies[2 * i]), int(replies[2 * i + 1])
             if ttl < 0 or not fields:
                 continue
             k = keys.SessionKeys(sid)
             try:
-                meta = self._meta(k, fields)
+                meta = SessionMeta.from_fields(fields, k.meta)
             except CorruptRecord:
                 await self._quarantine(k, k.meta, fields)
                 continue
@@ -796,14 +898,24 @@ class SessionStore:
 
     async def statistics(self) -> dict[str, int]:
         """Cluster-wide counts: sessions known to the expiry index and clients with sessions."""
+        sessions, clients = await self._batch(
+            [("ZCARD", keys.EXPIRY_INDEX), ("SCARD", keys.CLIENTS)]
+        )
+        return {"total_sessions": int(sessions), "active_clients": int(clients)}
 
-        async def read() -> dict[str, int]:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                sessions = pipe.zcard(keys.EXPIRY_INDEX)
-                clients = pipe.scard(keys.CLIENTS)
-            return {"total_sessions": await sessions, "active_clients": await clients}
 
-        return await self._call(read)
+class _Script:
+    """A Lua script called by SHA (EVAL with its source when Redis has lost it)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    def evalsha(self, keys_: Sequence[str], args: Sequence[Any]) -> Command:
+        return ("EVALSHA", self.sha, len(keys_), *keys_, *args)
+
+    def eval(self, keys_: Sequence[str], args: Sequence[Any]) -> Command:
+        return ("EVAL", self.source, len(keys_), *keys_, *args)
 
 
 def record_name(key: str, field: str) -> str:

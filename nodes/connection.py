@@ -34,16 +34,18 @@ SEND_BUFFER = 256
 
 
 class Connection:
-    """State of one connection: its authenticated client id and the sessions it holds."""
+    """One connection: its authenticated client id, its in-flight requests, its writer.
+
+    Which sessions it holds lives in the service's :class:`~nodes.ownership.Attachments`.
+    """
 
     def __init__(self, node: Node, ws: WebSocketConnection, remote: str) -> None:
         self.node = node
+        self.service = node.service
         self.ws = ws
         self.remote = remote
-        self.client_id: str | None = None  # authenticated client id
+        self.authenticated: str | None = None  # authenticated client id
         self.known_client: str | None = None  # the client this connection has acted for
-        self.sessions: dict[str, int] = {}  # session id -> ownership epoch held
-        self.lost: set[str] = set()  # sessions taken over from this connection
         self.in_flight = 0
         self._idle = trio.Event()
         self._idle.set()
@@ -51,30 +53,28 @@ class Connection:
         self._closing = False
         self._flushed = trio.Event()  # the writer has sent everything queued and stopped
 
-    # -- sessions held (for handoff and expiry notices) ------------------------------------
+    # -- the peer the session layer sees (nodes.ownership.Peer) ----------------------------
+
+    @property
+    def client_id(self) -> str | None:
+        """The authenticated client id (``None``: session ids act as capabilities)."""
+        return self.authenticated
+
+    def authenticate(self, client_id: str) -> None:
+        self.authenticated = client_id
+        self.identify(client_id)
 
     def identify(self, client_id: str) -> None:
         """The client this connection acts for (counted once as a connect)."""
         if self.known_client is None:
             self.known_client = client_id
-            self.node.spawn(self.node.registry.count, "connects", client_id)
-
-    def hold(self, session_id: str, epoch: int) -> None:
-        self.sessions[session_id] = epoch
-        self.node.connection_holds(self, session_id)
-
-    def release(self, session_id: str) -> None:
-        self.sessions.pop(session_id, None)
-        self.node.connection_releases(self, session_id)
+            self.node.registry.count("connects", client_id)
 
     async def taken_over(self, session_id: str, epoch: int) -> None:
         """Another connection resumed ``session_id``: say so, and close this (stale) one."""
-        self.release(session_id)
-        self.lost.add(session_id)
         self.send_nowait(
             protocol.event("session_taken_over", {"session_id": session_id, "epoch": epoch})
         )
-        self.node.metrics.handoffs.inc()
         # Let the writer flush the notice before the close frame.
         await trio.sleep(0.05)
         await self.close(4001, "session taken over")
@@ -126,10 +126,9 @@ class Connection:
         except ConnectionClosed:
             pass
         finally:
-            for session_id in list(self.sessions):
-                self.release(session_id)
+            self.service.attachments.forget(self)
             if self.known_client is not None:
-                self.node.spawn(self.node.registry.count, "disconnects", self.known_client)
+                self.node.registry.count("disconnects", self.known_client)
 
     async def _read_loop(self, nursery: trio.Nursery) -> None:
         settings = self.node.settings
@@ -178,8 +177,8 @@ class Connection:
             if self.node.draining and request.command not in ("ping",):
                 raise Unavailable("node is draining: reconnect to another node")
             if request.command != "ping":
-                await self._check_rate()
-            result = await commands.dispatch(Call(self.node, self, request))
+                self._check_rate()
+            result = await commands.dispatch(Call(self.service, self, request))
             response = protocol.success(request.id, result)
         except StuiError as exc:
             outcome = exc.error_type
@@ -198,16 +197,13 @@ class Connection:
             self.node.metrics.latency.labels(command).observe(time.perf_counter() - received)
             self._finished()
 
-    async def _check_rate(self) -> None:
-        """The client's cluster-wide request rate (a token bucket in Redis)."""
+    def _check_rate(self) -> None:
+        """The client's request rate: this node's bucket, reconciled cluster-wide in the
+        background (:mod:`cluster.ratelimit`)."""
         client = self.client_id or self.known_client
-        if client is None or self.node.settings.client_rate <= 0:
+        if client is None:
             return
-        try:
-            allowed = await self.node.store.take_token(client)
-        except Unavailable:
-            return  # fail open: an outage answers the command itself, not a rate refusal
-        if not allowed:
+        if not self.service.admit(client):
             self.node.metrics.rate_limited.inc()
             raise RateLimited(
                 f"client {client!r} is over its rate of {self.node.settings.client_rate:g} "

@@ -1,6 +1,7 @@
 """The node's Redis subscriptions: takeover notices and expired-key events.
 
-Two fast paths, both hints: a takeover notice lets the previous owner close its stale
+Two fast paths, both hints: a takeover notice (published by the taking node inside its
+takeover commit, see :mod:`nodes.service`) lets the previous owner close its stale
 connection at once (fencing by epoch is what makes a late write safe, not this message); an
 ``expired`` event for a session's ``alive`` key lets the node tell a still-connected client
 ``session_expired`` and clean up without waiting for the sweeper. Messages sent while we are
@@ -106,7 +107,7 @@ async def _subscribe(node: Node, expired_channel: str, ready: Callable[[], None]
                 if channel == expired_channel:
                     match = _ALIVE.match(str(data))
                     if match:
-                        await node.on_session_expired(match.group(1))
+                        await node.service.on_session_expired(match.group(1))
                 else:
                     await _on_control(node, data)
             except StuiError as exc:
@@ -121,35 +122,8 @@ async def _on_control(node: Node, data: object) -> None:
         if not isinstance(notice, dict):
             raise TypeError("a control message must be a JSON object")
         if notice.get("type") == "taken_over":
-            await node.on_taken_over(str(notice["session_id"]), int(notice["epoch"]))
+            node.service.on_taken_over(str(notice["session_id"]), int(notice["epoch"]))
         elif notice.get("type") == "interrupt":
-            flag = node.interrupts.get(str(notice["session_id"]))
-            if flag is not None:
-                flag.set()
+            node.service.interrupt_local(str(notice["session_id"]))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         log.warning("ignored a malformed control message", extra={"data": str(data)[:200]})
-
-
-async def announce_takeover(node: Node, session_id: str, epoch: int, previous_owner: str) -> None:
-    """Tell the previous owner (another node) that ``session_id`` now has ``epoch``."""
-    if not previous_owner or previous_owner == node.node_id:
-        return
-    notice = orjson.dumps(
-        {"type": "taken_over", "session_id": session_id, "epoch": epoch, "by": node.node_id}
-    ).decode()
-    try:
-        await node.redis.publish(keys.node_channel(previous_owner), notice)
-    except (RedisError, OSError, TimeoutError) as exc:
-        log.info("takeover notice not sent", extra={"session_id": session_id, "error": repr(exc)})
-
-
-async def announce_interrupt(node: Node, session_id: str) -> bool:
-    """Ask the node that owns ``session_id`` to interrupt its evaluation; True if it heard."""
-    owner = await node.store.owner_of(session_id)
-    if not owner or owner == node.node_id:
-        return False
-    notice = orjson.dumps({"type": "interrupt", "session_id": session_id}).decode()
-    try:
-        return bool(await node.redis.publish(keys.node_channel(owner), notice))
-    except (RedisError, OSError, TimeoutError):
-        return False

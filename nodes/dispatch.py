@@ -9,25 +9,36 @@ cluster has a secret and the command needs it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
 from cluster.errors import InvalidRequest, Unauthorized
 
+from .ownership import Peer
 from .protocol import Request
 
 if TYPE_CHECKING:
-    from .connection import Connection
-    from .node import Node
+    from .service import SessionService
+
+
+class Client(Peer, Protocol):
+    """The connection as handlers see it."""
+
+    def identify(self, client_id: str) -> None:
+        """The client id this connection acts for (counted once as a connect)."""
+
+    def authenticate(self, client_id: str) -> None:
+        """Bind the connection to ``client_id``: it only ever sees that client's sessions."""
 
 
 @attrs.frozen
 class Call:
-    """One request being handled: the node, the connection it came on, and the request."""
+    """One request being handled: the session service, the connection it came on (as the
+    session layer sees it), and the request. Handlers need nothing else."""
 
-    node: Node
-    connection: Connection
+    service: SessionService
+    peer: Client
     request: Request
 
     @property
@@ -69,7 +80,7 @@ class Dispatcher:
         if command is None:
             shown = call.request.command[:64]
             raise InvalidRequest(f"unknown command {shown!r}", details={"commands": self.names})
-        if command.needs_auth and call.node.settings.secret and not call.connection.client_id:
+        if command.needs_auth and call.service.settings.secret and not call.peer.client_id:
             raise Unauthorized("authenticate first: this cluster requires a token")
         return await command.handler(call)
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
+    from cluster.wire import WireStats
+
     from .workspace import ImageCache
 
 
@@ -68,5 +73,29 @@ class NodeMetrics:
         cached_objects.set_function(lambda: images.objects())
         cache_evictions.set_function(lambda: images.evictions)
 
+    def watch_wire(self, stats: WireStats) -> None:
+        """Redis round trips and commands of the request path (read at scrape time)."""
+        self.registry.register(_WireCollector(stats))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _WireCollector(Collector):
+    """``stui_redis_round_trips_total`` and ``stui_redis_commands_total`` from the wire pool's
+    own counters (kept as plain integers on the hot path)."""
+
+    def __init__(self, stats: WireStats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "stui_redis_round_trips",
+            "network round trips to Redis on the request path",
+            value=self.stats.round_trips,
+        )
+        yield CounterMetricFamily(
+            "stui_redis_commands",
+            "Redis commands sent on the request path (commands inside scripts not counted)",
+            value=self.stats.commands,
+        )

@@ -18,7 +18,6 @@ import gc
 import logging
 import os
 import secrets
-import threading
 from functools import partial
 from typing import Any
 
@@ -27,9 +26,10 @@ import trio
 from trio_websocket import WebSocketRequest
 
 from cluster.expiry import Sweeper
+from cluster.ratelimit import RateSync
 from cluster.registry import NodeRegistry
 from cluster.settings import Settings
-from cluster.store import SessionStore, connect
+from cluster.store import SessionStore, connect, wire_pool
 
 from . import handlers as handlers  # registers the commands
 from .connection import Connection
@@ -37,7 +37,7 @@ from .control import enable_keyspace_events, listen
 from .health import serve_health
 from .listeners import serve_websocket
 from .metrics import NodeMetrics
-from .protocol import event
+from .service import SessionService
 from .workspace import ImageCache
 
 log = logging.getLogger("stui.node")
@@ -74,39 +74,37 @@ class Node:
         self.settings = settings
         self.node_id = settings.node_id or f"node-{secrets.token_hex(4)}"
         self.redis = connect(settings)
-        self.store = SessionStore(self.redis, settings, self.node_id)
+        self.wire = wire_pool(settings)
+        self.store = SessionStore(self.redis, settings, self.node_id, self.wire)
         self.metrics = NodeMetrics()
+        self.metrics.watch_wire(self.wire.stats)
         self.connections: set[Connection] = set()
-        self.holders: dict[str, set[Connection]] = {}
         self.draining = False
         self.port = 0
         self.health_port = 0
         self.registry = NodeRegistry(self.redis, self.node_id)
         self.sweeper = Sweeper(self.store, self.node_id, self.metrics)
-        self.images = ImageCache(settings.max_cached_sessions, settings.max_cached_objects)
-        self.metrics.watch_cache(self.images)
-        self.interrupts: dict[str, threading.Event] = {}
-        # Evaluations run in worker threads; more than a few at once only queue for the GIL.
-        self.eval_slots = trio.CapacityLimiter(8)
+        self.service = SessionService(
+            settings,
+            self.node_id,
+            self.store,
+            self.registry,
+            self.metrics,
+            self.spawn,
+            connection_count=lambda: self.connection_count,
+        )
+        self.metrics.watch_cache(self.service.images)
         self._drain_requested = trio.Event()
         self._stopped = trio.Event()
         self._background: trio.Nursery
 
     @property
+    def images(self) -> ImageCache:
+        return self.service.images
+
+    @property
     def connection_count(self) -> int:
         return len(self.connections)
-
-    # -- sessions held by connections ------------------------------------------------------
-
-    def connection_holds(self, connection: Connection, session_id: str) -> None:
-        self.holders.setdefault(session_id, set()).add(connection)
-
-    def connection_releases(self, connection: Connection, session_id: str) -> None:
-        holders = self.holders.get(session_id)
-        if holders is not None:
-            holders.discard(connection)
-            if not holders:
-                del self.holders[session_id]
 
     def spawn(self, fn: Any, *args: Any) -> None:
         """Run a fire-and-forget task owned by the node (not by the request that asked).
@@ -117,28 +115,6 @@ class Node:
             self._background.start_soon(fn, *args)
         except RuntimeError:
             log.debug("task dropped at shutdown", extra={"task": getattr(fn, "__name__", "?")})
-
-    async def on_taken_over(self, session_id: str, epoch: int) -> None:
-        """A takeover notice: close local connections holding an older epoch."""
-        for connection in list(self.holders.get(session_id, ())):
-            if connection.sessions.get(session_id, epoch) < epoch:
-                self._background.start_soon(connection.taken_over, session_id, epoch)
-
-    async def on_session_expired(self, session_id: str) -> None:
-        """The session's ``alive`` key expired: tell local holders, then clean up."""
-        self.notify_session(session_id, "session_expired", {})
-        for connection in list(self.holders.get(session_id, ())):
-            connection.release(session_id)
-        member = await self.store.expiry_member_of(session_id)
-        if member is not None and await self.store.remove(*member):
-            self.metrics.evictions.inc()
-
-    def notify_session(self, session_id: str, name: str, data: dict[str, Any]) -> int:
-        """Push an event to every local connection holding ``session_id``; how many got it."""
-        sent = 0
-        for connection in list(self.holders.get(session_id, ())):
-            sent += connection.send_nowait(event(name, {"session_id": session_id, **data}))
-        return sent
 
     # -- health ----------------------------------------------------------------------------
 
@@ -173,6 +149,7 @@ class Node:
                     )
                 background.start_soon(self.sweeper.run)
                 background.start_soon(self.registry.run, self._registry_fields)
+                await background.start(RateSync(self.service.buckets, self.wire).run)
                 background.start_soon(_freeze_gc_periodically, self.images)
                 async with trio.open_nursery() as connections:
                     async with trio.open_nursery() as listener:
@@ -203,6 +180,7 @@ class Node:
                     await self._drain_connections()
                     connections.cancel_scope.cancel()
                 background.cancel_scope.cancel()
+        await self.wire.aclose()
         log.info("node stopped")
         self._stopped.set()
 

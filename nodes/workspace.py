@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import orjson
@@ -30,16 +30,14 @@ from cluster.errors import (
     EvaluationTimeout,
     ObjectNotFound,
     ResourceLimit,
-    SessionConflict,
 )
-from cluster.store import Commit, StaleVersion
+from cluster.model import SessionMeta
+from cluster.store import Commit, Records
 
-if TYPE_CHECKING:
-    from .node import Node
-    from .smalltalk import Image, Limits, Outcome
+from .smalltalk import CorruptRecord as DamagedImage
+from .smalltalk import Image, LimitExceeded, Limits, Outcome, SmalltalkSyntaxError
 
 HISTORY_LIMIT = 50
-EVALUATION_RETRIES = 3
 MAX_CODE_CHARS = 100_000
 
 
@@ -107,14 +105,6 @@ class ImageCache:
         self.evictions = 0
         self.drops = 0  # images let go (evicted or dropped): their cycles need a collection
         self._entries: OrderedDict[str, Workspace] = OrderedDict()
-        self._locks: dict[str, trio.Lock] = {}
-
-    def lock(self, session_id: str) -> trio.Lock:
-        """Evaluations of one session run one at a time on a node."""
-        lock = self._locks.get(session_id)
-        if lock is None:
-            lock = self._locks[session_id] = trio.Lock()
-        return lock
 
     def get(self, session_id: str) -> Workspace | None:
         entry = self._entries.get(session_id)
@@ -134,13 +124,10 @@ class ImageCache:
         while len(self._entries) > 1 and (
             len(self._entries) > self.max_sessions or total > self.max_objects
         ):
-            old, evicted = self._entries.popitem(last=False)
+            _old, evicted = self._entries.popitem(last=False)
             total -= evicted.heap_size
             self.evictions += 1
             self.drops += 1
-            lock = self._locks.get(old)
-            if lock is not None and not lock.locked():
-                del self._locks[old]
 
     def drop(self, session_id: str) -> None:
         if self._entries.pop(session_id, None) is not None:
@@ -150,19 +137,16 @@ class ImageCache:
         return len(self._entries)
 
 
-async def load_workspace(node: Node, session_id: str, client_id: str | None) -> Workspace:
-    """The session's workspace, from the cache or from Redis (two-phase heap load)."""
-    cached = node.images.get(session_id)
-    if cached is not None:
-        return cached
-    snapshot = await node.store.load_workspace(session_id, client_id)
-    record = snapshot.workspace or {}
-    objects = dict(snapshot.objects)
-    from .smalltalk import CorruptRecord as DamagedImage
-    from .smalltalk import Image  # the evaluator loads on first use: start-up stays fast
+def workspace_from(session_id: str, version: int, records: Records) -> Workspace:
+    """A session's workspace from its stored records (two-phase heap load).
 
+    Damaged object records become visible markers (:func:`damaged_placeholder`); a workspace
+    record the image cannot load at all is :class:`CorruptRecord`.
+    """
+    record = records.workspace or {}
+    objects = dict(records.objects)
     heap_key = keys.SessionKeys(session_id).heap
-    for name, reason in snapshot.damaged.items():
+    for name, reason in records.damaged.items():
         key, _, oid = name.partition("#")
         if key == heap_key and oid:
             objects[oid] = damaged_placeholder(oid, reason)
@@ -172,21 +156,19 @@ async def load_workspace(node: Node, session_id: str, client_id: str | None) -> 
         )
     except DamagedImage as exc:
         raise CorruptRecord(
-            f"session {session_id}: {exc}", details={"damaged": snapshot.damaged}
+            f"session {session_id}: {exc}", details={"damaged": records.damaged}
         ) from None
-    entry = Workspace(
+    return Workspace(
         image=image,
-        version=snapshot.meta.version,
-        registry=dict(snapshot.registry),
+        version=version,
+        registry=dict(records.registry),
         history=list(record.get("history") or []),
         bindings=dict(record.get("bindings") or {}),
         next_registry_id=int(record.get("next_registry_id") or 1),
-        inspectors=dict(snapshot.inspectors or {}),
-        damaged=dict(snapshot.damaged),
+        inspectors=dict(records.inspectors or {}),
+        damaged=dict(records.damaged),
         objects_after_collect=len(objects),
     )
-    node.images.put(session_id, entry)
-    return entry
 
 
 def damaged_placeholder(oid: str, reason: str) -> dict[str, Any]:
@@ -203,49 +185,50 @@ def damaged_placeholder(oid: str, reason: str) -> dict[str, Any]:
     }
 
 
-def limits_of(node: Node) -> Limits:
-    from .smalltalk import Limits
+async def run_in_thread(
+    entry: Workspace,
+    code: str,
+    *,
+    limits: Limits,
+    interrupt: threading.Event,
+    limiter: trio.CapacityLimiter,
+) -> tuple[Outcome, float]:
+    """Evaluate ``code`` in a worker thread (so the node keeps answering others); the outcome
+    and the seconds it ran. ``interrupt`` stops it at its next checkpoint.
 
-    settings = node.settings
-    return Limits(max_steps=settings.eval_max_steps, max_seconds=settings.eval_max_seconds)
-
-
-async def run_in_thread(node: Node, session_id: str, entry: Workspace, code: str) -> Outcome:
-    """Evaluate in a worker thread; ``interrupt`` for this session stops it at a checkpoint."""
-    interrupt = threading.Event()
-    node.interrupts[session_id] = interrupt
-    limits = limits_of(node)
+    Raises :class:`EvaluationError` (syntax), :class:`ResourceLimit` or
+    :class:`EvaluationTimeout`; a cancelled wait interrupts the thread (the caller must drop
+    the image: the thread may still be rolling it back).
+    """
+    if len(code) > MAX_CODE_CHARS:
+        raise EvaluationError(f"code is longer than {MAX_CODE_CHARS} characters")
 
     def work() -> Outcome:
         return entry.image.evaluate(
             code, limits=limits, interrupt=interrupt, checkpoint=_release_gil
         )
 
+    started = time.perf_counter()
     try:
-        return await trio.to_thread.run_sync(
-            work, limiter=node.eval_slots, abandon_on_cancel=True
-        )
+        outcome = await trio.to_thread.run_sync(work, limiter=limiter, abandon_on_cancel=True)
     except trio.Cancelled:
-        # The waiting task was cancelled (node shutting down): tell the evaluator to stop at
-        # its next checkpoint, and never use that image again (the thread may still be
-        # rolling it back).
         interrupt.set()
-        node.images.drop(session_id)
         raise
-    finally:
-        if node.interrupts.get(session_id) is interrupt:
-            del node.interrupts[session_id]
+    except SmalltalkSyntaxError as exc:
+        raise EvaluationError(
+            f"syntax error at line {exc.line}, column {exc.column}: {exc.hint}",
+            details={"line": exc.line, "column": exc.column, "hint": exc.hint},
+        )
+    except LimitExceeded as exc:
+        details = {"limit": exc.kind}
+        if exc.error_type == "Timeout":
+            raise EvaluationTimeout(str(exc), details=details)
+        raise ResourceLimit(str(exc), details=details)
+    return outcome, time.perf_counter() - started
 
 
 def _release_gil() -> None:
     time.sleep(0)
-
-
-def _map_limit(exc: Any) -> ResourceLimit | EvaluationTimeout:
-    details = {"limit": exc.kind}
-    if exc.error_type == "Timeout":
-        return EvaluationTimeout(str(exc), details=details)
-    return ResourceLimit(str(exc), details=details)
 
 
 def register(
@@ -281,9 +264,10 @@ def clip(text: str) -> str:
 def overflowing_registry(
     registry: dict[str, dict[str, Any]], inspectors: dict[str, Any], limit: int
 ) -> list[str]:
-    """Registry ids to release so at most ``limit`` stay: the oldest first, never an object
-    an open inspector shows (its root or the selected object)."""
-    if len(registry) <= limit:
+    """Registry ids to release once ``registry`` holds over ``limit`` plus a tenth: the oldest,
+    down to ``limit``, never an object an open inspector shows (its root or the selected
+    object). Releasing a tenth at a time keeps the sort off most evaluations."""
+    if len(registry) <= limit + limit // 10:
         return []
     pinned = {inspectors.get("selected_object")}
     pinned.update(i.get("root") for i in (inspectors.get("inspectors") or {}).values())
@@ -314,66 +298,21 @@ def summarize_bindings(entry: Workspace, outcome: Outcome) -> dict[str, dict[str
     return summaries
 
 
-async def evaluate(
-    node: Node, session_id: str, client_id: str | None, code: str, request_id: str, epoch: int
-) -> tuple[dict[str, Any], int | None]:
-    """Evaluate ``code`` in the session and commit it; (response, seq of its transcript)."""
-    from .smalltalk import LimitExceeded, SmalltalkSyntaxError
-
-    if len(code) > MAX_CODE_CHARS:
-        raise EvaluationError(f"code is longer than {MAX_CODE_CHARS} characters")
-    stored = await node.store.stored_response(session_id, request_id)
-    if stored is not None:
-        return {**stored, "replayed": True}, None
-    async with node.images.lock(session_id):
-        for _ in range(EVALUATION_RETRIES):
-            entry = await load_workspace(node, session_id, client_id)
-            started = time.perf_counter()
-            try:
-                outcome = await run_in_thread(node, session_id, entry, code)
-            except SmalltalkSyntaxError as exc:
-                raise EvaluationError(
-                    f"syntax error at line {exc.line}, column {exc.column}: {exc.hint}",
-                    details={"line": exc.line, "column": exc.column, "hint": exc.hint},
-                )
-            except LimitExceeded as exc:
-                raise _map_limit(exc)
-            except BaseException:
-                node.images.drop(session_id)
-                raise
-            elapsed = time.perf_counter() - started
-            try:
-                committed = await _commit_evaluation(
-                    node, session_id, client_id, entry, outcome, code, request_id, epoch, elapsed
-                )
-            except StaleVersion:
-                node.images.drop(session_id)
-                node.metrics.conflicts.inc()
-                continue
-            except BaseException:
-                node.images.drop(session_id)
-                raise
-            return committed
-    raise SessionConflict(
-        f"session {session_id} kept changing while evaluating; try again",
-        details={"retries": EVALUATION_RETRIES},
-    )
-
-
-async def _commit_evaluation(
-    node: Node,
-    session_id: str,
-    client_id: str | None,
+def evaluation_commit(
     entry: Workspace,
     outcome: Outcome,
+    *,
+    session_id: str,
     code: str,
     request_id: str,
-    epoch: int,
     elapsed: float,
-) -> tuple[dict[str, Any], int | None]:
+    max_registry: int,
+) -> Commit:
+    """Apply an evaluation's outcome to ``entry`` (bindings, history, registry) and say what
+    to commit: the changed objects, the workspace record, the result's registry entry, the
+    transcript event and the response. If the commit fails, the caller drops ``entry``."""
     registry: dict[str, dict[str, Any]] = {}
     object_id = None
-    # The entry is updated in place; if the commit fails, the caller drops it from the cache.
     if not outcome.has_error:
         object_id, registry_entry = register(
             entry, outcome.result, outcome.class_name, outcome.print_string
@@ -381,11 +320,12 @@ async def _commit_evaluation(
         registry[object_id] = registry_entry
     # Every result is registered; past the limit the oldest are released (bounded memory,
     # bounded restore), except what an open inspector shows.
-    released = overflowing_registry(
-        {**entry.registry, **registry}, entry.inspectors, node.settings.max_registry
-    )
-    bindings = summarize_bindings(entry, outcome)
-    history = [
+    entry.registry.update(registry)
+    released = overflowing_registry(entry.registry, entry.inspectors, max_registry)
+    for rid in released:
+        del entry.registry[rid]
+    entry.bindings = summarize_bindings(entry, outcome)
+    entry.history = [
         *entry.history,
         {
             "code": code[:2000],
@@ -395,7 +335,6 @@ async def _commit_evaluation(
             "request_id": request_id,
         },
     ][-HISTORY_LIMIT:]
-    entry.bindings, entry.history = bindings, history
     response: dict[str, Any] = {
         "result": outcome.print_string,
         "result_type": outcome.class_name,
@@ -419,10 +358,10 @@ async def _commit_evaluation(
             ),
         )
 
-    def stored(meta: Any) -> dict[str, Any]:
+    def stored(meta: SessionMeta) -> dict[str, Any]:
         return {**response, "version": meta.version}
 
-    commit = Commit(
+    return Commit(
         request_id=request_id,
         response=stored,
         objects=dict(outcome.changed),
@@ -431,61 +370,24 @@ async def _commit_evaluation(
         deleted_registry=tuple(released),
         events=events,
     )
-    done = await node.store.commit(
-        session_id, client_id, commit, expect_version=entry.version, epoch=epoch
-    )
-    if done.replayed:
-        node.images.drop(session_id)
-        return {**done.response, "replayed": True}, None
-    entry.version = done.meta.version
-    entry.registry.update(registry)
-    for rid in released:
-        entry.registry.pop(rid, None)
-    node.images.put(session_id, entry)  # its heap may have grown: keep the cache in bounds
-    seq = done.first_seq if events else None
-    await maybe_collect(node, session_id, client_id, entry, epoch)
-    return done.response, seq
 
 
-async def maybe_collect(
-    node: Node, session_id: str, client_id: str | None, entry: Workspace, epoch: int
-) -> int:
-    """Delete stored objects no binding, session class or registry entry can reach.
-
-    Runs when the heap has doubled since the last collection. It is a commit like any other
-    (checked against the version), so a concurrent writer makes it give up, never free an
-    object the other writer just made reachable.
-    """
-    count = entry.heap_size
-    if count < max(2 * entry.objects_after_collect, 1000):
-        return 0
-    return await collect(node, session_id, client_id, entry, epoch)
+def wants_collection(entry: Workspace) -> bool:
+    """Collect when the heap has doubled since the last collection (amortised O(1))."""
+    return entry.heap_size >= max(2 * entry.objects_after_collect, 1000)
 
 
-async def collect(
-    node: Node, session_id: str, client_id: str | None, entry: Workspace, epoch: int
-) -> int:
+def garbage(entry: Workspace) -> list[str]:
+    """Stored objects no binding, session class or registry entry can reach."""
     reachable = entry.image.reachable(entry.registry_roots())
-    garbage = sorted(entry.image.object_ids() - reachable)
-    if not garbage:
-        entry.objects_after_collect = len(reachable)
-        return 0
-    try:
-        done = await node.store.commit(
-            session_id,
-            client_id,
-            Commit(request_id=None, deleted_objects=tuple(garbage)),
-            expect_version=entry.version,
-            epoch=epoch,
-        )
-    except StaleVersion:
-        node.images.drop(session_id)
-        return 0
-    for oid in garbage:
-        entry.image.heap.pop(oid, None)
-    entry.version = done.meta.version
     entry.objects_after_collect = len(reachable)
-    return len(garbage)
+    return sorted(entry.image.object_ids() - reachable)
+
+
+def collected(entry: Workspace, oids: list[str]) -> None:
+    """The collection committed: forget the objects in the cached image too."""
+    for oid in oids:
+        entry.image.heap.pop(oid, None)
 
 
 def resolve(entry: Workspace, object_id: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ of wall clock through ``trio.fail_after``; nothing sleeps without a deadline.
 from __future__ import annotations
 
 import itertools
+import json
 import socket
 import threading
 from collections.abc import Awaitable, Callable
@@ -35,7 +36,7 @@ from trio_websocket import ConnectionClosed, HandshakeError
 from client.connection import Connection, open_connection
 from cluster import keys
 from cluster.settings import Settings
-from cluster.store import SessionStore
+from cluster.store import Commit, SessionStore
 from cluster.store import connect as redis_client
 
 pytestmark = pytest.mark.timeout(90)
@@ -117,10 +118,11 @@ async def run_writers(urls: list[str], body: Callable[[Writer], Awaitable[None]]
 
 
 def commits_by_version(redis: Any, sid: str) -> dict[int, str]:
-    """version -> request id, from the session's exactly-once bookkeeping (``done_order``)."""
-    raw = redis_call(redis, "ZRANGE", keys.SessionKeys(sid).done_order, "0", "-1", "WITHSCORES")
+    """version -> request id, from the session's exactly-once bookkeeping (the responses
+    stored under each request id carry the version they committed)."""
+    raw = redis_call(redis, "HGETALL", keys.SessionKeys(sid).done)
     pairs = zip(raw[::2], raw[1::2], strict=True)
-    return {int(float(score)): rid.decode() for rid, score in pairs}
+    return {int(json.loads(response)["version"]): rid.decode() for rid, response in pairs}
 
 
 async def new_session(url: str, client_id: str) -> str:
@@ -249,7 +251,8 @@ async def test_conflict_details_are_one_consistent_snapshot(node_process, redis,
                 await gate.triggered.wait()  # A saw version 2 and now reads the state
             # Another writer commits version 3 meanwhile (no takeover: the store directly).
             other = SessionStore(client, settings, "other-writer")
-            await other.update_state(sid, None, {"n": 2}, request_id="other")
+            async with other.transaction(sid, None, "other") as (tx, _):
+                await tx.commit(Commit(request_id="other", state_data={"n": 2}))
             gate.release()
     details = answer["details"]
     assert answer["error_type"] == "SessionConflict"

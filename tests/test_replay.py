@@ -13,6 +13,7 @@ operation); each test < 10 s.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -48,8 +49,16 @@ class EventWriter:
 
     async def commit(self, request_id: str, text: str) -> Any:
         event = ("transcript", {"session_id": self.sid, "text": text, "request_id": request_id})
-        return await self.store.commit(self.sid, None, Commit(request_id=request_id,
-                                                              events=(event,)))
+        return await self._commit(Commit(request_id=request_id, events=(event,)))
+
+    async def _commit(self, commit: Commit) -> SimpleNamespace:
+        """The commit (``replayed`` False, ``first_seq``), or the stored answer of a request id
+        committed before (``replayed`` True): exactly-once, as a node does it."""
+        async with self.store.transaction(self.sid, None, commit.request_id) as (tx, _):
+            if tx.stored is not None:
+                return SimpleNamespace(replayed=True, first_seq=None)
+            done = await tx.commit(commit)
+            return SimpleNamespace(replayed=False, first_seq=done.first_seq)
 
     async def write_batches(self, count: int, per_commit: int) -> None:
         """``count`` events, ``per_commit`` in each commit (an evaluation that printed a lot)."""
@@ -59,8 +68,7 @@ class EventWriter:
                 ("transcript", {"session_id": self.sid, "text": f"line {self.written + i}\n",
                                 "request_id": f"batch-{self.written}"})
                 for i in range(1, size + 1))
-            await self.store.commit(self.sid, None, Commit(request_id=f"batch-{self.written}",
-                                                           events=events))
+            await self._commit(Commit(request_id=f"batch-{self.written}", events=events))
             self.written += size
             count -= size
 

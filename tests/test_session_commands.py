@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -501,9 +502,12 @@ def test_session_id_generator_never_repeats():
 
 
 def _shorten(redis: Any, sid: str, ms: int) -> None:
+    """Make the session look as it would ``ms`` before it expires, its data keys' TTL (and the
+    meta's ``data_until`` timer that tracks it) as close to running out."""
     k = keys.SessionKeys(sid)
     for key in (k.alive, k.meta, k.state):
         assert redis.command("PEXPIRE", key, str(ms)) == "1"
+    redis.command("HSET", k.meta, "data_until", repr(time.time() + ms / 1000))
 
 
 @pytest.mark.parametrize(
@@ -521,11 +525,33 @@ async def test_successful_commands_refresh_the_sliding_expiry(start_node, redis,
         if command == "update_session_state":
             params["state_data"] = {"n": 1}
         await client.request(command, **params)
-    # Back up to the session's timeout (not more) for the shadow key, and timeout plus the
-    # data grace for the data keys.
+    # Back up to the session's timeout (not more) for the shadow key; the data keys, whose
+    # TTL was about to run out, move to two timeouts plus the grace (refreshed lazily: about
+    # once per timeout, never later than the shadow key).
     assert 115_000 < pttl(redis, k.alive) <= 120_000
-    assert 120_000 < pttl(redis, k.meta) <= 240_000
-    assert 120_000 < pttl(redis, k.state) <= 240_000
+    assert 300_000 < pttl(redis, k.meta) <= 360_000
+    assert 300_000 < pttl(redis, k.state) <= 360_000
+
+
+@pytest.mark.parametrize("command", ["get_session_info", "update_session_state"])
+async def test_data_keys_are_refreshed_lazily_but_outlive_the_shadow_key(
+    start_node, redis, command
+):
+    node = await start_node(session_timeout=120)
+    async with connect(node) as client:
+        sid = (await client.request("create_session", client_id="alice"))["session_id"]
+        k = keys.SessionKeys(sid)
+        before = pttl(redis, k.meta)
+        params: dict[str, Any] = {"session_id": sid}
+        if command == "update_session_state":
+            params["state_data"] = {"n": 1}
+        for _ in range(3):
+            await client.request(command, **params)
+        # Far from running out: no PEXPIRE of the data keys on these requests ...
+        assert before - 5_000 < pttl(redis, k.meta) <= before
+        # ... and still longer than the shadow key, which each request moved.
+        assert pttl(redis, k.meta) > pttl(redis, k.alive) + 100_000
+        assert pttl(redis, k.state) > pttl(redis, k.alive) + 100_000
 
 
 async def test_time_until_expiry_reflects_the_refreshed_ttl(start_node, redis):

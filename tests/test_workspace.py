@@ -234,7 +234,7 @@ async def test_interrupt_stops_a_running_evaluation(start_node):
 
             nursery.start_soon(run)
             with trio.fail_after(5):
-                while sid not in node.interrupts:
+                while sid not in node.service.interrupts:
                     await trio.sleep(0.01)
             answer = await control.request("interrupt", session_id=sid)
     assert answer["interrupted"] is True

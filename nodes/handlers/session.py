@@ -11,20 +11,14 @@ import time
 from typing import Any
 
 from cluster import auth, validation
-from cluster.errors import PermissionDenied, Unauthorized
+from cluster.errors import PermissionDenied, StaleVersion, Unauthorized
 from cluster.model import SessionMeta
-from cluster.registry import live_nodes
-from cluster.store import WorkspaceSnapshot, seconds_until
+from cluster.store import Commit, ReadSpec, Records, seconds_until
 
 from ..dispatch import Call, commands
 from ..inspector import Inspectors
-from ..ownership import fenced, take_over
 from ..protocol import REPLAYED, iso
-
-
-def _caller(call: Call) -> str | None:
-    """The authenticated client id of the connection, if any."""
-    return call.connection.client_id
+from ..service import Prepared
 
 
 def _session_fields(meta: SessionMeta) -> dict[str, Any]:
@@ -41,21 +35,20 @@ def _session_fields(meta: SessionMeta) -> dict[str, Any]:
 
 @commands.command("ping", needs_auth=False)
 async def ping(call: Call) -> dict[str, Any]:
-    return {"pong": True, "node_id": call.node.node_id, "server_time": time.time()}
+    return {"pong": True, "node_id": call.service.node_id, "server_time": time.time()}
 
 
 @commands.command("authenticate", needs_auth=False)
 async def authenticate(call: Call) -> dict[str, Any]:
     """Bind the connection to a client id; with a secret, the token must match."""
     client_id = validation.client_id(call.params)
-    settings = call.node.settings
+    settings = call.service.settings
     validation.check_access(client_id, allow=settings.allow_clients, deny=settings.deny_clients)
     if settings.secret:
         token = validation.require(call.params, "token", str)
         if not auth.verify(settings.secret, client_id, token):
             raise Unauthorized("invalid token for this client id")
-    call.connection.client_id = client_id
-    call.connection.identify(client_id)
+    call.peer.authenticate(client_id)
     return {
         "authenticated": True,
         "client_id": client_id,
@@ -66,17 +59,13 @@ async def authenticate(call: Call) -> dict[str, Any]:
 @commands.command("create_session")
 async def create_session(call: Call) -> dict[str, Any]:
     client_id = validation.client_id(call.params)
-    settings = call.node.settings
+    settings = call.service.settings
     validation.check_access(client_id, allow=settings.allow_clients, deny=settings.deny_clients)
-    caller = _caller(call)
+    caller = call.peer.client_id
     if caller is not None and caller != client_id:
         raise PermissionDenied("a connection may only create sessions for its own client id")
-    meta, replayed = await call.node.store.create(client_id, call.request.id)
-    call.connection.identify(client_id)
-    if replayed:
-        await take_over(call, meta.session_id)
-    else:
-        call.connection.hold(meta.session_id, meta.epoch)
+    meta, replayed = await call.service.create(call.peer, client_id, call.request.id)
+    call.peer.identify(client_id)
     fields = _session_fields(meta)
     del fields["last_modified"]
     if replayed:
@@ -89,42 +78,35 @@ async def restore_session(call: Call) -> dict[str, Any]:
     """Resume a session here: take ownership, then answer everything the client needs."""
     session_id = validation.session_id(call.params)
     last_seq = validation.sequence_number(call.params, "last_seq")
-    node = call.node
-    # A connection that already holds the session re-reads it without a new takeover; if it
-    # was taken over meanwhile, its next write fails the epoch check and closes it.
-    resumed = session_id not in call.connection.sessions
+    service = call.service
+    meta, records, ttl_ms, resumed = await service.restore(call.peer, session_id, last_seq)
+    call.peer.identify(meta.client_id)
     if resumed:
-        await take_over(call, session_id)
-    snapshot = await node.store.load_workspace(session_id, _caller(call), with_heap=False)
-    cached = node.images.get(session_id)
-    if cached is not None and cached.version != snapshot.meta.version:
-        node.images.drop(session_id)
-    call.connection.identify(snapshot.meta.client_id)
-    if resumed:
-        node.spawn(node.registry.count, "reconnects", snapshot.meta.client_id)
-    result = _session_fields(snapshot.meta)
+        service.registry.count("reconnects", meta.client_id)
+    result = _session_fields(meta)
     result.update(
         {
-            "session_state": snapshot.state.state_data,
-            **_workspace_fields(snapshot),
-            "time_until_expiry": seconds_until(snapshot.ttl_ms),
-            "last_seq": snapshot.meta.event_seq,
+            "session_state": records.state.state_data if records.state else None,
+            **_workspace_fields(records),
+            "time_until_expiry": seconds_until(
+                ttl_ms if ttl_ms is not None else meta.timeout * 1000
+            ),
+            "last_seq": meta.event_seq,
         }
     )
     if last_seq is not None:
-        missed, truncated = await node.store.events_since(session_id, last_seq)
-        result["missed_events"] = missed
-        result["missed_events_truncated"] = truncated
+        result["missed_events"] = records.events
+        result["missed_events_truncated"] = records.events_truncated
     return result
 
 
-def _workspace_fields(snapshot: WorkspaceSnapshot) -> dict[str, Any]:
+def _workspace_fields(records: Records) -> dict[str, Any]:
     """``workspace_context``, ``inspector_state`` and ``object_registry`` of a restore.
 
     Read from the stored workspace record (binding summaries are written with every
     evaluation), so a restore does not load the session's heap.
     """
-    record = snapshot.workspace or {}
+    record = records.workspace or {}
     summaries: dict[str, dict[str, Any]] = record.get("bindings") or {}
     context: dict[str, Any] = {
         "variables": sorted(summaries),
@@ -134,18 +116,18 @@ def _workspace_fields(snapshot: WorkspaceSnapshot) -> dict[str, Any]:
         },
         "history": record.get("history") or [],
     }
-    if snapshot.damaged:
-        context["damaged"] = snapshot.damaged
+    if records.damaged:
+        context["damaged"] = records.damaged
     return {
         "workspace_context": context,
-        "inspector_state": Inspectors(dict(snapshot.inspectors or {})).state(),
+        "inspector_state": Inspectors(dict(records.inspectors or {})).state(),
         "object_registry": {
             rid: {
                 "class": entry.get("class"),
                 "print_string": entry.get("print_string"),
                 "registered_at": iso(float(entry.get("registered_at") or 0)),
             }
-            for rid, entry in snapshot.registry.items()
+            for rid, entry in records.registry.items()
         },
     }
 
@@ -153,46 +135,61 @@ def _workspace_fields(snapshot: WorkspaceSnapshot) -> dict[str, Any]:
 @commands.command("update_session_state")
 async def update_session_state(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
-    settings = call.node.settings
+    settings = call.service.settings
     state_data = validation.state_data(
         call.params, max_bytes=settings.max_state_bytes, max_depth=settings.max_state_depth
     )
     expected = validation.optional(call.params, "expected_version", int)
-    # One writer per session at a time on this node: concurrent writers here would only
-    # race each other's WATCH transactions.
-    async with fenced(call, session_id) as epoch, call.node.images.lock(session_id):
-        meta, state, replayed = await call.node.store.update_state(
-            session_id,
-            _caller(call),
-            state_data,
-            expected_version=expected,
-            request_id=call.request.id,
-            epoch=epoch,
-        )
+
+    async def prepare(session: Prepared) -> Commit:
+        if expected is not None and session.meta.version != expected:
+            raise StaleVersion(f"session {session_id} is not at version {expected}")
+        return Commit(request_id=call.request.id, response=_stored_update, state_data=state_data)
+
+    try:
+        answer = await call.service.mutate(call.peer, session_id, call.request.id, prepare)
+    except StaleVersion:
+        # The details a client merges from: version and state of one snapshot (a rare path,
+        # so its extra round trip is not in the write's budget).
+        now = await call.service.store.read(session_id, call.peer.client_id, ReadSpec(state=True))
+        raise StaleVersion(
+            f"session {session_id} is at version {now.meta.version}, not {expected}",
+            details={
+                "current_version": now.meta.version,
+                "session_state": now.records.state.state_data if now.records.state else None,
+            },
+        ) from None
+    stored = answer.response
     result = {
         "session_id": session_id,
-        "last_modified": iso(meta.last_modified),
-        "session_state": state.state_data,
+        "last_modified": iso(float(stored["last_modified"])),
+        "session_state": state_data,
         "update_successful": True,
-        "version": meta.version,
+        "version": stored["version"],
     }
-    if replayed:
+    if answer.replayed:
         result[REPLAYED] = True
     return result
+
+
+def _stored_update(meta: SessionMeta) -> dict[str, Any]:
+    """What an update stores for its request id (its replay answers from it)."""
+    return {"version": meta.version, "last_modified": meta.last_modified}
 
 
 @commands.command("close_session")
 async def close_session(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
-    await call.node.store.close(session_id, _caller(call))
-    call.connection.release(session_id)
+    await call.service.store.close(session_id, call.peer.client_id)
+    call.service.attachments.detach(call.peer, session_id)
+    call.service.images.drop(session_id)
     return {"session_id": session_id, "closed": True}
 
 
 @commands.command("get_session_info")
 async def get_session_info(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
-    snapshot = await call.node.store.snapshot(session_id, _caller(call))
+    snapshot = await call.service.store.read(session_id, call.peer.client_id)
     result = _session_fields(snapshot.meta)
     result["time_until_expiry"] = seconds_until(snapshot.ttl_ms)
     result["is_expired"] = False
@@ -202,10 +199,10 @@ async def get_session_info(call: Call) -> dict[str, Any]:
 @commands.command("list_client_sessions")
 async def list_client_sessions(call: Call) -> dict[str, Any]:
     client_id = validation.client_id(call.params)
-    caller = _caller(call)
+    caller = call.peer.client_id
     if caller is not None and caller != client_id:
         raise PermissionDenied("a connection may only list its own client's sessions")
-    summaries = await call.node.store.list_client(client_id)
+    summaries = await call.service.store.list_client(client_id)
     return {
         "client_id": client_id,
         "session_count": len(summaries),
@@ -225,18 +222,19 @@ async def list_client_sessions(call: Call) -> dict[str, Any]:
 
 @commands.command("get_session_statistics")
 async def get_session_statistics(call: Call) -> dict[str, Any]:
-    settings = call.node.settings
-    counts = await call.node.store.statistics()
-    nodes = await live_nodes(call.node.redis)
-    counters = await call.node.registry.counters()
+    service = call.service
+    settings = service.settings
+    counts = await service.store.statistics()
+    nodes = await service.registry.live_nodes()
+    counters = await service.registry.counters()
     return {
         "total_sessions": counts["total_sessions"],
         "active_clients": counts["active_clients"],
         "max_sessions_per_client": settings.max_sessions_per_client,
         "default_timeout": settings.session_timeout,
         "cleanup_interval": settings.cleanup_interval,
-        "node_id": call.node.node_id,
-        "node_connections": call.node.connection_count,
+        "node_id": service.node_id,
+        "node_connections": service.connection_count(),
         "nodes": [
             {
                 "node_id": n.get("node_id"),

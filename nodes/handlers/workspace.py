@@ -12,67 +12,47 @@ from typing import Any
 import attrs
 
 from cluster import validation
-from cluster.errors import InvalidRequest, ObjectNotFound, SessionConflict
+from cluster.errors import InvalidRequest, ObjectNotFound
 from cluster.model import SessionMeta
-from cluster.store import Commit, StaleVersion
+from cluster.store import Commit
 
 from .. import workspace as ws
-from ..control import announce_interrupt
 from ..dispatch import Call, commands
 from ..inspector import Inspectors, check_view, child, describe, follow
-from ..ownership import fenced
-from ..protocol import Request, event
+from ..protocol import Request
+from ..service import Prepared
 
 Change = Callable[[ws.Workspace], dict[str, Any]]
 
 
 async def _mutate(call: Call, session_id: str, change: Change) -> dict[str, Any]:
     """Apply ``change`` to the session's workspace and commit what it changed."""
-    node = call.node
-    request_id = call.request.id
-    stored = await node.store.stored_response(session_id, request_id)
-    if stored is not None:
-        return {**stored, "replayed": True}
-    async with fenced(call, session_id) as epoch, node.images.lock(session_id):
-        for _ in range(ws.EVALUATION_RETRIES):
-            entry = await ws.load_workspace(node, session_id, call.connection.client_id)
-            before_registry = dict(entry.registry)
-            before_next = entry.next_registry_id
-            try:
-                result = change(entry)
-                added = {
-                    rid: record
-                    for rid, record in entry.registry.items()
-                    if before_registry.get(rid) != record
-                }
-                removed = tuple(rid for rid in before_registry if rid not in entry.registry)
-                commit = Commit(
-                    request_id=request_id,
-                    response=_with_version(result),
-                    registry=added,
-                    deleted_registry=removed,
-                    inspectors=entry.inspectors,
-                    workspace=entry.record() if entry.next_registry_id != before_next else None,
-                )
-                done = await node.store.commit(
-                    session_id,
-                    call.connection.client_id,
-                    commit,
-                    expect_version=entry.version,
-                    epoch=epoch,
-                )
-            except StaleVersion:
-                node.images.drop(session_id)
-                continue
-            except BaseException:
-                node.images.drop(session_id)
-                raise
-            if done.replayed:
-                node.images.drop(session_id)
-                return {**done.response, "replayed": True}
-            entry.version = done.meta.version
-            return done.response
-    raise SessionConflict(f"session {session_id} kept changing; try again")
+
+    async def prepare(session: Prepared) -> Commit:
+        entry = session.workspace
+        assert entry is not None
+        before_registry = dict(entry.registry)
+        before_next = entry.next_registry_id
+        result = change(entry)
+        added = {
+            rid: record
+            for rid, record in entry.registry.items()
+            if before_registry.get(rid) != record
+        }
+        removed = tuple(rid for rid in before_registry if rid not in entry.registry)
+        return Commit(
+            request_id=call.request.id,
+            response=_with_version(result),
+            registry=added,
+            deleted_registry=removed,
+            inspectors=entry.inspectors,
+            workspace=entry.record() if entry.next_registry_id != before_next else None,
+        )
+
+    answer = await call.service.mutate(
+        call.peer, session_id, call.request.id, prepare, workspace=True
+    )
+    return answer.response
 
 
 def _with_version(result: dict[str, Any]) -> Callable[[SessionMeta], dict[str, Any]]:
@@ -84,25 +64,30 @@ def _with_version(result: dict[str, Any]) -> Callable[[SessionMeta], dict[str, A
 
 @commands.command("evaluate")
 async def evaluate(call: Call) -> dict[str, Any]:
+    """Run Smalltalk in the session's workspace; its transcript arrives as an event first."""
     session_id = validation.session_id(call.params)
     code = validation.require(call.params, "code", str)
-    async with fenced(call, session_id) as epoch:
-        response, seq = await ws.evaluate(
-            call.node, session_id, call.connection.client_id, code, call.request.id, epoch
-        )
-    if seq is not None and response.get("transcript"):
-        await call.connection.send(
-            event(
-                "transcript",
-                {
-                    "session_id": session_id,
-                    "text": response["transcript"],
-                    "request_id": call.request.id,
-                },
-                seq=seq,
+    service = call.service
+
+    async def prepare(session: Prepared) -> Commit:
+        entry = session.workspace
+        assert entry is not None
+        async with service.interruptible(session_id) as interrupt:
+            outcome, elapsed = await ws.run_in_thread(
+                entry, code, limits=service.limits, interrupt=interrupt, limiter=service.eval_slots
             )
+        return ws.evaluation_commit(
+            entry,
+            outcome,
+            session_id=session_id,
+            code=code,
+            request_id=call.request.id,
+            elapsed=elapsed,
+            max_registry=service.settings.max_registry,
         )
-    return response
+
+    answer = await service.mutate(call.peer, session_id, call.request.id, prepare, workspace=True)
+    return answer.response
 
 
 def _page(call: Call) -> tuple[int, int]:
@@ -126,7 +111,7 @@ async def inspect(call: Call) -> dict[str, Any]:
             return {"evaluation": evaluated}
         object_id = str(evaluated["object_id"])
         # A second commit, with its own idempotency key derived from the request's.
-        call = Call(call.node, call.connection, _derived(call.request, ":inspect"))
+        call = attrs.evolve(call, request=_derived(call.request, ":inspect"))
     target = str(object_id)
     return await _mutate(
         call, session_id, lambda e: describe(e, target, offset=offset, limit=limit)
@@ -249,10 +234,9 @@ async def release_object(call: Call) -> dict[str, Any]:
 async def interrupt(call: Call) -> dict[str, Any]:
     """Stop the session's running evaluation (here, or on the node that owns the session)."""
     session_id = validation.session_id(call.params)
-    await call.node.store.snapshot(session_id, call.connection.client_id)  # ownership check
-    flag = call.node.interrupts.get(session_id)
-    if flag is not None:
-        flag.set()
+    service = call.service
+    await service.store.read(session_id, call.peer.client_id)  # ownership check
+    if service.interrupt_local(session_id):
         return {"session_id": session_id, "interrupted": True, "where": "local"}
-    sent = await announce_interrupt(call.node, session_id)
+    sent = await service.interrupt_owner(session_id)
     return {"session_id": session_id, "interrupted": sent, "where": "owner" if sent else "none"}

@@ -1,0 +1,254 @@
+"""The lean Redis client of the request path: pipelined RESP over Trio sockets.
+
+Why not coredis here: on this kind of machine a two-round-trip WATCH transaction cost the
+calling process 690 µs of CPU through coredis pipelines, 340 µs through coredis's own
+connections, and 54 µs through this module (50 concurrent tasks, same run; see
+``docs/decisions.md``). coredis keeps everything that is not on the per-request path (pub/sub,
+the sweeper, the node registry, backups).
+
+The model is deliberately small:
+
+- :class:`WireConnection` owns one socket and one ``hiredis.Reader``. :meth:`roundtrip` writes
+  a batch of commands in one ``send`` and reads exactly that many replies: one network round
+  trip, whatever the batch size. Error replies come back as :class:`ReplyError` values in the
+  list (as Redis sends them, for example inside EXEC), never raised.
+- A connection is used by one task at a time (checked out of :class:`WirePool`), so a WATCH
+  belongs to its holder until EXEC, DISCARD or UNWATCH. A holder that leaves without ending its
+  WATCH marks the connection, and the next holder's first batch starts with UNWATCH (no extra
+  round trip).
+- Any failure mid-round-trip (timeout, reset, cancellation) leaves the stream in an unknown
+  state: the connection is closed, never reused. No command is ever retried here (a retried
+  EXEC could run twice); callers decide what is safe to repeat.
+- Every round trip and command is counted (:class:`WireStats`) for the node's metrics and the
+  bench's budget columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import attrs
+import hiredis
+import trio
+
+Arg = str | bytes | int | float
+Command = Sequence[Arg]
+
+ReplyError = hiredis.ReplyError
+"""An error reply (``-ERR ...``) as a value."""
+
+
+class WireError(ConnectionError):
+    """Redis could not be reached, or a round trip did not complete (timeout, reset)."""
+
+
+_MISSING = object()
+
+
+@attrs.define
+class WireStats:
+    """Counters since start: round trips and commands sent (for metrics and the bench)."""
+
+    round_trips: int = 0
+    commands: int = 0
+
+
+@attrs.frozen
+class Endpoint:
+    """Where a Redis server is and how to log in to it."""
+
+    host: str = "127.0.0.1"
+    port: int = 6379
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> Endpoint:
+        """``redis://[user:password@]host:port/db`` (a password alone: ``redis://:pw@h:p``)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", ""):
+            raise ValueError(f"not a standalone redis:// URL: {url!r}")
+        db_text = parts.path.lstrip("/")
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 6379,
+            db=int(db_text) if db_text else 0,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+    def login(self) -> list[Command]:
+        """Commands a new connection sends first."""
+        commands: list[Command] = []
+        if self.password is not None:
+            if self.username:
+                commands.append(("AUTH", self.username, self.password))
+            else:
+                commands.append(("AUTH", self.password))
+        if self.db:
+            commands.append(("SELECT", self.db))
+        return commands
+
+
+class WireConnection:
+    """One socket to Redis; used by one task at a time."""
+
+    def __init__(self, stream: trio.SocketStream, stats: WireStats) -> None:
+        self._stream = stream
+        self._reader = hiredis.Reader(encoding="utf-8", notEnoughData=_MISSING)
+        self._stats = stats
+        self.broken = False
+        self.unwatch_next = False
+        """Set by a holder that leaves with a WATCH still active: the next batch (of the next
+        holder) begins with UNWATCH. Never set it while the WATCH is still wanted."""
+
+    async def roundtrip(self, commands: Sequence[Command]) -> list[Any]:
+        """Send ``commands`` in one write, return their replies in order (one round trip).
+
+        Raises :class:`WireError` (and marks the connection broken) if the round trip does not
+        complete; a cancelled round trip also breaks the connection.
+        """
+        if self.broken:
+            raise WireError("connection is closed")
+        skip = 0
+        if self.unwatch_next:
+            commands = [("UNWATCH",), *commands]
+            skip = 1
+            self.unwatch_next = False
+        payload = b"".join([hiredis.pack_command(tuple(c)) for c in commands])  # type: ignore[arg-type]
+        self._stats.round_trips += 1
+        self._stats.commands += len(commands)
+        try:
+            await self._stream.send_all(payload)
+            replies: list[Any] = []
+            reader = self._reader
+            while len(replies) < len(commands):
+                reply = reader.gets()
+                if reply is _MISSING:
+                    data = await self._stream.receive_some(65536)
+                    if not data:
+                        raise WireError("redis closed the connection")
+                    reader.feed(data)
+                    continue
+                replies.append(reply)
+        except BaseException as exc:
+            self.broken = True
+            if isinstance(exc, trio.BrokenResourceError | trio.ClosedResourceError | OSError):
+                raise WireError(f"redis connection lost ({exc.__class__.__name__})") from exc
+            raise
+        return replies[skip:]
+
+    async def aclose(self) -> None:
+        self.broken = True
+        await self._stream.aclose()
+
+    def close_now(self) -> None:
+        """Close without waiting (a broken connection: nothing more to say to Redis)."""
+        self.broken = True
+        self._stream.socket.close()
+
+
+class WirePool:
+    """Connections to one Redis server, checked out one task at a time.
+
+    ``max_connections`` bounds what one node opens (a WATCH holds its connection while an
+    evaluation runs); a task waits for a free one at most ``timeout`` seconds.
+    """
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        timeout: float = 5.0,
+        max_connections: int = 256,
+        stats: WireStats | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.stats = stats or WireStats()
+        self._free: list[WireConnection] = []
+        self._slots = trio.Semaphore(max_connections)
+
+    async def _open(self) -> WireConnection:
+        try:
+            stream = await trio.open_tcp_stream(self.endpoint.host, self.endpoint.port)
+        except OSError as exc:
+            raise WireError(
+                f"cannot connect to redis at {self.endpoint.host}:{self.endpoint.port} ({exc})"
+            ) from exc
+        connection = WireConnection(stream, self.stats)
+        login = self.endpoint.login()
+        if login:
+            for reply in await connection.roundtrip(login):
+                if isinstance(reply, ReplyError):
+                    await connection.aclose()
+                    raise WireError(f"redis refused the login: {reply}")
+        return connection
+
+    async def checkout(self) -> WireConnection:
+        """A connection for this task alone; give it back with :meth:`checkin`.
+
+        Raises :class:`WireError` if none is free (or Redis does not accept a new one) within
+        ``timeout``. The fast path (a free connection) costs no cancel scope.
+        """
+        try:
+            self._slots.acquire_nowait()
+        except trio.WouldBlock:
+            try:
+                with trio.fail_after(self.timeout):
+                    await self._slots.acquire()
+            except trio.TooSlowError:
+                raise WireError(f"no free redis connection within {self.timeout:g} s") from None
+        if self._free:
+            return self._free.pop()
+        try:
+            with trio.fail_after(self.timeout):
+                return await self._open()
+        except trio.TooSlowError:
+            self._slots.release()
+            raise WireError(f"redis did not accept a connection within {self.timeout:g} s")
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def checkin(self, connection: WireConnection) -> None:
+        """Return a connection; a broken one is closed instead of kept."""
+        if connection.broken:
+            connection.close_now()
+        else:
+            self._free.append(connection)
+        self._slots.release()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[WireConnection]:
+        """:meth:`checkout` ... :meth:`checkin` as a block."""
+        connection = await self.checkout()
+        try:
+            yield connection
+        finally:
+            self.checkin(connection)
+
+    async def roundtrip(self, commands: Sequence[Command]) -> list[Any]:
+        """One round trip on any free connection (:class:`WireError` after ``timeout``)."""
+        async with self.connection() as connection:
+            try:
+                with trio.fail_after(self.timeout):
+                    return await connection.roundtrip(commands)
+            except trio.TooSlowError:
+                raise WireError(f"redis did not answer within {self.timeout:g} s") from None
+
+    async def aclose(self) -> None:
+        free, self._free = self._free, []
+        for connection in free:
+            connection.close_now()
+
+
+def pairs(flat: Sequence[Any] | None) -> dict[str, Any]:
+    """A RESP2 ``HGETALL`` reply (``[k1, v1, k2, v2...]``) as a dict."""
+    if not flat:
+        return {}
+    return dict(zip(flat[::2], flat[1::2], strict=True))
