@@ -1,7 +1,10 @@
 """Benchmarks of STUI Cluster (``scripts/bench``; results in ``docs/performance.md``).
 
-Suites: ``sessions`` (issue 2: the session commands of a node process, beside the raw Redis and
-raw WebSocket floors measured in the same run), ``smalltalk`` (``bench/bench_smalltalk.py``), and
+Suites: ``sessions`` (issues 2 and 9: ping, the session commands and a warm evaluation of a node
+process, beside the raw Redis and raw WebSocket floors measured in the same run, with Redis round
+trips, commands and node CPU per request against issue 9's budgets, ``bench/budgets.py``;
+``--pin``, ``--workers 1,2`` and ``--plots`` are described in ``docs/performance.md``),
+``smalltalk`` (``bench/bench_smalltalk.py``), and
 five that share :mod:`bench.common` (each measures the same floors in its own run and prints
 ratios against them): ``persistence`` (an evaluation's cost as the session's heap grows),
 ``fairness`` (other clients beside an endless loop), ``failover`` (restore after SIGKILL of a

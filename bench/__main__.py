@@ -24,9 +24,11 @@ SUITE_MODULES = ("persistence", "fairness", "failover", "idle", "scaling")
 """Suites run by :func:`run_suite`: each module has ``options(args)``, ``cap(options)`` and
 ``async run(options, progress) -> common.Report``."""
 SHORT_OPERATIONS = {
+    "ping": "ping",
     "create": "create_session",
     "restore": "restore_session",
     "update": "update_session_state",
+    "evaluate": "evaluate",
 }
 
 
@@ -73,8 +75,11 @@ def parser() -> argparse.ArgumentParser:
         description="Benchmark STUI Cluster on this machine. The default suite, sessions "
         "(issue 2), starts its own redis-server, a raw WebSocket echo server and a node "
         "process on 127.0.0.1, measures the floors (a coredis GET round trip, a trio-websocket "
-        "echo) and then create_session, restore_session and update_session_state through the "
-        "node at each concurrency, and prints Markdown tables on stdout (progress on stderr). "
+        "echo) and then ping, create_session, restore_session, update_session_state and a warm "
+        "evaluate through the node at each concurrency, and prints Markdown tables on stdout "
+        "(progress on stderr): per operation ops/s, p50, p99, Redis round trips, Redis "
+        "commands and node CPU per request, the ratio to the echo floor and issue 9's budget "
+        "verdict (bench/budgets.py). "
         "Everything it starts is stopped at the end; the run is capped in time. The other "
         "suites work the same way (their own floors in the same run, tables with ratios): "
         "persistence (x := x + 1 as the session's heap grows), fairness (other clients "
@@ -121,7 +126,26 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--operations", type=_operations, default=tuple(SHORT_OPERATIONS.values()),
-        help="node operations to measure: create, restore, update (default: all three)",
+        help="sessions: node operations to measure: ping, create, restore, update, evaluate "
+        "(a warm `x := x + 1`; default: all five)",
+    )
+    p.add_argument(
+        "--workers", type=_counts, default=(1,),
+        help="sessions: run the node with each of these worker counts (`stui-node --workers "
+        "N`; default 1). With 1,2 the tables put them side by side and name what saturated; "
+        "cells with more than one worker run unpinned",
+    )
+    p.add_argument(
+        "--pin", choices=("auto", "on", "off"), default="auto",
+        help="sessions, persistence: the node under test (one worker) and the echo floor's "
+        "server on one CPU (taskset), this process (the load generator) and redis-server on "
+        "another, as issue 9 measures; auto (default): on when taskset exists and two CPUs "
+        "are usable",
+    )
+    p.add_argument(
+        "--plots", metavar="DIR", type=Path,
+        help="sessions, persistence: also write PNG charts (throughput, latency; needs "
+        "matplotlib, the bench extra) and the Markdown report (<suite>.md) into DIR",
     )
     p.add_argument("--json", metavar="FILE", type=Path, help="also write the raw numbers here")
     p.add_argument(
@@ -218,11 +242,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_smalltalk(_without_suite(argv))
     if unknown:
         parser().error(f"unrecognized arguments: {' '.join(unknown)}")
+    _check_pin_and_plots(args)
     if args.suite in SUITE_MODULES:
         return run_suite(args)
     if args.quick:
         parser().error("--quick is for the suites other than sessions")
     return run_sessions(args)
+
+
+def _check_pin_and_plots(args: argparse.Namespace) -> None:
+    """Refuse, before anything starts, what the run could not do at its end."""
+    from .pinning import can_pin
+
+    if args.pin == "on" and not can_pin():
+        parser().error("--pin on needs taskset and at least two usable CPUs")
+    if args.plots is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ModuleNotFoundError:
+            parser().error("--plots needs matplotlib: .venv/bin/pip install -e '.[bench]'")
+    if args.suite not in ("sessions", "persistence") and (args.plots or args.pin != "auto"):
+        parser().error("--plots and --pin are for the sessions and persistence suites")
+    if args.suite != "sessions" and args.workers != (1,):
+        parser().error("--workers is for the sessions suite")
 
 
 def run_suite(args: argparse.Namespace) -> int:
@@ -238,6 +280,13 @@ def run_suite(args: argparse.Namespace) -> int:
     report = _run_capped(cap, lambda: module.run(options, progress))
     if report is None:
         return 1
+    if args.plots:
+        written = module.write_plots(report, args.plots)
+        report.sections.append(
+            "### Charts\n\n" + "\n".join(f"![{Path(p).stem}]({Path(p).name})" for p in written)
+        )
+        (args.plots / f"{args.suite}.md").write_text(report.markdown() + "\n")
+        progress(f"charts and {args.suite}.md written to {args.plots}")
     print(report.markdown())
     if args.json:
         args.json.write_text(json.dumps(report.as_json(), indent=2, default=str) + "\n")
@@ -257,7 +306,11 @@ def run_sessions(args: argparse.Namespace) -> int:
         operations=args.operations,
         profile_node=str(Path(args.profile_node).resolve()) if args.profile_node else None,
         node_args=tuple(args.node_arg),
+        workers=args.workers,
+        pin=args.pin,
     )
+    if options.profile_node and max(options.workers) > 1:
+        parser().error("--profile-node profiles one node process: use it with --workers 1")
     cap = args.timeout or 120 + options.cell_count * (options.warmup + options.duration + 30)
     progress = sessions.Progress()
     progress(f"sessions suite: {options.cell_count} cells, capped at {cap:.0f} s")
@@ -265,7 +318,14 @@ def run_sessions(args: argparse.Namespace) -> int:
     result = _run_capped(cap, lambda: sessions.run(options, progress))
     if result is None:
         return 1
-    print(report.markdown(result, options))
+    plots: list[str] = []
+    if args.plots:
+        plots = report.write_plots(result, args.plots)
+    text = report.markdown(result, options, plots=plots)
+    print(text)
+    if args.plots:
+        (args.plots / "sessions.md").write_text(text + "\n")
+        progress(f"charts and sessions.md written to {args.plots}")
     if args.json:
         data = report.as_json(result, options, samples=args.json_samples)
         args.json.write_text(json.dumps(data, indent=2) + "\n")

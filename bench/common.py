@@ -27,13 +27,15 @@ from cluster.embedded_redis import RedisServer
 from . import floors
 from .env import environment
 from .load import Cell
-from .probes import CpuProbe
+from .pinning import Pinning
+from .probes import CpuProbe, MachineProbe
 from .procs import ServerProcess, start_redis, stop_redis
 from .sessions import NODE_ARGS, Progress, node_redis_client
 
 __all__ = [
     "NODE_ARGS",
     "Floors",
+    "MachineProbe",
     "NodeProc",
     "Progress",
     "Report",
@@ -55,37 +57,6 @@ def rss_kib(pid: int | None) -> int | None:
     except (OSError, ValueError):
         return None
     return None
-
-
-def _machine_ticks() -> tuple[int, int] | None:
-    """(busy, total) clock ticks of all CPUs since boot (``/proc/stat``)."""
-    try:
-        with open("/proc/stat", encoding="ascii") as stat:
-            fields = [int(x) for x in stat.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    total = sum(fields[:8])  # guest time is already inside user
-    return total - idle, total
-
-
-class MachineProbe:
-    """How busy the whole machine was over the window: % of one core, summed over cores."""
-
-    def __init__(self) -> None:
-        self._start: tuple[int, int] | None = None
-
-    async def begin(self) -> None:
-        self._start = _machine_ticks()
-
-    async def end(self, operations: int, seconds: float) -> dict[str, Any]:
-        end = _machine_ticks()
-        if self._start is None or end is None or end[1] == self._start[1]:
-            return {}
-        busy = (end[0] - self._start[0]) / (end[1] - self._start[1])
-        cores = os.cpu_count() or 1
-        return {"machine": {"busy_pct_of_all": round(100 * busy, 1), "cores": cores,
-                            "busy_core_pct": round(100 * busy * cores, 1)}}
 
 
 class RedisTrafficProbe:
@@ -246,13 +217,16 @@ class NodeProc:
     node_id: str
     pid: int
     killed: bool = False
+    health_port: int = 0
 
 
 class Run:
     """Everything one suite run starts, stopped at the end (``async with Run(progress)``)."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, pinning: Pinning | None = None) -> None:
         self.progress = progress
+        self.pinning = pinning or Pinning(enabled=False)
+        """Where the processes go (:mod:`bench.pinning`); off unless the suite asks."""
         self.notes: list[str] = []
         self.environment: dict[str, Any] = {}
         self.redis_server = RedisServer()
@@ -273,6 +247,7 @@ class Run:
         with trio.CancelScope(shield=True):
             for node in list(self.nodes):
                 await self.stop_node(node)
+        self.pinning.release(self.redis_pid)
         return await self._stack.__aexit__(kind, exc, tb)
 
     # -- redis ---------------------------------------------------------------------------------
@@ -291,11 +266,14 @@ class Run:
         """The run's redis-server (no persistence, keyspace events ``Ex``, ``hz 50``)."""
         self._stack.push_async_callback(stop_redis, self.redis_server)
         self.progress("starting redis-server")
+        self.pinning.pin()  # redis-server inherits the load generator's CPU
         await start_redis(self.redis_server)
+        self.pinning.pin(self.redis_pid)
         self._redis = node_redis_client(self.redis_server.url)
         await self._stack.enter_async_context(self._redis)
         info = await self._redis.info("server")
         self.environment = environment(str(info.get("redis_version")))
+        self.environment["cpus_usable"] = len(self.pinning.all_cpus)  # before pinning
         return self._redis
 
     # -- floors --------------------------------------------------------------------------------
@@ -312,7 +290,8 @@ class Run:
         )
         self.progress.cell(redis_cell)
         result = Floors(redis=redis_cell)
-        echo = ServerProcess("echo", "bench.echo", "--port", "0")
+        echo = ServerProcess("echo", "bench.echo", "--port", "0",
+                             prefix=self.pinning.server_prefix())
         try:
             self.progress("starting the echo server")
             announced = await echo.start()
@@ -337,6 +316,7 @@ class Run:
         process = ServerProcess(
             name, "nodes", "--port", "0", "--health-port", "0",
             "--redis-url", self.redis_server.url, *NODE_ARGS, *args,
+            prefix=self.pinning.server_prefix(),
         )
         self.progress(f"starting {name}")
         try:
@@ -350,6 +330,7 @@ class Run:
             url=f"ws://127.0.0.1:{announced['port']}/",
             node_id=str(announced.get("node_id")),
             pid=process.pid,
+            health_port=int(announced.get("health_port") or 0),
         )
         self.nodes.append(node)
         return node
@@ -404,6 +385,8 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     failed: bool = False
+    plot_cells: list[tuple[str, Cell]] = field(default_factory=list)
+    """(label, cell) pairs a suite's ``write_plots`` draws (``--plots``)."""
 
     def header(self) -> str:
         env = self.environment

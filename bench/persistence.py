@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,6 +35,7 @@ import trio
 from client.connection import Connection, open_connection
 from cluster import keys
 
+from . import budgets, summary
 from .common import (
     LATENCY_HEADERS,
     MachineProbe,
@@ -50,7 +52,9 @@ from .common import (
     table,
 )
 from .load import Cell, measure
+from .pinning import Pinning
 from .probes import RedisCommandsProbe
+from .roundtrips import RoundTripProbe
 from .stats import Latency
 
 CHUNK = 10_000
@@ -68,6 +72,9 @@ class Options:
     floor_warmup: float = 0.5
     floor_duration: float = 2.0
     node_args: tuple[str, ...] = ()
+    pin: str = "auto"
+    """``--pin``: node 1 (and node 2) beside the echo on one CPU, the load generator on
+    another (:mod:`bench.pinning`)."""
 
 
 def options(args: argparse.Namespace) -> Options:
@@ -84,6 +91,7 @@ def options(args: argparse.Namespace) -> Options:
         floor_warmup=base.floor_warmup,
         floor_duration=base.floor_duration,
         node_args=tuple(args.node_arg),
+        pin=getattr(args, "pin", "auto"),
     )
 
 
@@ -219,7 +227,7 @@ async def measure_size(
             "node", f"{CODE} @ {heap_objects}", [increment],
             warmup=opts.warmup, duration=opts.duration,
             probes=[run.cpu_probe([node]), RedisCommandsProbe(redis), RedisTrafficProbe(redis),
-                    MachineProbe()],
+                    MachineProbe(), RoundTripProbe(node.health_port)],
         )
         progress.cell(cell)
         registry_after = int(await redis.hlen(k.registry))
@@ -289,22 +297,24 @@ async def measure_beside(run: Run, nodes: list[NodeProc], results: list[SizeResu
             "node", f"{CODE} @ {small.heap_objects} beside {others}", [increment],
             warmup=opts.warmup, duration=opts.duration,
             probes=[run.cpu_probe([node]), RedisCommandsProbe(redis), RedisTrafficProbe(redis),
-                    MachineProbe()],
+                    MachineProbe(), RoundTripProbe(node.health_port)],
         )
     run.progress.cell(cell)
     return Beside(heap_objects=small.heap_objects, others_cached=others, cell=cell)
 
 
 async def run(opts: Options, progress: Progress) -> Report:
+    pinning = Pinning.choose(opts.pin)
     report = Report(
         suite="persistence",
         title="persistence (evaluation cost vs heap size)",
         layout="Everything on 127.0.0.1: redis-server, two node processes (`python -m nodes`, "
         "node 1 measured warm; node 2 only for the cold evaluations), the load generator (this "
         "process, one WebSocket, one request in flight). "
-        f"Window per size: {opts.warmup:g} s warm-up, {opts.duration:g} s measured.",
+        f"Window per size: {opts.warmup:g} s warm-up, {opts.duration:g} s measured.\n"
+        f"- {pinning.describe()}",
     )
-    async with Run(progress) as bench:
+    async with Run(progress, pinning) as bench:
         await bench.start_redis()
         report.environment = bench.environment
         report.floors = await bench.measure_floors(
@@ -330,9 +340,14 @@ async def run(opts: Options, progress: Progress) -> Report:
     report.sections = sections(results, beside, report)
     report.data = {
         "options": opts.__dict__,
+        "pinning": pinning.describe(),
         "sizes": [r.as_dict() for r in results],
         "beside": beside.as_dict() if beside else None,
     }
+    report.plot_cells = [(f"{r.heap_objects:,}", r.cell) for r in results] + (
+        [(f"{beside.heap_objects:,} beside {beside.others_cached:,}", beside.cell)]
+        if beside else []
+    )
     if any(r.cell.errors or r.cell.timed_out or r.cold_errors for r in results) or report.notes:
         report.failed = True
     if beside is not None and (beside.cell.errors or beside.cell.timed_out):
@@ -354,6 +369,12 @@ def sections(results: list[SizeResult], beside: Beside | None, report: Report) -
             (f"{beside.heap_objects:,} (+{beside.others_cached:,} cached beside)", beside.cell)
         )
     main = table(["evaluation, heap objects (HLEN)", *LATENCY_HEADERS], rows)
+    echo_ops = floors.echo_ops(1) if floors else None
+    summary_rows = [
+        summary.Row(f"warm `{CODE}`, heap {label}", "evaluate", cell, echo_ops)
+        for label, cell in measured
+    ]
+    echo_floor = floors.echo_cell(1) if floors else None
     cost_rows = []
     for label, cell in measured:
         redis = cell.probes.get("redis", {})
@@ -417,6 +438,13 @@ def sections(results: list[SizeResult], beside: Beside | None, report: Report) -
         "ll",
     )
     return [
+        "### Summary: warm evaluations, per request\n\n"
+        + summary.table(summary_rows, [echo_floor] if echo_floor else [])
+        + "\n\nOne client on its own connection (the one that created the session, on the node "
+        "that owns it). Per request, over the window: Redis round trips from the node's "
+        "`stui_redis_round_trips_total` (\"–\" when the node has no such counter), Redis "
+        "commands from `INFO commandstats` (inside scripts counted), node CPU from `/proc`, "
+        "ops/s ÷ the 1-connection echo floor of this run.\n\n" + budgets.describe(),
         f"### Warm evaluations (one client, closed loop, node 1 holds the image)\n\n{main}\n\n"
         "Ratios: p50 ÷ the serial Redis GET p50 and ÷ the 1-connection echo p50 of this run.",
         f"### Cost per evaluation\n\n{cost}\n\n"
@@ -432,3 +460,30 @@ def sections(results: list[SizeResult], beside: Beside | None, report: Report) -
         "loads its heap (HGETALL of `stui:{sid}:heap`, unseal, `Image.load`).",
         commands,
     ]
+
+
+def write_plots(report: Report, directory: Path) -> list[str]:
+    """Throughput and latency of the warm evaluation per heap size, beside the echo floor."""
+    from . import plots
+
+    directory.mkdir(parents=True, exist_ok=True)
+    cells = report.plot_cells
+    groups = [label for label, _ in cells]
+    name = f"warm `{CODE}`, 1 client"
+    floors = report.floors
+    echo = floors.echo_cell(1) if floors else None
+    throughput = directory / "persistence-throughput.png"
+    plots.bars(
+        throughput, "persistence: evaluations/s by heap size (objects)", "evaluations/s",
+        groups, [plots.Series(name, {label: c.ops_per_s for label, c in cells})],
+        lines={"echo floor, 1 conn": echo.ops_per_s} if echo else None,
+    )
+    latency = directory / "persistence-latency.png"
+    plots.latency(
+        latency, "persistence (heap objects)", groups,
+        [plots.Series(name, {label: c.latency.p50_ms for label, c in cells})],
+        [plots.Series(name, {label: c.latency.p99_ms for label, c in cells})],
+        lines50={"echo, 1 conn": echo.latency.p50_ms} if echo else None,
+        lines99={"echo, 1 conn": echo.latency.p99_ms} if echo else None,
+    )
+    return [str(throughput), str(latency)]

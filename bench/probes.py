@@ -8,6 +8,7 @@ one operation sent and how long Redis spent executing them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,3 +82,34 @@ class RedisCommandsProbe:
                 "usec_per_op": round(total_usec / operations, 2) if operations else None,
             }
         }
+
+
+def _machine_ticks() -> tuple[int, int] | None:
+    """(busy, total) clock ticks of all CPUs since boot (``/proc/stat``)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already inside user
+    return total - idle, total
+
+
+class MachineProbe:
+    """How busy the whole machine was over the window: % of one core, summed over cores."""
+
+    def __init__(self) -> None:
+        self._start: tuple[int, int] | None = None
+
+    async def begin(self) -> None:
+        self._start = _machine_ticks()
+
+    async def end(self, operations: int, seconds: float) -> dict[str, Any]:
+        end = _machine_ticks()
+        if self._start is None or end is None or end[1] == self._start[1]:
+            return {}
+        busy = (end[0] - self._start[0]) / (end[1] - self._start[1])
+        cores = os.cpu_count() or 1
+        return {"machine": {"busy_pct_of_all": round(100 * busy, 1), "cores": cores,
+                            "busy_core_pct": round(100 * busy * cores, 1)}}

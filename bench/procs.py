@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,11 +33,14 @@ class StartFailed(RuntimeError):
 
 
 class ServerProcess:
-    """A Python server started as ``python -m <module> <args>``, from the repository root."""
+    """A Python server started as ``python -m <module> <args>``, from the repository root.
 
-    def __init__(self, name: str, module: str, *args: str) -> None:
+    ``prefix`` goes before the command (``taskset -c 0``: :mod:`bench.pinning`); a prefix
+    that execs the command (taskset does) keeps the pid the server's."""
+
+    def __init__(self, name: str, module: str, *args: str, prefix: Sequence[str] = ()) -> None:
         self.name = name
-        self.command = [sys.executable, "-m", module, *args]
+        self.command = [*prefix, sys.executable, "-m", module, *args]
         self.process: trio.Process | None = None
         self.announcement: dict[str, Any] = {}
         self._log: IO[bytes] | None = None

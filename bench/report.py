@@ -1,12 +1,14 @@
-"""The run's environment, the Markdown tables printed on stdout, and the ``--json`` file."""
+"""The sessions suite's Markdown tables (stdout), its ``--json`` file and its ``--plots``."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
+from . import budgets, summary
 from .load import Cell
-from .sessions import NODE_ARGS, Options, SuiteResult
+from .sessions import EVALUATE_CODE, NODE_ARGS, NodeRun, Options, SuiteResult
 
 # -- ratios ----------------------------------------------------------------------------------
 
@@ -36,7 +38,39 @@ def ratios(cells: list[Cell], cell: Cell) -> tuple[float, float]:
     return throughput, latency
 
 
+def label(operation: str) -> str:
+    return f"evaluate `{EVALUATE_CODE}` (warm)" if operation == "evaluate" else operation
+
+
+def summary_rows(result: SuiteResult, run: NodeRun) -> list[summary.Row]:
+    """One row per operation and connection count, ordered by connection count."""
+    rows = []
+    for cell in sorted(run.cells, key=lambda c: c.clients):
+        echo = echo_floor(result.floors, cell.clients)
+        rows.append(
+            summary.Row(
+                label=label(cell.operation),
+                operation=cell.operation,
+                cell=cell,
+                echo_ops=echo.ops_per_s if echo else None,
+                # Issue 9's CPU, ratio and p99 budgets are for one pinned worker.
+                load_checks=run.workers == 1 and run.pinned,
+            )
+        )
+    return rows
+
+
 # -- Markdown ----------------------------------------------------------------------------------
+
+
+def machine_text(cell: Cell) -> str:
+    """How busy the machine was, and how much of that the bench's processes were not."""
+    machine = cell.probes.get("machine", {})
+    if not machine:
+        return "–"
+    ours = sum(float(v.get("core_pct") or 0.0) for v in cell.probes.get("cpu", {}).values())
+    others = max(0.0, machine["busy_core_pct"] - ours)
+    return f"{machine['busy_core_pct']:.0f}% of {100 * machine['cores']}% (others {others:.0f}%)"
 
 
 def _num(value: float, digits: int = 2) -> str:
@@ -46,22 +80,24 @@ def _num(value: float, digits: int = 2) -> str:
 def header(result: SuiteResult, options: Options) -> str:
     env = result.environment
     packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
+    workers = ", ".join(str(w) for w in options.workers)
     return "\n".join(
         [
-            "## STUI Cluster benchmark: sessions (issue 2)",
+            "## STUI Cluster benchmark: sessions (issues 2 and 9)",
             "",
             f"- Machine: {env.get('cpu_count')} CPUs ({env.get('cpus_usable')} usable, "
             f"{env.get('cpu_model')}), {env.get('platform')}; load average at start "
             f"{env.get('load_average_at_start')}.",
             f"- {env.get('python')}, Redis {env.get('redis_version')}; {packages}; "
             f"commit {env.get('commit')}; {env.get('date')}.",
-            "- Everything on 127.0.0.1, sharing those CPUs: the load generator is this process "
+            "- Everything on 127.0.0.1: the load generator is this process "
             "(Trio, `client/connection.py`, one WebSocket per client, one request in flight on "
-            "each), the node its own process (`python -m nodes`), the echo floor its own "
-            "process (`python -m bench.echo`), and `redis-server` its own process. The load "
-            "generator competes for the CPUs with what it measures.",
-            f"- Node flags: `{' '.join((*NODE_ARGS, *options.node_args))}` (plus its port and "
-            "the bench's redis-server).",
+            "each), the node its own process (`python -m nodes`; with `--workers 2`, a "
+            "supervisor and two node processes on one port), the echo floor its own "
+            "process (`python -m bench.echo`), and `redis-server` its own process.",
+            f"- {result.pinning}",
+            f"- Node flags: `{' '.join((*NODE_ARGS, *options.node_args))}` (plus its port, "
+            f"health port and the bench's redis-server); worker counts measured: {workers}.",
             f"- Each cell: {options.warmup:g} s warm-up (excluded), then {options.duration:g} s "
             "measured; ops/s = completions in the window / its length; percentiles over every "
             "sample of the window.",
@@ -74,27 +110,66 @@ def header(result: SuiteResult, options: Options) -> str:
     )
 
 
-def main_table(cells: list[Cell]) -> str:
-    rows = [
-        "| operation | clients | ops/s | p50 ms | p99 ms | ops/s ÷ echo floor | "
-        "p50 ÷ Redis GET p50 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for cell in cells:
-        throughput, latency = ratios(cells, cell)
-        name = cell.operation if cell.group == "node" else f"floor: {cell.operation}"
-        flags = []
-        if cell.errors:
-            flags.append(f"{sum(cell.errors.values())} errors")
-        if cell.timed_out:
-            flags.append("timed out")
-        if flags:
-            name += f" ({', '.join(flags)})"
-        rows.append(
-            f"| {name} | {cell.clients} | {cell.ops_per_s:,.0f} | {_num(cell.latency.p50_ms)} | "
-            f"{_num(cell.latency.p99_ms)} | {_num(throughput)} | {_num(latency, 1)} |"
-        )
-    return "\n".join(rows)
+def summary_section(result: SuiteResult, run: NodeRun, *, with_floors: bool) -> str:
+    floors = (
+        [c for c in result.floors if c.operation.startswith("ws echo")]
+        + [c for c in result.floors if c.operation == "redis GET"]
+        if with_floors else []
+    )
+    return (
+        f"### Summary: {run.title}\n\n"
+        + summary.table(summary_rows(result, run), floors)
+    )
+
+
+SUMMARY_NOTE = (
+    "Per request, over the measured window: Redis round trips from the node's "
+    "`stui_redis_round_trips_total` (its `/metrics`; \"–\" when the node has no such counter), "
+    "Redis commands from `INFO commandstats` (commands inside Lua scripts counted), server "
+    "CPU from `/proc` (the node's processes together; on a floor row, the echo server's), "
+    "ops/s ÷ the echo floor's ops/s at the same number of connections. The node's background "
+    "work (heartbeats, sweeper) is inside every count."
+)
+
+
+def workers_table(result: SuiteResult) -> str:
+    """Each worker count side by side per operation, and what saturated."""
+    runs = result.runs
+    base = runs[0]
+    headers = ["operation", "clients"]
+    for run in runs:
+        headers.append(f"ops/s, {run.title}")
+    for run in runs[1:]:
+        headers.append(f"{run.workers} ÷ {base.workers}")
+    headers += ["connections per worker", "node CPU", "load generator CPU", "redis CPU",
+                "machine busy"]
+    headers += [f"saturated ({run.workers} worker{'s' if run.workers > 1 else ''})"
+                for run in runs]
+    lines = ["| " + " | ".join(headers) + " |",
+             "|---|" + "---:|" * (len(headers) - 1 - len(runs)) + "---|" * len(runs)]
+    index = {(r.workers, c.operation, c.clients): c for r in runs for c in r.cells}
+    for cell in base.cells:
+        cells = [index.get((r.workers, cell.operation, cell.clients)) for r in runs]
+        row = [label(cell.operation), str(cell.clients)]
+        row += [f"{c.ops_per_s:,.0f}" if c else "–" for c in cells]
+        row += [
+            f"{c.ops_per_s / cell.ops_per_s:.2f}×" if c and cell.ops_per_s else "–"
+            for c in cells[1:]
+        ]
+        last = cells[-1] or cell
+        split = last.probes.get("worker_connections") or {}
+        row.append(" / ".join(str(split[k]) for k in sorted(split)) or "–")
+        nodes = summary.node_cpu(last)
+        row.append(", ".join(f"{k} {v.get('core_pct', 0):.0f}%" for k, v in sorted(nodes.items())
+                             if v.get("core_pct") is not None) or "–")
+        cpu = last.probes.get("cpu", {})
+        for name in ("client", "redis"):
+            value = cpu.get(name, {}).get("core_pct")
+            row.append("–" if value is None else f"{value:.0f}%")
+        row.append(machine_text(last))
+        row += [summary.saturation(c) if c else "–" for c in cells]
+        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in row) + " |")
+    return "\n".join(lines)
 
 
 def cost_table(cells: list[Cell]) -> str:
@@ -116,10 +191,17 @@ def cost_table(cells: list[Cell]) -> str:
             value = cpu.get(name, {}).get("core_pct")
             return "–" if value is None else f"{value:.0f}%"
 
-        name = cell.operation if cell.group == "node" else f"floor: {cell.operation}"
+        server_us = summary.server_cpu_us(cell)
+        nodes = summary.node_cpu(cell)
+        server_pct = (
+            sum(float(v.get("core_pct") or 0) for v in nodes.values()) if nodes
+            else cpu.get("server", {}).get("core_pct")
+        )
+        name = label(cell.operation) if cell.group == "node" else f"floor: {cell.operation}"
         rows.append(
-            f"| {name} | {cell.clients} | {us('client')} | {us('server')} | {us('redis')} | "
-            f"{pct('client')} | {pct('server')} | "
+            f"| {name} | {cell.clients} | {us('client')} | "
+            f"{'–' if server_us is None else f'{server_us:,.0f}'} | {us('redis')} | "
+            f"{pct('client')} | {'–' if server_pct is None else f'{server_pct:.0f}%'} | "
             f"{_num(redis.get('commands_per_op', math.nan) or math.nan, 1)} | "
             f"{_num(redis.get('usec_per_op', math.nan) or math.nan, 1)} |"
         )
@@ -139,48 +221,60 @@ def commands_table(cells: list[Cell]) -> str:
             f"{name} {stats['per_op']:g}" for name, stats in commands.items()
             if stats["per_op"] >= 0.01
         )
-        rows.append(f"| {operation} | {shown or '–'} |")
-    return "\n".join(rows)
+        rows.append(f"| {label(operation)} | {shown or '–'} |")
+    return "\n".join(rows).replace("script|", "script\\|")
 
 
-def markdown(result: SuiteResult, options: Options) -> str:
-    parts = [
-        header(result, options),
-        "",
-        main_table(result.cells),
-        "",
-        "Ratios: node ops/s divided by the WebSocket echo floor's ops/s at the same number of "
-        "connections; node p50 divided by the p50 of one serial Redis GET (one unloaded round "
-        "trip through coredis).",
+def markdown(result: SuiteResult, options: Options, *, plots: list[str] | None = None) -> str:
+    parts = [header(result, options)]
+    for index, run in enumerate(result.runs):
+        parts += ["", summary_section(result, run, with_floors=index == 0)]
+    parts += ["", SUMMARY_NOTE, "", budgets.describe()]
+    if len(result.runs) > 1:
+        parts += [
+            "",
+            "### Workers: the same cells with each worker count",
+            "",
+            workers_table(result),
+            "",
+            "CPU columns: the last worker count's cell, % of one core over the window (each "
+            "node process is one Python process: at most ~100%). Saturated: a process at "
+            f"≥ {summary.SATURATED_PCT:.0f}% of a core, or every CPU of the machine busy "
+            "(from `/proc`); the load generator shares the machine with what it measures.",
+        ]
+    parts += [
         "",
         "### Where the time goes (measured window)",
         "",
         cost_table(result.cells),
         "",
         "CPU µs/op: CPU time each process used in the window divided by the operations "
-        "completed (client = this process, server = the node or the echo server); CPU %: of "
-        "one core over the window (a Python process can't use more than 100%). Redis exec "
-        "µs/op: `usec` of `INFO commandstats` (time executing commands, not I/O) per operation.",
+        "completed (client = this process, server = the node's processes together or the echo "
+        "server); CPU %: of one core over the window. Redis exec µs/op: `usec` of `INFO "
+        "commandstats` (time executing commands, not I/O) per operation.",
         "",
         commands_table(result.cells),
     ]
+    if plots:
+        parts += ["", "### Charts", "", *[f"![{Path(p).stem}]({Path(p).name})" for p in plots]]
     if result.notes:
         parts += ["", "Notes:", *[f"- {note}" for note in result.notes]]
     return "\n".join(parts)
 
 
 def as_json(result: SuiteResult, options: Options, *, samples: bool = False) -> dict[str, Any]:
-    cells = []
-    for cell in result.cells:
+    def cell_entry(cell: Cell) -> dict[str, Any]:
         entry = cell.as_dict(with_samples=samples)
         throughput, latency = ratios(result.cells, cell)
         if cell.group == "node":
             entry["ratio_ops_to_echo_floor"] = None if math.isnan(throughput) else throughput
             entry["ratio_p50_to_redis_get_p50"] = None if math.isnan(latency) else latency
-        cells.append(entry)
+        return entry
+
     return {
         "suite": "sessions",
         "environment": result.environment,
+        "pinning": result.pinning,
         "options": {
             "duration_s": options.duration,
             "warmup_s": options.warmup,
@@ -188,7 +282,54 @@ def as_json(result: SuiteResult, options: Options, *, samples: bool = False) -> 
             "redis_tasks": list(options.redis_tasks),
             "operations": list(options.operations),
             "node_args": [*NODE_ARGS, *options.node_args],
+            "workers": list(options.workers),
         },
-        "cells": cells,
+        "floors": [cell_entry(c) for c in result.floors],
+        "runs": [
+            {
+                "workers": run.workers,
+                "pinned": run.pinned,
+                "cells": [cell_entry(c) for c in run.cells],
+                "summary": [row.as_dict() for row in summary_rows(result, run)],
+            }
+            for run in result.runs
+        ],
         "notes": result.notes,
     }
+
+
+# -- charts ------------------------------------------------------------------------------------
+
+
+def write_plots(result: SuiteResult, directory: Path) -> list[str]:
+    """Throughput and latency charts of every node cell, beside the echo floor's lines."""
+    from . import plots
+
+    directory.mkdir(parents=True, exist_ok=True)
+    operations = list(dict.fromkeys(c.operation for r in result.runs for c in r.cells))
+    groups = [("evaluate" if o == "evaluate" else o.removesuffix("_session")
+               .replace("update_session_state", "update_state")) for o in operations]
+    series_ops: list[plots.Series] = []
+    series_p50: list[plots.Series] = []
+    series_p99: list[plots.Series] = []
+    for run in result.runs:
+        for clients in sorted({c.clients for c in run.cells}):
+            name = f"{run.workers}w{' pinned' if run.pinned else ''}, {clients} conn"
+            by_op = {c.operation: c for c in run.cells if c.clients == clients}
+            mapping = dict(zip(operations, groups, strict=True))
+            series_ops.append(plots.Series(name, {mapping[o]: c.ops_per_s
+                                                  for o, c in by_op.items()}))
+            series_p50.append(plots.Series(name, {mapping[o]: c.latency.p50_ms
+                                                  for o, c in by_op.items()}))
+            series_p99.append(plots.Series(name, {mapping[o]: c.latency.p99_ms
+                                                  for o, c in by_op.items()}))
+    echo = [c for c in result.floors if c.operation.startswith("ws echo")]
+    throughput = directory / "sessions-throughput.png"
+    plots.bars(throughput, "sessions: requests/s per operation (closed loop)", "requests/s",
+               groups, series_ops,
+               lines={f"echo floor, {c.clients} conn": c.ops_per_s for c in echo})
+    latency = directory / "sessions-latency.png"
+    plots.latency(latency, "sessions", groups, series_p50, series_p99,
+                  lines50={f"echo, {c.clients} conn": c.latency.p50_ms for c in echo},
+                  lines99={f"echo, {c.clients} conn": c.latency.p99_ms for c in echo})
+    return [str(throughput), str(latency)]

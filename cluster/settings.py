@@ -19,6 +19,14 @@ def _csv(value: str) -> frozenset[str]:
     return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
+def _bool(value: str) -> bool:
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{value!r} is not a boolean (1/0, true/false, yes/no, on/off)")
+
+
 def _setting(default: Any, help: str, parse: Any = None) -> Any:
     return attrs.field(default=default, metadata={"help": help, "parse": parse})
 
@@ -37,6 +45,12 @@ class Settings:
         -1, "plain-HTTP port for /healthz and /metrics (0 picks a free one, -1: none)", int
     )
     node_id: str = _setting("", "node id (default: a random one)")
+    reuse_port: bool = _setting(
+        False,
+        "share the WebSocket port with other processes that set it too (SO_REUSEPORT); "
+        "stui-node --workers sets it on its workers",
+        _bool,
+    )
     session_timeout: int = _setting(3600, "sliding session timeout in seconds", int)
     max_sessions_per_client: int = _setting(5, "per-client session limit", int)
     max_frame_bytes: int = _setting(1 << 20, "largest accepted WebSocket frame", int)

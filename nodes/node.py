@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 import trio
-from trio_websocket import WebSocketRequest, serve_websocket
+from trio_websocket import WebSocketRequest
 
 from cluster.expiry import Sweeper
 from cluster.ratelimit import RateSync
@@ -35,6 +35,7 @@ from . import handlers as handlers  # registers the commands
 from .connection import Connection
 from .control import enable_keyspace_events, listen
 from .health import serve_health
+from .listeners import serve_websocket
 from .metrics import NodeMetrics
 from .service import SessionService
 from .workspace import ImageCache
@@ -158,7 +159,7 @@ class Node:
                                 self._handle,
                                 self.settings.host,
                                 self.settings.port,
-                                None,
+                                reuse_port=self.settings.reuse_port,
                                 handler_nursery=connections,
                                 max_message_size=self.settings.max_frame_bytes * HARD_FRAME_FACTOR,
                                 connect_timeout=10,

@@ -117,11 +117,66 @@ def test_idle_quick_smoke() -> None:
     assert "p50 ÷ GET p50" in out and "p50 ÷ echo p50" in out
 
 
+ROUND_TRIPS = re.compile(r"^(–|\d+\.\d+)$")
+"""A round-trip count, or "–" for a node without ``stui_redis_round_trips_total``."""
+VERDICT = re.compile(r"^(ok|OVER: .+|–)( \(\? .+\))?$")
+OPERATIONS = ["ping", "create_session", "restore_session", "update_session_state",
+              "evaluate `x := x + 1` (warm)"]
+
+
+def assert_summary(rows: list[dict[str, str]], what: str) -> None:
+    """Rows of a per-operation summary table (issue 9): numbers where measured, verdicts."""
+    nodes = [r for r in rows if not r["operation"].startswith("floor:")]
+    assert nodes, f"{what}: no operation rows"
+    for row in nodes:
+        for header in ("ops/s", "p50 ms", "p99 ms", "Redis commands/op", "server CPU µs/op",
+                       "ops/s ÷ echo"):
+            assert NUMBER.match(row[header]), f"{what}: {header} {row[header]!r} in {row}"
+        assert ROUND_TRIPS.match(row["Redis round trips/op"]), row
+        assert VERDICT.match(row["budget"]), row
+
+
+@needs_evaluator
+@pytest.mark.timeout(RUN_TIMEOUT + 30)
+def test_sessions_smoke_with_workers_and_plots(tmp_path: Path) -> None:
+    """The default suite, shrunk: every operation, one and two workers, charts (~25 s)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--duration", "0.4", "--warmup", "0.1",
+         "--clients", "2", "--redis-tasks", "1", "--workers", "1,2", "--plots", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
+    out = done.stdout
+    assert "Pinned:" in out or "Nothing pinned" in out, "the header says what was pinned"
+    summaries = [rows for rows in tables(out) if rows and "budget" in rows[0]]
+    assert len(summaries) == 2, "one summary per worker count"
+    for rows in summaries:
+        assert_summary(rows, "sessions summary")
+        assert [r["operation"] for r in rows if not r["operation"].startswith("floor:")] == (
+            OPERATIONS
+        )
+    floors = [r["operation"] for r in summaries[0] if r["operation"].startswith("floor:")]
+    assert any("echo" in f for f in floors) and any("redis GET" in f for f in floors)
+    assert_numbers(column(out, "2 ÷ 1"), "2 workers ÷ 1")
+    assert all(column(out, "saturated (2 workers)")), "what saturated is named"
+    for split in column(out, "connections per worker"):  # the 2 clients, over both workers
+        assert sum(int(n) for n in split.split(" / ")) == 2 and split.count("/") == 1, split
+    assert "### Summary: 2 workers, unpinned" in out
+    for name in ("sessions-throughput.png", "sessions-latency.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert (tmp_path / "sessions.md").read_text().startswith("## STUI Cluster benchmark")
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(RUN_TIMEOUT + 30)
 @needs_evaluator
-def test_persistence_quick_smoke() -> None:
-    out = run_suite("persistence")
+def test_persistence_quick_smoke(tmp_path: Path) -> None:
+    out = run_suite("persistence", "--plots", str(tmp_path))
+    summary = [rows for rows in tables(out) if rows and "budget" in rows[0]]
+    assert len(summary) == 1
+    assert_summary(summary[0], "persistence summary")
+    assert (tmp_path / "persistence-throughput.png").read_bytes()[:4] == b"\x89PNG"
     assert_floors(out)
     warm = "evaluation, heap objects (HLEN)"
     assert_numbers(column(out, "p50 ms", warm), "evaluation p50")
