@@ -36,7 +36,8 @@ async def _session_record(redis: coredis.Redis[str], session_id: str) -> dict[st
         meta = pipe.hgetall(k.meta)
         state = pipe.get(k.state)
         heap = pipe.hgetall(k.heap)
-        workspace = pipe.get(k.workspace)
+        workspace = pipe.hgetall(k.workspace)
+        legacy_workspace = pipe.get(k.legacy_workspace)
         registry = pipe.hgetall(k.registry)
         inspectors = pipe.get(k.inspectors)
         done = pipe.hgetall(k.done)
@@ -53,7 +54,8 @@ async def _session_record(redis: coredis.Redis[str], session_id: str) -> dict[st
         "meta": meta_fields,
         "state": await state,
         "heap": {str(a): str(b) for a, b in (await heap).items()},
-        "workspace": await workspace,
+        "workspace": await legacy_workspace,
+        "workspace_fields": {str(a): str(b) for a, b in (await workspace).items()},
         "registry": {str(a): str(b) for a, b in (await registry).items()},
         "inspectors": await inspectors,
         "done": {str(a): str(b) for a, b in (await done).items()},
@@ -122,9 +124,12 @@ def _verify_session(record: dict[str, Any]) -> None:
         unseal(raw, f"{k.heap}#{oid}")
     for rid, raw in record["registry"].items():
         unseal(raw, f"{k.registry}#{rid}")
-    for name in ("workspace", "inspectors"):
-        if record.get(name) is not None:
-            unseal(record[name], getattr(k, name))
+    if record.get("workspace") is not None:
+        unseal(record["workspace"], k.legacy_workspace)
+    for field, raw in (record.get("workspace_fields") or {}).items():
+        unseal(raw, f"{k.workspace}#{field}")
+    if record.get("inspectors") is not None:
+        unseal(record["inspectors"], k.inspectors)
 
 
 async def restore(
@@ -153,8 +158,10 @@ async def restore(
                 pipe.set(k.state, record["state"])
             if record["heap"]:
                 pipe.hset(k.heap, record["heap"])
-            if record.get("workspace") is not None:
-                pipe.set(k.workspace, record["workspace"])
+            if record.get("workspace") is not None:  # the first format's string
+                pipe.set(k.legacy_workspace, record["workspace"])
+            if record.get("workspace_fields"):
+                pipe.hset(k.workspace, record["workspace_fields"])
             if record["registry"]:
                 pipe.hset(k.registry, record["registry"])
             if record.get("inspectors") is not None:

@@ -9,7 +9,8 @@ never part of a session's transaction.
 | ``stui:{sid}:meta`` | hash | client id, times, timeout, version, epoch, owner, schema, digest |
 | ``stui:{sid}:state`` | string | the client's ``state_data``, sealed with its digest |
 | ``stui:{sid}:heap`` | hash | object id -> sealed object record (Smalltalk heap) |
-| ``stui:{sid}:workspace`` | string | sealed workspace record (bindings, classes, history) |
+| ``stui:{sid}:ws`` | hash | ``record``: sealed workspace record; ``h<n>``: history slots |
+| ``stui:{sid}:workspace`` | string | the first format's workspace record (read, replaced) |
 | ``stui:{sid}:registry`` | hash | registry id -> sealed registry entry |
 | ``stui:{sid}:inspectors`` | string | sealed inspector state |
 | ``stui:{sid}:done`` | hash | request id -> stored response (exactly-once) |
@@ -96,6 +97,13 @@ class SessionKeys:
 
     @property
     def workspace(self) -> str:
+        """The workspace hash: one field per part, so a commit writes only what changed."""
+        return self._key("ws")
+
+    @property
+    def legacy_workspace(self) -> str:
+        """The whole-record string of the first format: read when ``workspace`` is missing,
+        deleted by the first commit that writes ``workspace``."""
         return self._key("workspace")
 
     @property
@@ -137,6 +145,7 @@ class SessionKeys:
             self.state,
             self.heap,
             self.workspace,
+            self.legacy_workspace,
             self.registry,
             self.inspectors,
             self.done,

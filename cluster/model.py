@@ -132,16 +132,23 @@ class HistoryEntry:
     has_error: bool
     at: float
     request_id: str
+    seq: int = 0
+    """Its place in the session's history (entries are stored in ``seq % limit`` slots)."""
 
 
 @attrs.define
 class WorkspaceRecord:
-    """The stored workspace: the evaluator's own bindings record, summaries, history."""
+    """The stored workspace: the evaluator's own bindings record, summaries, history.
+
+    ``history`` is stored apart (one slot per entry) and filled in when read; ``history_next``
+    is the ``seq`` the next entry gets.
+    """
 
     image: dict[str, Any] = attrs.field(factory=dict)
     history: list[HistoryEntry] = attrs.field(factory=list)
     bindings: dict[str, BindingSummary] = attrs.field(factory=dict)
     next_registry_id: int = 1
+    history_next: int = 0
 
 
 @attrs.define

@@ -50,6 +50,7 @@ from .errors import (
 )
 from .integrity import seal, unseal
 from .model import (
+    HistoryEntry,
     InspectorState,
     RegistryEntry,
     SessionEvent,
@@ -80,10 +81,13 @@ DONE_LIMIT = 1000
 """Stored responses per ``done`` hash; when full it becomes ``done_prev`` (the one before is
 dropped), so between 1,000 and 2,000 recent request ids are remembered for replay."""
 
+HISTORY_LIMIT = 50
+"""Evaluations kept in a workspace's history: entry ``seq`` lives in slot ``h<seq % 50>``."""
+
 EVENTS_LIMIT = 1000
 """Events kept per session for replay after a reconnect (approximately; oldest first)."""
 
-TTL_BITS = {"heap": 1, "registry": 2, "done": 4, "done_prev": 8, "events": 16}
+TTL_BITS = {"heap": 1, "registry": 2, "done": 4, "done_prev": 8, "events": 16, "workspace": 32}
 """``SessionMeta.ttl_keys``: hash and stream keys known to carry the data TTL."""
 
 DAMAGED_META = -3
@@ -153,6 +157,8 @@ class Records:
     """Heap object records: the evaluator's own format, kept as plain data."""
     events: list[SessionEvent] = attrs.field(factory=list)
     events_truncated: bool = False
+    workspace_moves: bool = False
+    """``workspace`` was read in the first format: its next write must carry its history."""
     damaged: dict[str, str] = attrs.field(factory=dict)
 
 
@@ -175,6 +181,9 @@ class Commit:
     objects: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     deleted_objects: tuple[str, ...] = ()
     workspace: WorkspaceRecord | None = None
+    """The workspace record to write (its ``history`` is not: see ``history``)."""
+    history: tuple[HistoryEntry, ...] = ()
+    """New history entries, each written to its slot."""
     registry: dict[str, RegistryEntry] = attrs.field(factory=dict)
     deleted_registry: tuple[str, ...] = ()
     inspectors: InspectorState | None = None
@@ -214,7 +223,8 @@ class _Plan:
         if spec.state:
             out.append(("GET", k.state))
         if spec.workspace:
-            out.append(("GET", k.workspace))
+            out.append(("HGETALL", k.workspace))
+            out.append(("GET", k.legacy_workspace))
         if spec.registry:
             out.append(("HGETALL", k.registry))
         if spec.inspectors:
@@ -233,16 +243,18 @@ class _Plan:
         if spec.state:
             state = await store._checked_state(k, next(it))
         workspace = None
+        moves = False
         if spec.workspace:
-            raw = await store._unseal_one(k, k.workspace, next(it), damaged)
-            workspace = await store._structured(k, k.workspace, raw, WorkspaceRecord, damaged)
+            fields, legacy = pairs(next(it)), next(it)
+            workspace = await store._workspace_record(k, fields, legacy, damaged)
+            moves = not fields and legacy is not None
         registry: dict[str, RegistryEntry] = {}
         if spec.registry:
-            for rid, raw in (await store._unseal_hash(
+            for rid, sound in (await store._unseal_hash(
                 k, k.registry, pairs(next(it)), damaged
             )).items():
                 name = record_name(k.registry, rid)
-                entry = await store._structured(k, name, raw, RegistryEntry, damaged)
+                entry = await store._structured(k, name, sound, RegistryEntry, damaged)
                 if entry is not None:
                     registry[rid] = entry
         inspectors = None
@@ -274,6 +286,7 @@ class _Plan:
             events=events,
             events_truncated=truncated,
             damaged=damaged,
+            workspace_moves=moves,
         )
 
 
@@ -363,6 +376,7 @@ class _Writes:
         self.expire: list[str] = []
         self.done_count = meta.done_count
         self.rotate = False
+        self.migrate_workspace = False
 
     def _wrote(self, name: str, key: str, *, emptied: bool = False) -> None:
         bit = TTL_BITS[name]
@@ -395,6 +409,10 @@ class _Writes:
             self._wrote("registry", k.registry, emptied=True)
         if commit.events:
             self._wrote("events", k.events)
+        if commit.workspace is not None or commit.history:
+            # The hash's first write is also where a session of the first format moves over.
+            self.migrate_workspace = not self.ttl_keys & TTL_BITS["workspace"]
+            self._wrote("workspace", k.workspace)
         changes: dict[str, Any] = {
             "last_modified": self.now if commit.new_version else meta.last_modified,
             "event_seq": meta.event_seq + len(commit.events),
@@ -426,8 +444,16 @@ class _Writes:
             out.append(("HSET", k.heap, *_flat_sealed(commit.objects)))
         if commit.deleted_objects:
             out.append(("HDEL", k.heap, *commit.deleted_objects))
-        if commit.workspace is not None:
-            out.append(("SET", k.workspace, seal(to_record(commit.workspace)), "PXAT", pxat))
+        if commit.workspace is not None or commit.history:
+            fields: list[str | bytes] = []
+            if commit.workspace is not None:
+                record = to_record(attrs.evolve(commit.workspace, history=[]))
+                fields += ["record", seal(record)]
+            for entry in commit.history:
+                fields += [f"h{entry.seq % HISTORY_LIMIT}", seal(to_record(entry))]
+            out.append(("HSET", k.workspace, *fields))
+            if self.migrate_workspace:
+                out.append(("DEL", k.legacy_workspace))
         if commit.registry:
             registry = {rid: to_record(entry) for rid, entry in commit.registry.items()}
             out.append(("HSET", k.registry, *_flat_sealed(registry)))
@@ -615,6 +641,43 @@ class SessionStore:
             damaged[name] = exc.message
             await self._quarantine(k, name, raw)
             return None
+
+    async def _workspace_record(
+        self,
+        k: keys.SessionKeys,
+        fields: dict[str, str],
+        legacy: str | None,
+        damaged: dict[str, str],
+    ) -> WorkspaceRecord | None:
+        """The workspace hash (record and history slots), or the first format's string."""
+        if not fields:
+            raw = await self._unseal_one(k, k.legacy_workspace, legacy, damaged)
+            record = await self._structured(k, k.legacy_workspace, raw, WorkspaceRecord, damaged)
+            if record is not None:
+                for seq, entry in enumerate(record.history):
+                    entry.seq = seq
+                record.history_next = len(record.history)
+            return record
+        history: list[HistoryEntry] = []
+        record = None
+        for field, value in fields.items():
+            name = record_name(k.workspace, field)
+            try:
+                raw = unseal(value, name)
+            except CorruptRecord as exc:
+                damaged[name] = exc.message
+                await self._quarantine(k, name, value)
+                continue
+            if field == "record":
+                record = await self._structured(k, name, raw, WorkspaceRecord, damaged)
+            else:
+                slot = await self._structured(k, name, raw, HistoryEntry, damaged)
+                if slot is not None:
+                    history.append(slot)
+        if record is None:
+            return None
+        record.history = sorted(history, key=lambda entry: entry.seq)
+        return record
 
     async def _unseal_one(
         self, k: keys.SessionKeys, key: str, raw: str | None, damaged: dict[str, str]

@@ -21,16 +21,18 @@ The pipeline (:meth:`SessionService.mutate`), in this order:
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import orjson
 import trio
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     RetryError,
     retry_if_exception_type,
     stop_after_attempt,
@@ -67,6 +69,7 @@ COMMIT_ATTEMPTS = 8
 """Tries of one state-changing request against concurrent writers before SessionConflict."""
 
 Spawn = Callable[..., None]
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -164,21 +167,10 @@ class SessionService:
         races.
         """
         async with self.locks.hold(session_id):
-            try:
-                async for attempt in AsyncRetrying(
-                    retry=retry_if_exception_type(WatchLost),
-                    stop=stop_after_attempt(COMMIT_ATTEMPTS),
-                    wait=wait_random_exponential(multiplier=0.002, max=0.1),
-                ):
-                    with attempt:
-                        outcome = await self._attempt(
-                            peer, session_id, request_id, prepare, workspace, reads
-                        )
-            except RetryError:
-                raise ContentionExhausted(
-                    f"session {session_id} kept changing under concurrent writers; try again",
-                    details={"retries": COMMIT_ATTEMPTS},
-                ) from None
+            outcome = await _retrying_races(
+                session_id,
+                lambda: self._attempt(peer, session_id, request_id, prepare, workspace, reads),
+            )
         if outcome.committed is not None:
             self._deliver(session_id, outcome.committed)
         return outcome
@@ -335,24 +327,17 @@ class SessionService:
         return committed.meta, committed.records, None, True
 
     async def _take_over(self, peer: Peer, session_id: str, spec: ReadSpec) -> Committed:
-        try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception_type(WatchLost),
-                stop=stop_after_attempt(COMMIT_ATTEMPTS),
-                wait=wait_random_exponential(multiplier=0.002, max=0.1),
-            ):
-                with attempt:
-                    async with self.store.transaction(session_id, peer.client_id) as (tx, _):
-                        commit = Commit(
-                            request_id=None,
-                            take_over=True,
-                            new_version=False,
-                            publish=self._takeover_notice(tx.meta),
-                        )
-                        return await tx.commit(commit, reads=spec)
-        except RetryError:
-            pass
-        raise ContentionExhausted(f"session {session_id} kept changing; try again")
+        async def attempt() -> Committed:
+            async with self.store.transaction(session_id, peer.client_id) as (tx, _):
+                commit = Commit(
+                    request_id=None,
+                    take_over=True,
+                    new_version=False,
+                    publish=self._takeover_notice(tx.meta),
+                )
+                return await tx.commit(commit, reads=spec)
+
+        return await _retrying_races(session_id, attempt)
 
     def _check_cached(self, session_id: str, version: int) -> None:
         cached = self.images.get(session_id)
@@ -406,3 +391,38 @@ class SessionService:
         """The client's rate, from this node's bucket (no Redis call)."""
         return self.buckets.take(client_id)
 
+
+
+async def _retrying_races(session_id: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run ``attempt``; while it loses WATCH races, again with jittered exponential back-off
+    (tenacity), ``COMMIT_ATTEMPTS`` times in all, then :class:`ContentionExhausted`.
+
+    The first try runs outside tenacity: its bookkeeping costs more than a whole uncontended
+    commit's own code, and most commits never race.
+    """
+    try:
+        return await attempt()
+    except WatchLost:
+        pass
+    try:
+        async for retry in AsyncRetrying(
+            retry=retry_if_exception_type(WatchLost),
+            stop=stop_after_attempt(COMMIT_ATTEMPTS - 1),
+            wait=wait_random_exponential(multiplier=0.002, max=0.1),
+            before=_jitter_first,
+        ):
+            with retry:
+                return await attempt()
+    except RetryError:
+        pass
+    raise ContentionExhausted(
+        f"session {session_id} kept changing under concurrent writers; try again",
+        details={"retries": COMMIT_ATTEMPTS},
+    )
+
+
+async def _jitter_first(state: RetryCallState) -> None:
+    """Racers that lost together must not retry together: a random pause before the first
+    retry (tenacity waits only between its own attempts)."""
+    if state.attempt_number == 1:
+        await trio.sleep(random.uniform(0, 0.002))

@@ -45,7 +45,6 @@ from cluster.store import Commit, Records
 from .smalltalk import CorruptRecord as DamagedImage
 from .smalltalk import Image, LimitExceeded, Limits, Outcome, SmalltalkSyntaxError
 
-HISTORY_LIMIT = 50
 MAX_CODE_CHARS = 100_000
 
 
@@ -60,13 +59,15 @@ class Workspace:
     image: Image
     version: int
     registry: dict[str, RegistryEntry]
-    history: list[HistoryEntry]
+    history_next: int
     bindings: dict[str, BindingSummary]
     next_registry_id: int
     inspectors: InspectorState
     damaged: dict[str, str]
     objects_after_collect: int = 0
     by_value: dict[str, str] = attrs.field(factory=dict)  # registry index: value -> id
+    unsaved_history: list[HistoryEntry] = attrs.field(factory=list)
+    """History read in the first format, written with the next commit."""
 
     def registry_id_of(self, encoded: Any) -> str | None:
         """The registry id already given to this value, if it is still registered."""
@@ -83,13 +84,19 @@ class Workspace:
         return len(self.image.heap)
 
     def record(self) -> WorkspaceRecord:
-        """The stored workspace record."""
+        """The stored workspace record (its history is written entry by entry)."""
         return WorkspaceRecord(
             image=self.image.dump_workspace(),
-            history=self.history,
             bindings=self.bindings,
             next_registry_id=self.next_registry_id,
+            history_next=self.history_next,
         )
+
+    def take_unsaved_history(self) -> tuple[HistoryEntry, ...]:
+        """History still to write (read in the first format); handed out once: a commit that
+        fails drops this workspace from the cache, so the reload has it again."""
+        unsaved, self.unsaved_history = tuple(self.unsaved_history), []
+        return unsaved
 
     def registry_roots(self) -> set[str]:
         roots = set()
@@ -112,33 +119,42 @@ class ImageCache:
         self.max_objects = max_objects
         self.evictions = 0
         self.drops = 0  # images let go (evicted or dropped): their cycles need a collection
-        self._entries: OrderedDict[str, Workspace] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[Workspace, int]] = OrderedDict()
+        self._objects = 0  # heap objects of the cached images, as of their last put
 
     def get(self, session_id: str) -> Workspace | None:
-        entry = self._entries.get(session_id)
-        if entry is not None:
-            self._entries.move_to_end(session_id)
-        return entry
+        cached = self._entries.get(session_id)
+        if cached is None:
+            return None
+        self._entries.move_to_end(session_id)
+        return cached[0]
 
     def objects(self) -> int:
-        """Heap objects held by every cached workspace."""
-        return sum(entry.heap_size for entry in self._entries.values())
+        """Heap objects held by every cached workspace (counted when each was last put)."""
+        return self._objects
 
     def put(self, session_id: str, entry: Workspace) -> None:
-        """Cache ``entry`` (or note that it grew), then drop the least recently used."""
-        self._entries[session_id] = entry
+        """Cache ``entry`` (or note that it grew), then drop the least recently used.
+
+        O(1) apart from the evictions: a node with thousands of cached sessions pays nothing
+        per request for the bound."""
+        size = entry.heap_size
+        previous = self._entries.get(session_id)
+        self._objects += size - (previous[1] if previous else 0)
+        self._entries[session_id] = (entry, size)
         self._entries.move_to_end(session_id)
-        total = self.objects()
         while len(self._entries) > 1 and (
-            len(self._entries) > self.max_sessions or total > self.max_objects
+            len(self._entries) > self.max_sessions or self._objects > self.max_objects
         ):
-            _old, evicted = self._entries.popitem(last=False)
-            total -= evicted.heap_size
+            _old, (_evicted, evicted_size) = self._entries.popitem(last=False)
+            self._objects -= evicted_size
             self.evictions += 1
             self.drops += 1
 
     def drop(self, session_id: str) -> None:
-        if self._entries.pop(session_id, None) is not None:
+        dropped = self._entries.pop(session_id, None)
+        if dropped is not None:
+            self._objects -= dropped[1]
             self.drops += 1
 
     def __len__(self) -> int:
@@ -168,12 +184,13 @@ def workspace_from(session_id: str, version: int, records: Records) -> Workspace
         image=image,
         version=version,
         registry=dict(records.registry),
-        history=list(record.history),
+        history_next=record.history_next,
         bindings=dict(record.bindings),
         next_registry_id=record.next_registry_id,
         inspectors=records.inspectors or InspectorState(),
         damaged=dict(records.damaged),
         objects_after_collect=len(objects),
+        unsaved_history=list(record.history) if records.workspace_moves else [],
     )
 
 
@@ -326,16 +343,15 @@ def evaluation_commit(
     for rid in released:
         del entry.registry[rid]
     entry.bindings = summarize_bindings(entry, outcome)
-    entry.history = [
-        *entry.history,
-        HistoryEntry(
-            code=code[:2000],
-            result=outcome.print_string[:2000],
-            has_error=outcome.has_error,
-            at=time.time(),
-            request_id=request_id,
-        ),
-    ][-HISTORY_LIMIT:]
+    history = HistoryEntry(
+        code=code[:2000],
+        result=outcome.print_string[:2000],
+        has_error=outcome.has_error,
+        at=time.time(),
+        request_id=request_id,
+        seq=entry.history_next,
+    )
+    entry.history_next += 1
     response: dict[str, Any] = {
         "result": outcome.print_string,
         "result_type": outcome.class_name,
@@ -363,6 +379,7 @@ def evaluation_commit(
         response=stored,
         objects=dict(outcome.changed),
         workspace=entry.record(),
+        history=(*entry.take_unsaved_history(), history),
         registry=registry,
         deleted_registry=tuple(released),
         events=events,

@@ -345,3 +345,59 @@ async def test_registry_is_bounded_oldest_released_inspected_kept(start_node):
     assert len(restored["object_registry"]) <= 5 + 2  # plus the inspector's field entries
     assert gone["error_type"] == "ObjectNotFound"
     assert kept["print_string"] == "#(2)"
+
+
+async def test_a_workspace_of_the_first_format_is_read_then_moved_to_the_hash(start_node, redis):
+    """Sessions stored before the workspace became a hash (one sealed string holding the
+    bindings and the whole history) still restore and evaluate; their first commit moves them
+    to the hash and deletes the old key."""
+    from conftest import redis_call
+
+    from cluster.integrity import seal, unseal
+    from cluster.model import SessionMeta
+
+    first, second = await start_node(), await start_node()
+    async with connect(first) as conn:
+        sid = await new_session(conn)
+        await conn.request("evaluate", session_id=sid, code="x := 41")
+    k = keys.SessionKeys(sid)
+    # Rewrite the session as the first format stored it.
+    flat = redis_call(redis, "HGETALL", k.workspace)
+    fields = {a.decode(): b.decode() for a, b in zip(flat[::2], flat[1::2], strict=True)}
+    record = unseal(fields["record"], "record")
+    record["history"] = [unseal(fields["h0"], "h0")]
+    del record["history"][0]["seq"], record["history_next"]
+    redis_call(redis, "SET", k.legacy_workspace, seal(record), "PX", "600000")
+    redis_call(redis, "DEL", k.workspace)
+    flat = redis_call(redis, "HGETALL", k.meta)
+    meta = SessionMeta.from_fields(
+        {a.decode(): b.decode() for a, b in zip(flat[::2], flat[1::2], strict=True)}, k.meta
+    )
+    old = meta.with_changes(ttl_keys=meta.ttl_keys & ~32)  # no workspace hash yet
+    redis_call(redis, "HSET", k.meta, *[p for kv in old.to_fields().items() for p in kv])
+
+    async with connect(second) as conn:
+        restored = await conn.request("restore_session", session_id=sid)
+        assert restored["workspace_context"]["variables"] == ["x"]
+        assert [h["code"] for h in restored["workspace_context"]["history"]] == ["x := 41"]
+        answer = await conn.request("evaluate", session_id=sid, code="x := x + 1")
+        again = await conn.request("restore_session", session_id=sid)
+    assert answer["result"] == "42"
+    assert redis_call(redis, "EXISTS", k.legacy_workspace) == 0
+    assert [h["code"] for h in again["workspace_context"]["history"]] == ["x := 41", "x := x + 1"]
+    assert 0 < int(redis_call(redis, "PTTL", k.workspace)) <= int(redis_call(redis, "PTTL", k.meta))
+
+
+async def test_history_keeps_the_last_fifty_in_slots(start_node, redis):
+    from conftest import redis_call
+
+    node = await start_node()
+    async with connect(node) as conn:
+        sid = await new_session(conn)
+        for i in range(53):
+            await conn.request("evaluate", session_id=sid, code=f"{i}")
+        restored = await conn.request("restore_session", session_id=sid)
+    history = restored["workspace_context"]["history"]
+    assert [h["code"] for h in history] == [str(i) for i in range(3, 53)]
+    # 50 slots and the record: each evaluation rewrote its slot, not the whole history.
+    assert int(redis_call(redis, "HLEN", keys.SessionKeys(sid).workspace)) == 51

@@ -41,13 +41,15 @@ async def _mutate(call: Call, session_id: str, change: Change) -> dict[str, Any]
             if before_registry.get(rid) != record
         }
         removed = tuple(rid for rid in before_registry if rid not in entry.registry)
+        workspace_changed = entry.next_registry_id != before_next
         return Commit(
             request_id=call.request.id,
             response=_with_version(result),
             registry=added,
             deleted_registry=removed,
             inspectors=entry.inspectors,
-            workspace=entry.record() if entry.next_registry_id != before_next else None,
+            workspace=entry.record() if workspace_changed else None,
+            history=entry.take_unsaved_history() if workspace_changed else (),
         )
 
     answer = await call.service.mutate(
