@@ -23,7 +23,7 @@ import trio
 sys.path.insert(0, str(Path(__file__).parent))
 
 from client.connection import Connection, open_connection
-from cluster.embedded_redis import RedisServer
+from cluster.ops.embedded_redis import RedisServer
 from cluster.settings import Settings
 from nodes.node import Node
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from conftest import RawClient, dump_keys, raw_connect
 
-from cluster import cli
 from cluster.auth import new_session_id, token_for, verify
+from cluster.ops import cli
 
 SECRET = "s3cret"
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,14 +260,14 @@ def test_cli_prints_the_same_token():
     script = Path(sys.executable).parent / "stui-cluster"
     expected = token_for(SECRET, "alice")
     by_script = _run(str(script), "token", "alice", "--secret", SECRET)
-    by_module = _run(sys.executable, "-m", "cluster.cli", "token", "alice", "--secret", SECRET)
+    by_module = _run(sys.executable, "-m", "cluster.ops.cli", "token", "alice", "--secret", SECRET)
     for run in (by_script, by_module):
         assert run.returncode == 0, run.stderr
         assert run.stdout == expected + "\n"
 
 
 def test_cli_without_a_secret_fails():
-    run = _run(sys.executable, "-m", "cluster.cli", "token", "alice")
+    run = _run(sys.executable, "-m", "cluster.ops.cli", "token", "alice")
     assert run.returncode == 2
     assert run.stdout == ""
     assert "secret" in run.stderr

@@ -1,6 +1,6 @@
-"""The chaos tool (``scripts/chaos``, :mod:`cluster.chaos`) as a test.
+"""The chaos tool (``scripts/chaos``, :mod:`cluster.ops.chaos`) as a test.
 
-It starts its own cluster with :mod:`cluster.launcher` in a temporary state dir (embedded
+It starts its own cluster with :mod:`cluster.ops.launcher` in a temporary state dir (embedded
 ``redis-server`` with AOF on a free port, node processes on free ports, HAProxy on a free port
 when installed; loopback only), runs counting clients while nodes are SIGKILLed and restarted,
 one is frozen with SIGSTOP and Redis is restarted, audits every session and stops everything
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_chaos(*args: str, timeout: float) -> tuple[int, str]:
     done = subprocess.run(
-        [sys.executable, "-m", "cluster.chaos", *args],
+        [sys.executable, "-m", "cluster.ops.chaos", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -76,7 +76,7 @@ def test_long_chaos_run_keeps_every_invariant() -> None:
 
 
 def test_help_names_every_option() -> None:
-    done = subprocess.run([sys.executable, "-m", "cluster.chaos", "--help"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "cluster.ops.chaos", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0
     for option in ("--clients", "--duration", "--nodes", "--seed"):

@@ -19,8 +19,8 @@ import trio
 import yaml
 
 from client.connection import open_connection
-from cluster import launcher
-from cluster.embedded_redis import RedisServer
+from cluster.ops import launcher
+from cluster.ops.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,10 +17,10 @@ from typing import Any
 import coredis
 import orjson
 
-from . import keys
-from .errors import CorruptRecord
-from .integrity import unseal, unseal_fields
-from .store import DATA_GRACE_MS, expiry_member, parse_expiry_member
+from .. import keys
+from ..errors import CorruptRecord
+from ..integrity import unseal, unseal_fields
+from ..store import DATA_GRACE_MS, expiry_member, parse_expiry_member
 
 FORMAT = "stui-backup"
 VERSION = 1

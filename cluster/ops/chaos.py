@@ -1,6 +1,6 @@
 """``scripts/chaos``: clients count while nodes die, freeze, and Redis restarts; then audit.
 
-A local cluster is started with :mod:`cluster.launcher` in a temporary state dir (embedded Redis
+A local cluster is started with :mod:`cluster.ops.launcher` in a temporary state dir (embedded Redis
 with AOF, N nodes, HAProxy in front when it is installed; without it the clients fail over
 across the node addresses themselves). C clients (:class:`client.session.SessionClient`, one
 session each) increment a counter for T seconds: ``n := n + 1`` when the Smalltalk evaluator

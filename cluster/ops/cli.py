@@ -18,10 +18,11 @@ from typing import Any
 
 import trio
 
-from . import auth, launcher
-from .errors import StuiError
-from .settings import Settings
-from .store import connect
+from .. import auth
+from ..errors import StuiError
+from ..settings import Settings
+from ..store import connect
+from . import launcher
 
 
 def parser() -> argparse.ArgumentParser:
@@ -125,7 +126,7 @@ def _progress(done: int, total: int) -> None:
 
 
 async def _status(state: launcher.ClusterState) -> dict[str, Any]:
-    from .registry import live_nodes
+    from ..registry import live_nodes
 
     redis = connect(Settings.from_env({}, redis_url=state.redis_url, redis_timeout=2.0))
     async with redis:
