@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -163,12 +164,17 @@ def unwrap(exc: BaseException) -> BaseException:
 
 
 @asynccontextmanager
-async def open_connection(url: str, **kwargs: Any) -> AsyncIterator[Connection]:
-    """Connect to a node at ``ws://host:port/``; closes on exit.
+async def open_connection(
+    url: str, *, ca: str | None = None, **kwargs: Any
+) -> AsyncIterator[Connection]:
+    """Connect to a node at ``ws://host:port/`` or ``wss://host:port/``; closes on exit.
 
-    An exception raised in the ``async with`` block comes out as it was raised (not wrapped
-    in an exception group).
+    For ``wss://`` the server's certificate is verified (hostname included) against ``ca``
+    (a PEM file) or, without it, the system's trusted CAs. An exception raised in the
+    ``async with`` block comes out as it was raised (not wrapped in an exception group).
     """
+    if url.startswith("wss://") and "ssl_context" not in kwargs:
+        kwargs["ssl_context"] = tls_context(ca)
     with ungrouped():
         async with open_websocket_url(url, **kwargs) as ws, trio.open_nursery() as nursery:
             connection = Connection(ws, url)
@@ -177,6 +183,12 @@ async def open_connection(url: str, **kwargs: Any) -> AsyncIterator[Connection]:
                 yield connection
             finally:
                 nursery.cancel_scope.cancel()
+
+
+def tls_context(ca: str | None = None) -> ssl.SSLContext:
+    """A client TLS context that verifies certificates and host names (``ca``: a PEM file of
+    trusted CAs, e.g. the one ``stui-cluster up --tls`` writes; default: the system's)."""
+    return ssl.create_default_context(cafile=ca)
 
 
 @contextmanager

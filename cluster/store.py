@@ -46,6 +46,7 @@ from .errors import (
 )
 from .integrity import seal, unseal
 from .model import SessionMeta, SessionState, SessionSummary
+from .redis_auth import effective_url
 from .settings import Settings
 
 T = TypeVar("T")
@@ -72,7 +73,7 @@ def connect(settings: Settings) -> coredis.Redis[str]:
     store retries what it knows to be safe, with tenacity.
     """
     client: coredis.Redis[str] = coredis.Redis.from_url(
-        settings.redis_url,
+        effective_url(settings),  # with the password of --redis-password-file, if any
         decode_responses=True,
         retry_policy=coredis.retry.NoRetryPolicy(),
         stream_timeout=settings.redis_timeout,

@@ -21,9 +21,11 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from cluster.errors import RateLimited, StuiError, Unavailable
+from cluster.tokens import Grant
 
 from . import protocol
 from .dispatch import Call, commands
+from .token_watch import TokenWatch
 
 if TYPE_CHECKING:
     from .node import Node
@@ -41,6 +43,8 @@ class Connection:
         self.ws = ws
         self.remote = remote
         self.client_id: str | None = None  # authenticated client id
+        self.grant: Grant | None = None  # what its token allows (expiry, sessions)
+        self.token_watch = TokenWatch(self)  # warns, then closes, when the token expires
         self.known_client: str | None = None  # the client this connection has acted for
         self.sessions: dict[str, int] = {}  # session id -> ownership epoch held
         self.lost: set[str] = set()  # sessions taken over from this connection
@@ -116,9 +120,11 @@ class Connection:
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._writer)
+                self.token_watch.attach(nursery)
                 try:
                     await self._read_loop(nursery)
                 finally:
+                    self.token_watch.stop()
                     # Requests already running finish (their commits are atomic anyway);
                     # nothing new is read. Then the writer ends with the channel.
                     await self._idle.wait()

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from cluster.errors import InvalidRequest, Unauthorized
+from cluster.errors import InvalidRequest
+from cluster.tokens import check_scope, refuse
 
 from .protocol import Request
 
@@ -70,7 +71,9 @@ class Dispatcher:
             shown = call.request.command[:64]
             raise InvalidRequest(f"unknown command {shown!r}", details={"commands": self.names})
         if command.needs_auth and call.node.settings.secret and not call.connection.client_id:
-            raise Unauthorized("authenticate first: this cluster requires a token")
+            raise refuse("missing", "authenticate first: this cluster requires a token")
+        if command.needs_auth:
+            check_scope(call.connection.grant, command.name, call.params)
         return await command.handler(call)
 
 

@@ -27,13 +27,17 @@ import trio
 from trio_websocket import WebSocketRequest, serve_websocket
 
 from cluster.expiry import Sweeper
+from cluster.redis_auth import UNAUTHORIZED_HINT, probe, redact
 from cluster.registry import NodeRegistry
 from cluster.settings import Settings
 from cluster.store import SessionStore, connect
 
 from . import handlers as handlers  # registers the commands
+from . import tls
+from .attachments import Attachments
 from .connection import Connection
 from .control import enable_keyspace_events, listen
+from .exposure import restrict
 from .health import serve_health
 from .metrics import NodeMetrics
 from .protocol import event
@@ -70,6 +74,7 @@ class Node:
     """One stateless node. Construct, then ``await nursery.start(node.run)``."""
 
     def __init__(self, settings: Settings) -> None:
+        settings, self.exposure_notes = restrict(settings)  # loopback only without a secret
         self.settings = settings
         self.node_id = settings.node_id or f"node-{secrets.token_hex(4)}"
         self.redis = connect(settings)
@@ -81,6 +86,7 @@ class Node:
         self.port = 0
         self.health_port = 0
         self.registry = NodeRegistry(self.redis, self.node_id)
+        self.attachments = Attachments(self.registry)  # sessions held here, for operators
         self.sweeper = Sweeper(self.store, self.node_id, self.metrics)
         self.images = ImageCache(settings.max_cached_sessions, settings.max_cached_objects)
         self.metrics.watch_cache(self.images)
@@ -99,6 +105,7 @@ class Node:
 
     def connection_holds(self, connection: Connection, session_id: str) -> None:
         self.holders.setdefault(session_id, set()).add(connection)
+        self.attachments.changed(session_id)
 
     def connection_releases(self, connection: Connection, session_id: str) -> None:
         holders = self.holders.get(session_id)
@@ -106,6 +113,7 @@ class Node:
             holders.discard(connection)
             if not holders:
                 del self.holders[session_id]
+            self.attachments.changed(session_id)
 
     def spawn(self, fn: Any, *args: Any) -> None:
         """Run a fire-and-forget task owned by the node (not by the request that asked).
@@ -142,12 +150,12 @@ class Node:
     # -- health ----------------------------------------------------------------------------
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
-        redis_ok = await self.store.ping()
-        healthy = redis_ok and not self.draining
+        redis_state = await probe(self.redis)  # ok, unreachable or unauthorized
+        healthy = redis_state == "ok" and not self.draining
         return healthy, {
             "status": "ok" if healthy else ("draining" if self.draining else "degraded"),
             "node_id": self.node_id,
-            "redis": "ok" if redis_ok else "unreachable",
+            "redis": redis_state,
             "connections": self.connection_count,
             "draining": self.draining,
         }
@@ -160,8 +168,14 @@ class Node:
 
     async def run(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         async with self.redis:
-            if not await self.store.ping():
-                log.warning("redis is not reachable yet", extra={"redis": self.settings.redis_url})
+            redis_state = await probe(self.redis)
+            if redis_state != "ok":
+                message = (
+                    UNAUTHORIZED_HINT
+                    if redis_state == "unauthorized"
+                    else "redis is not reachable yet"
+                )
+                log.error(message, extra={"redis": redact(self.settings.redis_url)})
             async with trio.open_nursery() as background:
                 self._background = background
                 await enable_keyspace_events(self)
@@ -172,6 +186,7 @@ class Node:
                     )
                 background.start_soon(self.sweeper.run)
                 background.start_soon(self.registry.run, self._registry_fields)
+                background.start_soon(self.attachments.run, self.holders)
                 background.start_soon(_freeze_gc_periodically, self.images)
                 async with trio.open_nursery() as connections:
                     async with trio.open_nursery() as listener:
@@ -181,7 +196,7 @@ class Node:
                                 self._handle,
                                 self.settings.host,
                                 self.settings.port,
-                                None,
+                                tls.server_context(self.settings),
                                 handler_nursery=connections,
                                 max_message_size=self.settings.max_frame_bytes * HARD_FRAME_FACTOR,
                                 connect_timeout=10,
@@ -191,13 +206,21 @@ class Node:
                         self.port = server.port
                         log.info(
                             "node serving",
-                            extra={"port": self.port, "health_port": self.health_port},
+                            extra={
+                                "port": self.port,
+                                "health_port": self.health_port,
+                                "host": self.settings.host,
+                                "scheme": tls.scheme(self.settings),
+                            },
                         )
+                        for note in self.exposure_notes:
+                            log.warning(note)
                         task_status.started(self.port)
                         await self._drain_requested.wait()
                         self.draining = True
                         listener.cancel_scope.cancel()
                     await self.registry.deregister()
+                    await self.attachments.clear()
                     await self.sweeper.release_lease()
                     await self._drain_connections()
                     connections.cancel_scope.cancel()
@@ -207,7 +230,7 @@ class Node:
 
     def _registry_fields(self) -> dict[str, Any]:
         return {
-            "address": f"ws://{self.settings.host}:{self.port}/",
+            "address": f"{tls.scheme(self.settings)}://{self.settings.host}:{self.port}/",
             "health": f"http://{self.settings.host}:{self.health_port}/healthz"
             if self.health_port
             else "",
