@@ -19,6 +19,7 @@ import trio
 import yaml
 
 from client.connection import open_connection
+from cluster import tokens
 from cluster.ops import launcher
 from cluster.ops.embedded_redis import RedisServer
 
@@ -43,10 +44,16 @@ def state_dir(tmp_path: Path):
         launcher.down(state)
 
 
-async def _work(url: str, count: int) -> list[str]:
+async def _login(conn, client_id: str, secret: str) -> None:
+    if secret:
+        await conn.request("authenticate", token=tokens.issue(secret, client_id, ttl=300))
+
+
+async def _work(url: str, count: int, secret: str) -> list[str]:
     async with open_connection(url) as conn:
         ids = []
         for i in range(count):
+            await _login(conn, f"ops-{i}", secret)
             sid = (await conn.request("create_session", client_id=f"ops-{i}"))["session_id"]
             await conn.request("update_session_state", session_id=sid, state_data={"i": i})
             await conn.request("evaluate", session_id=sid, code=f"v := {i} * 10")
@@ -54,8 +61,9 @@ async def _work(url: str, count: int) -> list[str]:
         return ids
 
 
-async def _read(url: str, sid: str) -> tuple[object, str]:
+async def _read(url: str, sid: str, client_id: str, secret: str) -> tuple[object, str]:
     async with open_connection(url) as conn:
+        await _login(conn, client_id, secret)
         restored = await conn.request("restore_session", session_id=sid)
         value = await conn.request("evaluate", session_id=sid, code="v")
         return restored["session_state"], value["result"]
@@ -67,7 +75,7 @@ def test_up_status_scale_kill_down(state_dir: Path):
     state = launcher.ClusterState.load(state_dir)
     assert len(state.nodes) == 2
     url = state.urls[0]
-    ids = trio.run(_work, url, 3)
+    ids = trio.run(_work, url, 3, state.secret)
 
     status = cli("status", state=state_dir)
     assert status.returncode == 0, status.stderr
@@ -76,14 +84,15 @@ def test_up_status_scale_kill_down(state_dir: Path):
 
     scaled = cli("scale", "3", state=state_dir)
     assert scaled.returncode == 0, scaled.stderr
-    assert len(launcher.ClusterState.load(state_dir).nodes) == 3
+    assert len((launcher.ClusterState.load(state_dir)).nodes) == 3
 
     killed = cli("kill-node", "node-1", state=state_dir)
     assert killed.returncode == 0 and "killed node-1" in killed.stdout
     # Through the balancer (or the surviving nodes), the sessions are intact.
     survivors = [n.url for n in launcher.ClusterState.load(state_dir).nodes[1:]]
     for index, sid in enumerate(ids):
-        assert trio.run(_read, survivors[0], sid) == ({"i": index}, str(index * 10))
+        read = trio.run(_read, survivors[0], sid, f"ops-{index}", state.secret)
+        assert read == ({"i": index}, str(index * 10))
 
     down = cli("down", state=state_dir)
     assert down.returncode == 0, down.stderr
@@ -94,31 +103,30 @@ def test_up_status_scale_kill_down(state_dir: Path):
 
 def test_scale_down_drains_without_losing_sessions(state_dir: Path):
     state = launcher.up(3, state_dir=state_dir)
-    ids = trio.run(_work, state.nodes[2].url, 2)
+    ids = trio.run(_work, state.nodes[2].url, 2, state.secret)
     state = launcher.scale(state_dir, 1)
     assert len(state.nodes) == 1
     for index, sid in enumerate(ids):
-        assert trio.run(_read, state.nodes[0].url, sid) == ({"i": index}, str(index * 10))
+        read = trio.run(_read, state.nodes[0].url, sid, f"ops-{index}", state.secret)
+        assert read == ({"i": index}, str(index * 10))
 
 
 def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_path: Path):
     state = launcher.up(1, state_dir=state_dir)
     url = state.nodes[0].url
-    ids = trio.run(_work, url, 3)
+    ids = trio.run(_work, url, 3, state.secret)
     backup_file = tmp_path / "sessions.jsonl"
     made = cli("backup", str(backup_file), state=state_dir)
     assert made.returncode == 0, made.stderr
     assert "backed up 3 sessions" in made.stdout
 
-    redis_port = launcher.ClusterState.load(state_dir).redis_port
-    subprocess.run(
-        ["redis-cli", "-p", str(redis_port), "FLUSHALL"], check=True, capture_output=True
-    )
+    launcher.redis_server(launcher.ClusterState.load(state_dir)).command("FLUSHALL")
     restored = cli("restore", str(backup_file), state=state_dir)
     assert restored.returncode == 0, restored.stderr
     assert "restored 3 sessions" in restored.stdout
     for index, sid in enumerate(ids):
-        assert trio.run(_read, url, sid) == ({"i": index}, str(index * 10))
+        read = trio.run(_read, url, sid, f"ops-{index}", state.secret)
+        assert read == ({"i": index}, str(index * 10))
 
     # One changed character inside a sealed record: the file is refused whole, by the
     # footer's checksum, and (with the footer recomputed) by the record's own digest.
@@ -144,14 +152,20 @@ def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_pa
 
 def test_every_command_has_help():
     for args in (
-        [], ["up"], ["status"], ["scale"], ["kill-node"], ["down"], ["token"], ["backup"],
-        ["restore"],
+        [], ["up"], ["status"], ["sessions"], ["logs"], ["scale"], ["kill-node"], ["down"],
+        ["token"], ["backup"], ["restore"],
     ):
         shown = subprocess.run(
             [sys.executable, "-m", "cluster", *args, "--help"],
             capture_output=True, text=True, cwd=ROOT,
         )
         assert shown.returncode == 0 and "usage:" in shown.stdout, args
+        assert "examples:" in shown.stdout and "stui-cluster " in shown.stdout, args
+    for module in ("nodes", "cluster.ops.demo", "cluster.ops.chaos", "cluster.ops.fuzz",
+                   "client.tui"):
+        shown = subprocess.run([sys.executable, "-m", module, "--help"],
+                               capture_output=True, text=True, cwd=ROOT)
+        assert shown.returncode == 0 and "examples:" in shown.stdout, (module, shown.stderr)
     node = subprocess.run(
         [sys.executable, "-m", "nodes", "--help"], capture_output=True, text=True, cwd=ROOT
     )

@@ -45,10 +45,10 @@ import attrs
 import trio
 
 from client.connection import RequestFailed, open_connection
+from client.credentials import minter
 from client.session import FAILED, RECONNECTING, SessionClient, SessionLost, open_session
 
 from . import launcher
-from .embedded_redis import RedisServer
 
 EVALUATE, STATE = "evaluate", "state"
 
@@ -282,9 +282,13 @@ def _ms(value: float | None) -> str:
 # -- cluster operations (blocking: run in threads) -----------------------------------------
 
 
-def redis_command(port: int, *args: str, timeout: float = 2.0) -> bytes:
-    """One inline command to Redis on loopback; the raw first reply line."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+def redis_command(state: launcher.ClusterState, *args: str, timeout: float = 2.0) -> bytes:
+    """One inline command to the embedded Redis as its admin user; the raw first reply line."""
+    server = launcher.redis_server(state)
+    with socket.create_connection(("127.0.0.1", state.redis_port), timeout=timeout) as sock:
+        if server.password:
+            sock.sendall(f"AUTH default {server.password}\r\n".encode())
+            sock.recv(64)
         sock.sendall((" ".join(args) + "\r\n").encode())
         return sock.recv(4096).split(b"\r\n", 1)[0]
 
@@ -298,14 +302,12 @@ def restart_redis(state: launcher.ClusterState, appendfsync: str, how: str = "TE
     if launcher.alive(pid):
         os.kill(pid, signal.SIGKILL if how == "KILL" else signal.SIGTERM)
     launcher.wait_gone(pid, 15)
-    server = RedisServer(
-        port=state.redis_port, appendonly=True, data_dir=Path(state.state_dir) / "redis"
-    )
+    server = launcher.redis_server(state)  # same port, data dir and ACL users
     server.start(detach=True)
     state.redis_pid = server.pid
     state.save()
     if appendfsync != "everysec":
-        redis_command(state.redis_port, "CONFIG", "SET", "appendfsync", appendfsync)
+        redis_command(state, "CONFIG", "SET", "appendfsync", appendfsync)
     return time.monotonic() - started
 
 
@@ -357,6 +359,7 @@ class Chaos:
         self.urls = state.urls if (config.haproxy and state.haproxy_pid) else [
             n.url for n in state.nodes
         ]
+        self.secret = state.secret  # the cluster's: clients make their own tokens with it
         self.report = Report(
             config=config,
             sessions=[Session(i, f"chaos-{config.seed}-{i}") for i in range(config.clients)],
@@ -386,6 +389,7 @@ class Chaos:
         try:
             async with open_session(
                 self.urls, session.client_id, on_state=on_state, reconnect_timeout=45,
+                token=minter(self.secret, session.client_id) if self.secret else None,
                 request_timeout=30, connect_timeout=3, ping_interval=1.0, ping_timeout=2.0,
             ) as client:
                 session.session_id = client.session_id
@@ -581,6 +585,9 @@ class Chaos:
                 for session in self.report.sessions:
                     if session.session_id is None:
                         continue
+                    if self.secret:
+                        await conn.request("authenticate", client_id=session.client_id,
+                                           token=minter(self.secret, session.client_id)())
                     if self.config.mode == EVALUATE:
                         restored = await conn.request("restore_session",
                                                       session_id=session.session_id)
@@ -663,7 +670,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             state = launcher.up(config.nodes, state_dir=state_dir)
             if config.appendfsync != "everysec":
-                redis_command(state.redis_port, "CONFIG", "SET", "appendfsync", config.appendfsync)
+                redis_command(state, "CONFIG", "SET", "appendfsync", config.appendfsync)
         except (RuntimeError, OSError) as exc:
             out(f"chaos: the cluster did not start: {exc}")
             return 2
