@@ -50,7 +50,7 @@ import orjson
 import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
-from client.connection import open_connection
+from client.connection import RequestFailed, open_connection
 
 from .. import auth, keys, tokens
 from ..auth import new_session_id
@@ -517,6 +517,12 @@ class Fuzzer:
         self.report.victims_intact = await self.victims_restore()
 
     async def victims_restore(self) -> bool:
+        try:
+            return await self._victims_restore()
+        except RequestFailed:
+            return False
+
+    async def _victims_restore(self) -> bool:
         async with open_connection(self.state.nodes[-1].url) as conn:
             for sid, client in self.victims.items():
                 await conn.request("authenticate", token=self.token(client))
