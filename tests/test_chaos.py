@@ -56,14 +56,21 @@ def check_table(output: str) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_bounded_chaos_run_keeps_every_invariant() -> None:
+def test_bounded_chaos_run_keeps_every_invariant(tmp_path) -> None:
+    plot = tmp_path / "timeline.png"
     code, output = run_chaos("--clients", "10", "--duration", "20", "--seed", "7",
-                             "--progress", "5", timeout=110)
+                             "--progress", "5", "--plot", str(plot), timeout=110)
     assert code == 0, "chaos failed: see the table above"
     check_table(output)
     chaos = row(output, "chaos")
     assert "SIGKILL" in chaos and "SIGSTOP" in chaos and "Redis restarted" in chaos
     assert "stopped redis" in output  # everything it started was stopped
+    # The timeline: a real PNG of a real size (matplotlib), written after the run.
+    data = plot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1210, 715)
+    assert f"timeline written to {plot}" in output
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ import trio
 import yaml
 
 from client.connection import open_connection
-from cluster import tokens
+from cluster import redis_auth, tokens
 from cluster.ops import launcher
 from cluster.ops.embedded_redis import RedisServer
 
@@ -175,15 +175,29 @@ def test_every_command_has_help():
 def test_compose_is_wired_like_the_launcher():
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
-    assert set(services) == {"redis", "node", "haproxy"}
-    redis_cmd = services["redis"]["command"]
+    assert set(services) == {"redis", "node", "haproxy", "redis-exporter", "prometheus",
+                             "grafana"}
+    for monitoring in ("redis-exporter", "prometheus", "grafana"):
+        assert services[monitoring]["profiles"] == ["monitoring"]
+    redis_cmd = " ".join(services["redis"]["command"].split())
     assert "--appendonly yes" in redis_cmd and "--appendfsync everysec" in redis_cmd
     assert "--notify-keyspace-events Ex" in redis_cmd
+    assert "--requirepass ${STUI_REDIS_ADMIN_PASSWORD:?" in redis_cmd
+    # The nodes' Redis user is exactly the launcher's (cluster/redis_auth.py).
+    placeholder = "${STUI_REDIS_PASSWORD:?set STUI_REDIS_PASSWORD}"
+    assert "--" + redis_auth.node_acl(placeholder) in redis_cmd
     assert services["redis"]["healthcheck"]["test"][-1] == "ping"
+    assert "REDISCLI_AUTH" in services["redis"]["environment"]
     node = services["node"]
-    assert node["environment"]["STUI_REDIS_URL"] == "redis://redis:6379/0"
+    assert node["environment"]["STUI_REDIS_URL"] == "redis://stui@redis:6379/0"
+    assert "STUI_SECRET" not in node["environment"]  # a file, from the compose secret
+    command = node["command"]
+    assert command[command.index("--secret-file") + 1] == "/run/secrets/stui_secret"
+    assert command[command.index("--redis-password-file") + 1] == "/run/secrets/redis_password"
+    assert set(node["secrets"]) == {"stui_secret", "redis_password"}
+    assert compose["secrets"]["stui_secret"] == {"environment": "STUI_SECRET"}
     assert node["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert "--health-port" in node["command"] and "8766" in node["command"]
+    assert "--health-port" in command and "8766" in command
     assert "8766/healthz" in " ".join(node["healthcheck"]["test"])
     assert node["stop_signal"] == "SIGTERM"
     haproxy_cfg = (ROOT / "deploy" / "haproxy.cfg").read_text()
@@ -199,6 +213,39 @@ def test_compose_is_wired_like_the_launcher():
         assert directive in haproxy_cfg and directive in launcher_cfg, directive
     assert "check port 8766" in haproxy_cfg
     assert any("haproxy.cfg" in volume for volume in services["haproxy"]["volumes"])
+    prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    assert jobs["stui-nodes"]["dns_sd_configs"][0]["port"] == 8766
+    assert jobs["redis"]["static_configs"][0]["targets"] == ["redis-exporter:9121"]
+
+
+async def test_the_dashboard_plots_what_nodes_export(start_node):
+    """Every ``stui_*`` series a dashboard panel queries is one a real node exports (a
+    renamed metric would otherwise leave an empty panel), and the panels cover the issue's
+    list: request rate, latency percentiles, sessions, connections, conflicts, takeovers and
+    Redis health."""
+    import urllib.request
+
+    node = await start_node(health_port=0)
+    async with open_connection(f"ws://127.0.0.1:{node.port}/") as conn:
+        await conn.request("ping")  # labelled series appear once observed
+    url = f"http://127.0.0.1:{node.health_port}/metrics"
+    text = await trio.to_thread.run_sync(lambda: urllib.request.urlopen(url).read().decode())
+    exported = {line.split("{")[0].split(" ")[0] for line in text.splitlines()
+                if line and not line.startswith("#")}
+    dashboard = orjson.loads((ROOT / "deploy/grafana/dashboards/stui.json").read_bytes())
+    datasource = yaml.safe_load(
+        (ROOT / "deploy/grafana/provisioning/datasources/prometheus.yaml").read_text())
+    uid = datasource["datasources"][0]["uid"]
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert all(p["datasource"]["uid"] == uid for p in dashboard["panels"])
+    used = set(re.findall(r"\b(stui_[a-z_]+)", " ".join(exprs)))
+    assert used and used <= exported, used - exported
+    for wanted in ("stui_requests_total", "stui_request_seconds_bucket", "stui_connections",
+                   "stui_conflicts_total", "stui_handoffs_total"):
+        assert wanted in used, wanted
+    assert "histogram_quantile(0.99" in " ".join(exprs)
+    assert any("redis_up" in e for e in exprs) and any('key="stui:expiry"' in e for e in exprs)
 
 
 def test_embedded_redis_is_never_6379_and_has_keyspace_events():

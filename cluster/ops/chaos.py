@@ -77,6 +77,9 @@ def parser() -> argparse.ArgumentParser:
         "seconds while nodes are SIGKILLed and restarted, one is frozen (SIGSTOP) and Redis "
         "is restarted; then check that no acknowledged request was lost or executed twice and "
         "that every session was restored. Exit 0 only if every invariant holds.",
+        epilog="examples:\n  scripts/chaos                                  # 50 clients, 60 s\n"
+        "  scripts/chaos --clients 20 --duration 20 --seed 7 --plot chaos.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--clients", type=int, default=50, help="clients, one session each "
                    "(default %(default)s)")
@@ -109,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", type=float, default=2.0, help="seconds between progress lines "
                    "(default %(default)s)")
     p.add_argument("--keep", action="store_true", help="keep the state dir (logs, AOF)")
+    p.add_argument("--plot", type=Path, metavar="FILE.png", help="write a timeline of the "
+                   "kills, latency and errors (matplotlib) to this PNG file")
     p.add_argument("--no-haproxy", dest="haproxy", action="store_false",
                    help="clients connect to the nodes directly even if HAProxy is installed")
     return p
@@ -187,6 +192,10 @@ class Report:
     elapsed: float = 0.0
     interrupted: bool = False
     audit_error: str | None = None
+    # For the timeline (--plot): seconds since the start of the chaos.
+    samples: list[tuple[float, float]] = attrs.field(factory=list)  # (sent at, latency)
+    error_times: list[tuple[float, str]] = attrs.field(factory=list)
+    marks: list[tuple[float, str]] = attrs.field(factory=list)
 
     @property
     def acknowledged(self) -> int:
@@ -426,19 +435,23 @@ class Chaos:
                 give_up = min(give_up, time.monotonic() + 30)
                 if time.monotonic() > give_up:
                     return
+            sent = time.monotonic()
             try:
                 result = await self._increment(client, session)
             except trio.TooSlowError:
                 session.in_doubt += 1
                 self.report.errors["client timeout (in doubt)"] += 1
+                self.report.error_times.append((time.monotonic() - self.started, "timeout"))
                 continue
             except RequestFailed as exc:
                 # An error answer may hide a commit made by another attempt of the same request
                 # id (e.g. a SessionConflict after lost WATCH races): count it as in doubt.
                 session.in_doubt += 1
                 self.report.errors[exc.error_type] += 1
+                self.report.error_times.append((time.monotonic() - self.started, exc.error_type))
                 await trio.sleep(0.05)
                 continue
+            self.report.samples.append((sent - self.started, time.monotonic() - sent))
             session.acked += 1
             if result.get("replayed"):
                 session.replayed += 1
@@ -481,6 +494,7 @@ class Chaos:
         stamp = time.monotonic() - self.started
         self.last_event = f"{text} at {stamp:.1f}s"
         self.report.events.append(f"{text} @{stamp:.1f}s")
+        self.report.marks.append((stamp, text))
 
     async def chaos(self, nursery: trio.Nursery) -> None:
         base = trio.current_time()  # Trio's clock, not time.monotonic()
@@ -689,6 +703,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep = args.keep or report is None or not report.ok
         if report is not None:
             out(report.table())
+            if args.plot is not None:
+                from .plots import chaos_timeline
+
+                chaos_timeline(
+                    args.plot, report.samples, report.error_times, report.marks,
+                    duration=config.duration,
+                    title=f"chaos: {config.clients} clients, {config.nodes} nodes, seed "
+                    f"{config.seed} ({config.mode})",
+                )
+                out(f"chaos: timeline written to {args.plot}")
         if keep:
             out(f"chaos: state dir kept: {state_dir} (node logs, Redis AOF)")
         else:
