@@ -33,7 +33,8 @@ NODE_COMMANDS = (
     "ping", "hello", "auth", "client|setname", "client|id", "select",
     "readonly", "echo",
     # strings and keys
-    "get", "set", "del", "exists", "expire", "pexpire", "pttl", "ttl", "incr",
+    "get", "set", "del", "exists", "expire", "pexpire", "pexpireat", "pttl", "ttl", "incr",
+    "incrby", "rename",
     # hashes
     "hget", "hmget", "hset", "hgetall", "hdel", "hincrby",
     # sorted sets and sets

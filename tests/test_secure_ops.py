@@ -162,20 +162,23 @@ def test_status_sessions_and_logs(state_dir: Path):
 
     follow = subprocess.Popen(
         [sys.executable, "-m", "cluster", "--state-dir", str(state_dir), "logs", "node-2",
-         "--follow", "--lines", "0"], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+         "--follow", "--lines", "1", "--raw"], stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )
     try:
-        time.sleep(1.0)
-        launcher.scale(state_dir, 1)  # node-2 drains and logs it
-        deadline = time.monotonic() + 15
-        seen = ""
         assert follow.stdout is not None
-        while time.monotonic() < deadline and "node stopped" not in seen:
-            seen += follow.stdout.readline()
-        assert "node stopped" in seen
+        first = follow.stdout.readline()  # the last line so far: it is reading the file now
+        assert first.strip()
+        launcher.scale(state_dir, 1)  # node-2 drains and logs it, after the follower started
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and "node stopped" not in (
+            state_dir / "node-2.log").read_text():
+            time.sleep(0.1)
+        time.sleep(1.0)  # the follower polls every 0.25 s
     finally:
         follow.terminate()
-        follow.wait(5)
+        rest, _ = follow.communicate(timeout=10)
+    followed = [json.loads(line)["msg"] for line in rest.splitlines() if line.startswith("{")]
+    assert "node stopped" in followed, rest[-2000:]
 
 
 @pytest.mark.skipif(not Path("/usr/sbin/haproxy").exists(), reason="HAProxy not installed")
