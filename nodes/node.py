@@ -34,11 +34,11 @@ from cluster.store import SessionStore, connect
 
 from . import handlers as handlers  # registers the commands
 from . import tls
-from .attachments import Attachments
 from .connection import Connection
 from .control import enable_keyspace_events, listen
 from .exposure import restrict
 from .health import serve_health
+from .held_sessions import HeldSessions
 from .metrics import NodeMetrics
 from .protocol import event
 from .workspace import ImageCache
@@ -86,7 +86,7 @@ class Node:
         self.port = 0
         self.health_port = 0
         self.registry = NodeRegistry(self.redis, self.node_id)
-        self.attachments = Attachments(self.registry)  # sessions held here, for operators
+        self.held = HeldSessions(self.registry)  # sessions held here, for operators
         self.sweeper = Sweeper(self.store, self.node_id, self.metrics)
         self.images = ImageCache(settings.max_cached_sessions, settings.max_cached_objects)
         self.metrics.watch_cache(self.images)
@@ -105,7 +105,7 @@ class Node:
 
     def connection_holds(self, connection: Connection, session_id: str) -> None:
         self.holders.setdefault(session_id, set()).add(connection)
-        self.attachments.changed(session_id)
+        self.held.changed(session_id)
 
     def connection_releases(self, connection: Connection, session_id: str) -> None:
         holders = self.holders.get(session_id)
@@ -113,7 +113,7 @@ class Node:
             holders.discard(connection)
             if not holders:
                 del self.holders[session_id]
-            self.attachments.changed(session_id)
+            self.held.changed(session_id)
 
     def spawn(self, fn: Any, *args: Any) -> None:
         """Run a fire-and-forget task owned by the node (not by the request that asked).
@@ -186,7 +186,7 @@ class Node:
                     )
                 background.start_soon(self.sweeper.run)
                 background.start_soon(self.registry.run, self._registry_fields)
-                background.start_soon(self.attachments.run, self.holders)
+                background.start_soon(self.held.run, self.holders)
                 background.start_soon(_freeze_gc_periodically, self.images)
                 async with trio.open_nursery() as connections:
                     async with trio.open_nursery() as listener:
@@ -220,7 +220,7 @@ class Node:
                         self.draining = True
                         listener.cancel_scope.cancel()
                     await self.registry.deregister()
-                    await self.attachments.clear()
+                    await self.held.clear()
                     await self.sweeper.release_lease()
                     await self._drain_connections()
                     connections.cancel_scope.cancel()

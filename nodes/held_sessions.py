@@ -18,10 +18,10 @@ from coredis.exceptions import RedisError
 
 from cluster.registry import HEARTBEAT, NodeRegistry
 
-log = logging.getLogger("stui.attachments")
+log = logging.getLogger("stui.held_sessions")
 
 
-class Attachments:
+class HeldSessions:
     """Dirty-tracking of held sessions and the task that publishes them."""
 
     def __init__(self, registry: NodeRegistry) -> None:
