@@ -229,10 +229,12 @@ def test_tls_end_to_end_through_haproxy_with_a_verified_certificate(state_dir: P
     assert status["tls"] is True and status["ca_file"] == ca
 
 
-def _node(redis_url: str, *flags: str) -> tuple[subprocess.Popen[bytes], int, Path, int]:
-    """A node process: (process, health port, log file, WebSocket port)."""
+def _node(
+    logs: Path, redis_url: str, *flags: str
+) -> tuple[subprocess.Popen[bytes], int, Path, int]:
+    """A node process logging to ``logs``: (process, health port, log file, WebSocket port)."""
     health = free_port()
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"stui-node-{health}.log"
+    log = logs / f"node-{health}.log"
     handle = log.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "nodes", "--port", "0", "--health-port", str(health),
@@ -272,7 +274,7 @@ def test_redis_refuses_a_node_without_the_password(tmp_path: Path):
     base = f"redis://stui@127.0.0.1:{server.port}/0"
     procs = []
     try:
-        without, port, log, _ = _node(f"redis://127.0.0.1:{server.port}/0")
+        without, port, log, _ = _node(tmp_path, f"redis://127.0.0.1:{server.port}/0")
         procs.append(without)
         body = _health(port)
         assert body["redis"] == "unauthorized" and body["status"] == "degraded"
@@ -280,15 +282,17 @@ def test_redis_refuses_a_node_without_the_password(tmp_path: Path):
         assert "Redis refused the node's credentials" in log.read_text()
         wrong_file = tmp_path / "wrong.password"
         write_private(wrong_file, "not-it")
-        wrong, port, _, _ = _node(base, "--redis-password-file", str(wrong_file))
+        wrong, port, _, _ = _node(tmp_path, base, "--redis-password-file", str(wrong_file))
         procs.append(wrong)
         assert _health(port)["redis"] == "unauthorized"
 
         secret_file = tmp_path / "secret"
         write_private(secret_file, "s" * 40)
-        good, port, log, node_port = _node(base, "--redis-password-file", str(password_file),
-                                "--secret-file", str(secret_file), "--cleanup-interval", "1",
-                                "--session-timeout", "3")
+        good, port, log, node_port = _node(
+            tmp_path, base, "--redis-password-file", str(password_file),
+            "--secret-file", str(secret_file), "--cleanup-interval", "1",
+            "--session-timeout", "3",
+        )
         procs.append(good)
         assert _health(port)["status"] == "ok"
         assert node_password not in log.read_text()
@@ -346,7 +350,7 @@ def test_a_node_without_a_secret_serves_loopback_only(tmp_path: Path):
 
     server = RedisServer(data_dir=tmp_path / "redis").start()
     try:
-        process, port, log, _ = _node(server.url, "--host", "0.0.0.0")
+        process, port, log, _ = _node(tmp_path, server.url, "--host", "0.0.0.0")
         try:
             assert _health(port)["status"] == "ok"
             time.sleep(0.3)
