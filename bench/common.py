@@ -22,7 +22,7 @@ from typing import Any
 import coredis
 import trio
 
-from cluster.embedded_redis import RedisServer
+from cluster.ops.embedded_redis import RedisServer
 
 from . import floors
 from .env import environment

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import trio
 
-from cluster.embedded_redis import RedisServer
+from cluster.ops.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,7 +111,7 @@ class ServerProcess:
 
 
 async def start_redis(server: RedisServer) -> None:
-    """Start ``server`` (:mod:`cluster.embedded_redis`: a free loopback port, no persistence).
+    """Start ``server`` (:mod:`cluster.ops.embedded_redis`: a free loopback port, no persistence).
 
     Raises :class:`StartFailed` when redis-server is missing or does not answer.
     """

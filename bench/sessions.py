@@ -46,7 +46,7 @@ import orjson
 import trio
 
 from client.connection import Connection
-from cluster.embedded_redis import RedisServer
+from cluster.ops.embedded_redis import RedisServer
 from cluster.settings import Settings
 
 from . import floors

@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import trio
@@ -163,12 +165,19 @@ def unwrap(exc: BaseException) -> BaseException:
 
 
 @asynccontextmanager
-async def open_connection(url: str, **kwargs: Any) -> AsyncIterator[Connection]:
-    """Connect to a node at ``ws://host:port/``; closes on exit.
+async def open_connection(
+    url: str, *, ca: str | None = None, **kwargs: Any
+) -> AsyncIterator[Connection]:
+    """Connect to a node at ``ws://host:port/`` or ``wss://host:port/``; closes on exit.
 
-    An exception raised in the ``async with`` block comes out as it was raised (not wrapped
-    in an exception group).
+    For ``wss://`` the server's certificate is verified (hostname included) against ``ca``
+    (a PEM file) or, without it, the system's trusted CAs. An exception raised in the
+    ``async with`` block comes out as it was raised (not wrapped in an exception group).
     """
+    if url.startswith("wss://"):
+        if "ssl_context" not in kwargs:
+            kwargs["ssl_context"] = tls_context(ca)
+        await check_tls(url, kwargs["ssl_context"], kwargs.get("connect_timeout", 60))
     with ungrouped():
         async with open_websocket_url(url, **kwargs) as ws, trio.open_nursery() as nursery:
             connection = Connection(ws, url)
@@ -177,6 +186,33 @@ async def open_connection(url: str, **kwargs: Any) -> AsyncIterator[Connection]:
                 yield connection
             finally:
                 nursery.cancel_scope.cancel()
+
+
+def tls_context(ca: str | None = None) -> ssl.SSLContext:
+    """A client TLS context that verifies certificates and host names (``ca``: a PEM file of
+    trusted CAs, e.g. the one ``stui-cluster up --tls`` writes; default: the system's)."""
+    return ssl.create_default_context(cafile=ca)
+
+
+async def check_tls(url: str, context: ssl.SSLContext, timeout: float) -> None:
+    """One TLS handshake with ``url``'s server, to fail fast with the real reason.
+
+    trio-websocket turns a certificate failure during its handshake into a wait for the
+    connect timeout with no cause attached; this raises ``ssl.SSLCertVerificationError``
+    (an ``OSError``, so clients retry or report it like any connection failure) at once.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 443
+    with trio.fail_after(timeout):
+        stream = await trio.open_ssl_over_tcp_stream(host, port, ssl_context=context)
+        try:
+            await stream.do_handshake()
+        except trio.BrokenResourceError as exc:
+            if isinstance(exc.__cause__, ssl.SSLError):
+                raise exc.__cause__ from None
+            raise
+        finally:
+            await trio.aclose_forcefully(stream)
 
 
 @contextmanager

@@ -106,7 +106,8 @@ class SessionClient:
         urls: Sequence[str],
         client_id: str,
         *,
-        token: str | None = None,
+        token: str | Callable[[], str] | None = None,
+        ca: str | None = None,
         session_id: str | None = None,
         last_seq: int = 0,
         on_state: Callable[[str, dict[str, Any]], None] | None = None,
@@ -121,6 +122,7 @@ class SessionClient:
         self.urls = list(urls)
         self.client_id = client_id
         self.token = token
+        self.ca = ca
         self.session_id = session_id
         self.on_state = on_state
         self.reconnect_timeout = reconnect_timeout
@@ -257,7 +259,7 @@ class SessionClient:
         try:
             with scope:
                 async with open_connection(
-                    url, connect_timeout=self.connect_timeout, disconnect_timeout=2
+                    url, ca=self.ca, connect_timeout=self.connect_timeout, disconnect_timeout=2
                 ) as conn:
                     self._scopes[conn] = scope
                     self._conn = conn
@@ -316,6 +318,9 @@ class SessionClient:
                     self._ready = None
                     self._notify()
                 self._nursery_start(self._close_when_idle, conn)
+            elif name == "token_expiring" and callable(self.token):
+                self._deliver(message)
+                self._nursery_start(self._reauthenticate, conn)
             elif name in ("session_taken_over", "session_expired") and (
                 data.get("session_id") in (None, self.session_id)
             ):
@@ -353,9 +358,25 @@ class SessionClient:
         except (trio.WouldBlock, trio.ClosedResourceError):
             log.warning("event channel full: dropped %s", message.get("event"))
 
+    def _current_token(self) -> str | None:
+        """The token to present now: a callable token (e.g. :func:`client.credentials.minter`)
+        makes a fresh one each time, so reconnects and refreshes never use an expired one."""
+        return self.token() if callable(self.token) else self.token
+
+    async def _reauthenticate(self, conn: Connection) -> None:
+        """The node warned that the token is about to expire: present a fresh one on the same
+        connection (if that fails, the node closes it at the expiry and we reconnect)."""
+        try:
+            await conn.request("authenticate", client_id=self.client_id,
+                               token=self._current_token())
+        except (RequestFailed, ConnectionClosed, trio.BrokenResourceError,
+                trio.ClosedResourceError, OSError) as exc:
+            log.warning("could not refresh the token on %s: %r", conn.url, exc)
+
     async def _open_session(self, conn: Connection, first: bool) -> None:
-        if self.token is not None:
-            await conn.request("authenticate", client_id=self.client_id, token=self.token)
+        token = self._current_token()
+        if token is not None:
+            await conn.request("authenticate", client_id=self.client_id, token=token)
         ping = await conn.request("ping")
         self.node_id = str(ping.get("node_id"))
         if self.session_id is None:

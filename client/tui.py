@@ -32,6 +32,7 @@ from typing import Any
 import trio
 import urwid
 
+from . import credentials
 from .connection import RequestFailed
 from .session import (
     CLOSED,
@@ -123,7 +124,10 @@ def parser() -> argparse.ArgumentParser:
         epilog="Keys: " + ", ".join(f"{k} {what}" for k, what in KEYS) + ". "
         "Tab switches between the workspace input and the results, transcript and inspector "
         "panes; in a pane, arrows and PgUp/PgDn scroll and Enter picks (inspect a result, "
-        "step into a field).",
+        "step into a field).\n\nexamples:\n  stui --url ws://127.0.0.1:8765/\n"
+        "  stui --url wss://127.0.0.1:8765/ --ca .stui/cluster/tls/ca.pem --client-id ada\n"
+        "  STUI_TOKEN=$(stui-cluster token ada) stui --url ws://node:8765/ --client-id ada",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--url",
@@ -140,7 +144,21 @@ def parser() -> argparse.ArgumentParser:
         "--token",
         default=os.environ.get("STUI_TOKEN"),
         help="authentication token when the cluster has a secret (env STUI_TOKEN; "
-        "'stui-cluster token CLIENT_ID' prints it)",
+        "'stui-cluster token CLIENT_ID' prints it). Default: stui makes its own from the "
+        "cluster secret when it can read it (env STUI_SECRET, or the state dir's 'secret')",
+    )
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="a local cluster's state dir, where stui finds its secret and CA (env "
+        f"STUI_STATE_DIR, default {credentials.DEFAULT_STATE_DIR})",
+    )
+    p.add_argument(
+        "--ca",
+        metavar="FILE",
+        help="CA certificate (PEM) that signs the cluster's wss:// certificate (default: the "
+        "state dir's tls/ca.pem if there is one, else the system's CAs)",
     )
     p.add_argument(
         "--session-id", help="resume this session (default: the one in the session file)"
@@ -174,12 +192,13 @@ def default_client_id() -> str:
 class Config:
     urls: list[str]
     client_id: str
-    token: str | None
+    token: str | Callable[[], str] | None
     session_id: str | None
     session_from_file: bool
     session_file: Path
     reconnect_timeout: float = 60.0
     request_timeout: float = 60.0
+    ca: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Config:
@@ -202,13 +221,18 @@ class Config:
         urls = args.url or (
             [u for u in saved_urls if isinstance(u, str)] if isinstance(saved_urls, list) else []
         ) or [DEFAULT_URL]
+        state_dir = args.state_dir or credentials.state_dir()
+        ca = args.ca
+        if ca is None and any(url.startswith("wss://") for url in urls):
+            ca = credentials.find_ca(state_dir)
         return cls(
             urls=urls,
             client_id=client_id,
-            token=args.token or None,
+            token=credentials.token_for(client_id, token=args.token, directory=state_dir),
             session_id=session_id,
             session_from_file=from_file,
             session_file=path,
+            ca=ca,
         )
 
 
@@ -661,6 +685,7 @@ class App:
                     self.config.urls,
                     self.config.client_id,
                     token=self.config.token,
+                    ca=self.config.ca,
                     session_id=self.session_id,
                     last_seq=self.last_seq,
                     on_state=self.on_state,

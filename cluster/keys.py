@@ -28,6 +28,7 @@ never part of a session's transaction.
 | ``stui:expiry`` | sorted set | session id -> earliest possible deadline (sweeper's truth) |
 | ``stui:{sweeper}:lease``, ``:epoch`` | string, counter | sweeper lease, fencing epoch |
 | ``stui:nodes`` / ``stui:node:<id>`` | sorted set / hash | node registry and heartbeats |
+| ``stui:node:<id>:sessions`` | hash | session id -> connections holding it on that node |
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ def client_spent(client_id: str) -> str:
 def node(node_id: str) -> str:
     """A node's heartbeat hash (with a TTL: a dead node disappears by itself)."""
     return f"{PREFIX}:node:{node_id}"
+
+
+def node_sessions(node_id: str) -> str:
+    """Sessions held by a node's connections -> how many (for operators; expires like the
+    heartbeat)."""
+    return f"{PREFIX}:node:{node_id}:sessions"
 
 
 @attrs.frozen

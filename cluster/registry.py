@@ -66,6 +66,24 @@ class NodeRegistry:
                 log.warning("heartbeat failed", extra={"error": repr(exc)})
             await trio.sleep(HEARTBEAT)
 
+    async def publish_sessions(
+        self, counts: dict[str, int], removed: list[str], *, replace: bool
+    ) -> None:
+        """Write the sessions held here (``replace``: the whole set, else only changes) and
+        keep the hash alive as long as the heartbeat."""
+        key = keys.node_sessions(self.node_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if replace:
+                pipe.delete([key])
+            if counts:
+                pipe.hset(key, {sid: str(n) for sid, n in counts.items()})
+            if removed:
+                pipe.hdel(key, removed)
+            pipe.pexpire(key, int(HEARTBEAT * 3000))
+
+    async def clear_sessions(self) -> None:
+        await self.redis.delete([keys.node_sessions(self.node_id)])
+
     async def deregister(self) -> None:
         await self.flush_counts()
         try:
@@ -124,3 +142,17 @@ async def live_nodes(redis: coredis.Redis[str]) -> list[dict[str, str]]:
     if gone:
         await redis.zrem(keys.NODES, gone)
     return nodes
+
+
+async def attached_sessions(
+    redis: coredis.Redis[str], node_ids: list[str]
+) -> dict[str, dict[str, int]]:
+    """For each node id, the sessions its connections hold -> how many connections."""
+    if not node_ids:
+        return {}
+    async with redis.pipeline(transaction=False) as pipe:
+        reads = [pipe.hgetall(keys.node_sessions(node_id)) for node_id in node_ids]
+    return {
+        node_id: {str(sid): int(n) for sid, n in (await read).items()}
+        for node_id, read in zip(node_ids, reads, strict=True)
+    }

@@ -19,12 +19,15 @@ def _csv(value: str) -> frozenset[str]:
     return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
-def _bool(value: str) -> bool:
-    if value.strip().lower() in ("1", "true", "yes", "on"):
+def _bool(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
         return True
-    if value.strip().lower() in ("0", "false", "no", "off", ""):
+    if lowered in ("0", "false", "no", "off", ""):
         return False
-    raise ValueError(f"{value!r} is not a boolean (1/0, true/false, yes/no, on/off)")
+    raise ValueError(f"not a yes/no value: {value!r}")
 
 
 def _setting(default: Any, help: str, parse: Any = None) -> Any:
@@ -37,9 +40,24 @@ class Settings:
 
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis URL of the session store")
     secret: str = _setting(
-        "", "shared secret; when set, clients must authenticate with HMAC-SHA256(secret, id)"
+        "", "shared secret; when set, clients must authenticate with a token (JWT or HMAC)"
+    )
+    secret_file: str = _setting(
+        "", "file holding the shared secret (stui-cluster up writes one, mode 0600)"
+    )
+    allow_hmac_tokens: bool = _setting(
+        True, "accept the legacy HMAC token (never expires) besides JWTs", _bool
+    )
+    insecure: bool = _setting(
+        False, "without a secret, listen on a non-loopback --host anyway (no authentication)",
+        _bool,
     )
     host: str = _setting("127.0.0.1", "address the node listens on")
+    tls_cert: str = _setting("", "certificate chain (PEM) to serve wss:// with")
+    tls_key: str = _setting("", "private key (PEM) of --tls-cert")
+    redis_password_file: str = _setting(
+        "", "file holding the Redis password (the user, if any, is the --redis-url's)"
+    )
     port: int = _setting(8765, "WebSocket port (0 picks a free one)", int)
     health_port: int = _setting(
         -1, "plain-HTTP port for /healthz and /metrics (0 picks a free one, -1: none)", int
@@ -87,7 +105,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from ``STUI_*`` variables (``STUI_REDIS_URL``, ``STUI_SECRET``...)."""
+        """Build settings from ``STUI_*`` variables (``STUI_REDIS_URL``, ``STUI_SECRET``...).
+
+        A ``secret_file`` fills ``secret`` when no secret is given directly, so a secret need
+        not sit in an environment or on a command line.
+        """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         for field in attrs.fields(cls):
@@ -95,6 +117,8 @@ class Settings:
             if name in env:
                 values[field.name] = _parse(field, env[name])
         values.update(overrides)
+        if values.get("secret_file") and not values.get("secret"):
+            values["secret"] = read_secret(values["secret_file"])
         return cls(**values)
 
     @classmethod
@@ -105,6 +129,15 @@ class Settings:
                 continue
             flag = "--" + field.name.replace("_", "-")
             env = "STUI_" + field.name.upper()
+            if field.metadata.get("parse") is _bool:
+                parser.add_argument(
+                    flag,
+                    dest=field.name,
+                    default=None,
+                    action=argparse.BooleanOptionalAction,
+                    help=f"{field.metadata['help']} (env {env}, default {_show(field.default)})",
+                )
+                continue
             parser.add_argument(
                 flag,
                 dest=field.name,
@@ -130,6 +163,17 @@ def _parse(field: attrs.Attribute[Any], raw: str) -> Any:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, frozenset):
         return ",".join(sorted(value)) or "none"
     return repr(value) if value != "" else "none"
+
+
+def read_secret(path: str) -> str:
+    """The first line of a secret file (a secret is text without surrounding blanks)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.readline().strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read the secret file {path}: {exc.strerror}") from exc

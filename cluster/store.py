@@ -61,6 +61,7 @@ from .model import (
     from_record,
     to_record,
 )
+from .redis_auth import effective_url
 from .settings import Settings
 from .wire import Command, Endpoint, ReplyError, WireConnection, WireError, WirePool, pairs
 
@@ -104,7 +105,7 @@ def connect(settings: Settings) -> coredis.Redis[str]:
     client: a retried EXEC or INCR could run twice (a retry of ours knows what is safe).
     """
     client: coredis.Redis[str] = coredis.Redis.from_url(
-        settings.redis_url,
+        effective_url(settings),  # with the password of --redis-password-file, if any
         decode_responses=True,
         retry_policy=coredis.retry.NoRetryPolicy(),
         stream_timeout=settings.redis_timeout,
@@ -117,7 +118,7 @@ def connect(settings: Settings) -> coredis.Redis[str]:
 
 def wire_pool(settings: Settings) -> WirePool:
     """The request path's connections (:mod:`cluster.wire`) to ``settings.redis_url``."""
-    return WirePool(Endpoint.from_url(settings.redis_url), timeout=settings.redis_timeout)
+    return WirePool(Endpoint.from_url(effective_url(settings)), timeout=settings.redis_timeout)
 
 
 def _script(name: str) -> str:

@@ -30,9 +30,17 @@ def parser() -> argparse.ArgumentParser:
         prog="stui-node",
         description="Run one stateless STUI Cluster node: a WebSocket server whose sessions "
         "live in Redis. Serves until SIGTERM/SIGINT, then drains (tells clients "
-        "server_draining, finishes requests in flight) and exits 0. Prints one JSON line on "
-        "stdout once it listens: node_id, port, health_port (and, with --workers, pid and "
-        "one entry per worker).",
+        "server_draining, finishes requests in flight) and exits 0. Without a secret it "
+        "listens on loopback only (--insecure to override). Prints one JSON line on stdout "
+        "once it listens: node_id, port, health_port (and, with --workers, pid and one entry "
+        "per worker).",
+        epilog="examples:\n"
+        "  stui-node --port 8765 --redis-url redis://127.0.0.1:6380/0\n"
+        "  stui-node --workers 2 --port 8765 --health-port 8766 --redis-url redis://127.0.0.1:6380/0\n"
+        "  stui-node --host 0.0.0.0 --secret-file /run/secrets/stui --tls-cert node.pem \\\n"
+        "      --tls-key node.key --redis-url redis://stui@redis:6379/0 \\\n"
+        "      --redis-password-file /run/secrets/redis --health-port 8766",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     Settings.add_arguments(p)
     p.add_argument("--redis", dest="redis_url", help="alias of --redis-url")

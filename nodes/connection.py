@@ -21,9 +21,11 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from cluster.errors import RateLimited, StuiError, Unavailable
+from cluster.tokens import Grant
 
 from . import protocol
 from .dispatch import Call, commands
+from .token_watch import TokenWatch
 
 if TYPE_CHECKING:
     from .node import Node
@@ -45,6 +47,8 @@ class Connection:
         self.ws = ws
         self.remote = remote
         self.authenticated: str | None = None  # authenticated client id
+        self.grant: Grant | None = None  # what its token allows (expiry, sessions)
+        self.token_watch = TokenWatch(self)  # warns, then closes, when the token expires
         self.known_client: str | None = None  # the client this connection has acted for
         self.in_flight = 0
         self._idle = trio.Event()
@@ -60,9 +64,12 @@ class Connection:
         """The authenticated client id (``None``: session ids act as capabilities)."""
         return self.authenticated
 
-    def authenticate(self, client_id: str) -> None:
-        self.authenticated = client_id
-        self.identify(client_id)
+    def authenticate(self, grant: Grant) -> None:
+        """Act for ``grant.client_id`` from now on, within what its token allows."""
+        self.authenticated = grant.client_id
+        self.grant = grant
+        self.identify(grant.client_id)
+        self.token_watch.watch(grant)
 
     def identify(self, client_id: str) -> None:
         """The client this connection acts for (counted once as a connect)."""
@@ -116,9 +123,11 @@ class Connection:
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._writer)
+                self.token_watch.attach(nursery)
                 try:
                     await self._read_loop(nursery)
                 finally:
+                    self.token_watch.stop()
                     # Requests already running finish (their commits are atomic anyway);
                     # nothing new is read. Then the writer ends with the channel.
                     await self._idle.wait()

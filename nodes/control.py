@@ -7,7 +7,7 @@ connection at once (fencing by epoch is what makes a late write safe, not this m
 ``session_expired`` and clean up without waiting for the sweeper. Messages sent while we are
 disconnected from Redis are lost, which is why neither is relied on for correctness.
 
-Per ``notes/redis-on-trio.md``: we loop on ``get_message`` (``async for`` can end silently) and
+We loop on ``get_message`` (coredis's ``async for`` over a subscription can end silently) and
 cap the re-subscribe back-off at 0.5 s.
 """
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from cluster.errors import InvalidRequest, Unauthorized
+from cluster.errors import InvalidRequest
+from cluster.tokens import Grant, check_scope, refuse
 
 from .ownership import Peer
 from .protocol import Request
@@ -25,11 +26,16 @@ if TYPE_CHECKING:
 class Client(Peer, Protocol):
     """The connection as handlers see it."""
 
+    @property
+    def grant(self) -> Grant | None:
+        """What the connection's token allows (expiry, sessions); None before authenticate."""
+
     def identify(self, client_id: str) -> None:
         """The client id this connection acts for (counted once as a connect)."""
 
-    def authenticate(self, client_id: str) -> None:
-        """Bind the connection to ``client_id``: it only ever sees that client's sessions."""
+    def authenticate(self, grant: Grant) -> None:
+        """Bind the connection to ``grant.client_id``: it only ever sees that client's
+        sessions, and only those the token allows."""
 
 
 @attrs.frozen
@@ -81,7 +87,9 @@ class Dispatcher:
             shown = call.request.command[:64]
             raise InvalidRequest(f"unknown command {shown!r}", details={"commands": self.names})
         if command.needs_auth and call.service.settings.secret and not call.peer.client_id:
-            raise Unauthorized("authenticate first: this cluster requires a token")
+            raise refuse("missing", "authenticate first: this cluster requires a token")
+        if command.needs_auth:
+            check_scope(call.peer.grant, command.name, call.params)
         return await command.handler(call)
 
 

@@ -19,6 +19,7 @@ Without ``reuse_port`` the listener is exactly trio's ``open_tcp_listeners`` (wh
 from __future__ import annotations
 
 import socket as stdlib_socket
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -106,15 +107,22 @@ async def serve_websocket(
     port: int,
     *,
     reuse_port: bool,
+    ssl_context: ssl.SSLContext | None = None,
     handler_nursery: trio.Nursery,
     max_message_size: int,
     connect_timeout: float,
     disconnect_timeout: float,
     task_status: trio.TaskStatus[WebSocketServer] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """``trio_websocket.serve_websocket`` (no TLS) on :func:`open_listeners`; runs until
-    cancelled, ``task_status.started`` gets the server (its ``port`` is the bound port)."""
-    listeners = await open_listeners(host, port, reuse_port=reuse_port)
+    """``trio_websocket.serve_websocket`` on :func:`open_listeners` (``wss://`` with an
+    ``ssl_context``); runs until cancelled, ``task_status.started`` gets the server (its
+    ``port`` is the bound port)."""
+    tcp = await open_listeners(host, port, reuse_port=reuse_port)
+    listeners: list[Any] = list(tcp)
+    if ssl_context is not None:
+        listeners = [
+            trio.SSLListener(listener, ssl_context, https_compatible=False) for listener in tcp
+        ]
     server = WebSocketServer(
         handler,
         listeners,

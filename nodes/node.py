@@ -27,14 +27,18 @@ from trio_websocket import WebSocketRequest
 
 from cluster.expiry import Sweeper
 from cluster.ratelimit import RateSync
+from cluster.redis_auth import UNAUTHORIZED_HINT, probe, redact
 from cluster.registry import NodeRegistry
 from cluster.settings import Settings
 from cluster.store import SessionStore, connect, wire_pool
 
 from . import handlers as handlers  # registers the commands
+from . import tls
 from .connection import Connection
 from .control import enable_keyspace_events, listen
+from .exposure import restrict
 from .health import serve_health
+from .held_sessions import HeldSessions
 from .listeners import serve_websocket
 from .metrics import NodeMetrics
 from .service import SessionService
@@ -71,6 +75,7 @@ class Node:
     """One stateless node. Construct, then ``await nursery.start(node.run)``."""
 
     def __init__(self, settings: Settings) -> None:
+        settings, self.exposure_notes = restrict(settings)  # loopback only without a secret
         self.settings = settings
         self.node_id = settings.node_id or f"node-{secrets.token_hex(4)}"
         self.redis = connect(settings)
@@ -83,6 +88,7 @@ class Node:
         self.port = 0
         self.health_port = 0
         self.registry = NodeRegistry(self.redis, self.node_id)
+        self.held = HeldSessions(self.registry)  # sessions held here, for operators
         self.sweeper = Sweeper(self.store, self.node_id, self.metrics)
         self.service = SessionService(
             settings,
@@ -93,6 +99,7 @@ class Node:
             self.spawn,
             connection_count=lambda: self.connection_count,
         )
+        self.service.attachments.on_change = self.held.changed
         self.metrics.watch_cache(self.service.images)
         self._drain_requested = trio.Event()
         self._stopped = trio.Event()
@@ -119,12 +126,12 @@ class Node:
     # -- health ----------------------------------------------------------------------------
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
-        redis_ok = await self.store.ping()
-        healthy = redis_ok and not self.draining
+        redis_state = await probe(self.redis)  # ok, unreachable or unauthorized
+        healthy = redis_state == "ok" and not self.draining
         return healthy, {
             "status": "ok" if healthy else ("draining" if self.draining else "degraded"),
             "node_id": self.node_id,
-            "redis": "ok" if redis_ok else "unreachable",
+            "redis": redis_state,
             "connections": self.connection_count,
             "draining": self.draining,
         }
@@ -137,8 +144,14 @@ class Node:
 
     async def run(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         async with self.redis:
-            if not await self.store.ping():
-                log.warning("redis is not reachable yet", extra={"redis": self.settings.redis_url})
+            redis_state = await probe(self.redis)
+            if redis_state != "ok":
+                message = (
+                    UNAUTHORIZED_HINT
+                    if redis_state == "unauthorized"
+                    else "redis is not reachable yet"
+                )
+                log.error(message, extra={"redis": redact(self.settings.redis_url)})
             async with trio.open_nursery() as background:
                 self._background = background
                 await enable_keyspace_events(self)
@@ -150,6 +163,7 @@ class Node:
                 background.start_soon(self.sweeper.run)
                 background.start_soon(self.registry.run, self._registry_fields)
                 await background.start(RateSync(self.service.buckets, self.wire).run)
+                background.start_soon(self.held.run, self.service.attachments.by_session)
                 background.start_soon(_freeze_gc_periodically, self.images)
                 async with trio.open_nursery() as connections:
                     async with trio.open_nursery() as listener:
@@ -160,6 +174,7 @@ class Node:
                                 self.settings.host,
                                 self.settings.port,
                                 reuse_port=self.settings.reuse_port,
+                                ssl_context=tls.server_context(self.settings),
                                 handler_nursery=connections,
                                 max_message_size=self.settings.max_frame_bytes * HARD_FRAME_FACTOR,
                                 connect_timeout=10,
@@ -169,13 +184,21 @@ class Node:
                         self.port = server.port
                         log.info(
                             "node serving",
-                            extra={"port": self.port, "health_port": self.health_port},
+                            extra={
+                                "port": self.port,
+                                "health_port": self.health_port,
+                                "host": self.settings.host,
+                                "scheme": tls.scheme(self.settings),
+                            },
                         )
+                        for note in self.exposure_notes:
+                            log.warning(note)
                         task_status.started(self.port)
                         await self._drain_requested.wait()
                         self.draining = True
                         listener.cancel_scope.cancel()
                     await self.registry.deregister()
+                    await self.held.clear()
                     await self.sweeper.release_lease()
                     await self._drain_connections()
                     connections.cancel_scope.cancel()
@@ -186,7 +209,7 @@ class Node:
 
     def _registry_fields(self) -> dict[str, Any]:
         return {
-            "address": f"ws://{self.settings.host}:{self.port}/",
+            "address": f"{tls.scheme(self.settings)}://{self.settings.host}:{self.port}/",
             "health": f"http://{self.settings.host}:{self.health_port}/healthz"
             if self.health_port
             else "",

@@ -10,7 +10,7 @@ its local holders (to deliver events, notices and expiry) and, for a connection,
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Protocol
 
 
@@ -32,11 +32,19 @@ class Attachments:
         self._holders: dict[str, dict[Peer, int]] = {}
         self._held: dict[Peer, dict[str, int]] = {}
         self._lost: dict[Peer, set[str]] = {}
+        self.on_change: Callable[[str], None] = lambda session_id: None
+        """Called with a session id whose holders changed (the node publishes them)."""
+
+    @property
+    def by_session(self) -> Mapping[str, Mapping[Peer, int]]:
+        """Session id -> its local holders and their epochs (read-only use)."""
+        return self._holders
 
     def attach(self, peer: Peer, session_id: str, epoch: int) -> None:
         """``peer`` holds ``session_id`` at ``epoch`` (again: a restore clears "lost")."""
         self._holders.setdefault(session_id, {})[peer] = epoch
         self._held.setdefault(peer, {})[session_id] = epoch
+        self.on_change(session_id)
         lost = self._lost.get(peer)
         if lost is not None:
             lost.discard(session_id)
@@ -47,6 +55,7 @@ class Attachments:
             holders.pop(peer, None)
             if not holders:
                 del self._holders[session_id]
+            self.on_change(session_id)
         held = self._held.get(peer)
         if held is not None:
             held.pop(session_id, None)
@@ -66,6 +75,7 @@ class Attachments:
                 holders.pop(peer, None)
                 if not holders:
                     del self._holders[session_id]
+                self.on_change(session_id)
         self._lost.pop(peer, None)
         return held
 

@@ -16,7 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "api.md"
 PACKAGES = ("cluster", "nodes", "client")
-SKIP = {"cluster.__main__", "nodes.__main__", "cluster.demo", "cluster.chaos", "client.tui"}
+SKIP = {
+    "cluster.__main__", "cluster.ops.__main__", "nodes.__main__", "cluster.ops.demo",
+    "cluster.ops.chaos", "cluster.ops.fuzz", "client.tui",
+}
 
 
 def first_paragraph(obj: object) -> str:

@@ -23,7 +23,7 @@ import trio
 sys.path.insert(0, str(Path(__file__).parent))
 
 from client.connection import Connection, open_connection
-from cluster.embedded_redis import RedisServer
+from cluster.ops.embedded_redis import RedisServer
 from cluster.settings import Settings
 from nodes.node import Node
 
@@ -199,7 +199,7 @@ def redis_keys(redis: RedisServer, pattern: str = "stui:*") -> list[str]:
 
 # Node and client bookkeeping that legitimately changes on every request or connection (rate
 # buckets, connection counters, heartbeats, the sweeper lease): not session data.
-_BOOKKEEPING = ("stui:sweeper", "stui:node:", "stui:nodes", "stui:counters")
+_BOOKKEEPING = ("stui:sweeper", "stui:{sweeper}", "stui:node:", "stui:nodes", "stui:counters")
 _BOOKKEEPING_SUFFIXES = (":bucket", ":stats")
 
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import RawClient, dump_keys, raw_connect
 
-from cluster import cli
+from cluster import tokens
 from cluster.auth import new_session_id, token_for, verify
+from cluster.ops import cli
 
 SECRET = "s3cret"
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,31 +258,49 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
-def test_cli_prints_the_same_token():
+def test_cli_prints_a_jwt_and_on_request_the_legacy_token(tmp_path):
     script = Path(sys.executable).parent / "stui-cluster"
-    expected = token_for(SECRET, "alice")
-    by_script = _run(str(script), "token", "alice", "--secret", SECRET)
-    by_module = _run(sys.executable, "-m", "cluster.cli", "token", "alice", "--secret", SECRET)
+    state = ["--state-dir", str(tmp_path)]  # no secret file there
+    by_script = _run(str(script), *state, "token", "alice", "--secret", SECRET)
+    by_module = _run(sys.executable, "-m", "cluster.ops.cli", *state, "token", "alice",
+                     "--secret", SECRET, "--ttl", "60")
     for run in (by_script, by_module):
         assert run.returncode == 0, run.stderr
-        assert run.stdout == expected + "\n"
+        grant = tokens.verify(SECRET, run.stdout.strip(), "alice")
+        assert grant.kind == "jwt" and grant.expires_at is not None
+    assert tokens.verify(SECRET, by_module.stdout.strip()).expires_at <= time.time() + 61
+    legacy = _run(sys.executable, "-m", "cluster.ops.cli", *state, "token", "alice",
+                  "--secret", SECRET, "--hmac")
+    assert legacy.stdout == token_for(SECRET, "alice") + "\n"
 
 
-def test_cli_without_a_secret_fails():
-    run = _run(sys.executable, "-m", "cluster.cli", "token", "alice")
+def test_cli_without_a_secret_fails(tmp_path):
+    run = _run(sys.executable, "-m", "cluster.ops.cli", "--state-dir", str(tmp_path), "token",
+               "alice")
     assert run.returncode == 2
     assert run.stdout == ""
     assert "secret" in run.stderr
 
 
-def test_cli_in_process(capsys, monkeypatch):
+def test_cli_finds_the_secret_in_the_state_dir(tmp_path):
+    (tmp_path / "secret").write_text("from-the-state-dir\n")
+    run = _run(sys.executable, "-m", "cluster.ops.cli", "--state-dir", str(tmp_path), "token",
+               "alice", "--session", "a" * 32)
+    assert run.returncode == 0, run.stderr
+    grant = tokens.verify("from-the-state-dir", run.stdout.strip())
+    assert grant.sessions == frozenset({"a" * 32})
+
+
+def test_cli_in_process(capsys, monkeypatch, tmp_path):
     monkeypatch.delenv("STUI_SECRET", raising=False)
-    assert cli.main(["token", "bob", "--secret", SECRET]) == 0
+    state = ["--state-dir", str(tmp_path)]
+    assert cli.main([*state, "token", "bob", "--secret", SECRET, "--hmac"]) == 0
     assert capsys.readouterr().out.strip() == token_for(SECRET, "bob")
-    assert cli.main(["token", "bob"]) == 2
+    assert cli.main([*state, "token", "bob"]) == 2
     assert "no secret" in capsys.readouterr().err
     monkeypatch.setenv("STUI_SECRET", "from-env")
-    assert cli.main(["token", "bob"]) == 0
-    assert capsys.readouterr().out.strip() == token_for("from-env", "bob")
+    assert cli.main([*state, "token", "bob"]) == 0
+    assert tokens.verify("from-env", capsys.readouterr().out.strip()).client_id == "bob"
+    assert cli.main([*state, "token", "not a client id!"]) == 2
     with pytest.raises(SystemExit):
         cli.main([])

@@ -1,6 +1,6 @@
-"""The chaos tool (``scripts/chaos``, :mod:`cluster.chaos`) as a test.
+"""The chaos tool (``scripts/chaos``, :mod:`cluster.ops.chaos`) as a test.
 
-It starts its own cluster with :mod:`cluster.launcher` in a temporary state dir (embedded
+It starts its own cluster with :mod:`cluster.ops.launcher` in a temporary state dir (embedded
 ``redis-server`` with AOF on a free port, node processes on free ports, HAProxy on a free port
 when installed; loopback only), runs counting clients while nodes are SIGKILLed and restarted,
 one is frozen with SIGSTOP and Redis is restarted, audits every session and stops everything
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_chaos(*args: str, timeout: float) -> tuple[int, str]:
     done = subprocess.run(
-        [sys.executable, "-m", "cluster.chaos", *args],
+        [sys.executable, "-m", "cluster.ops.chaos", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -56,14 +56,21 @@ def check_table(output: str) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_bounded_chaos_run_keeps_every_invariant() -> None:
+def test_bounded_chaos_run_keeps_every_invariant(tmp_path) -> None:
+    plot = tmp_path / "timeline.png"
     code, output = run_chaos("--clients", "10", "--duration", "20", "--seed", "7",
-                             "--progress", "5", timeout=110)
+                             "--progress", "5", "--plot", str(plot), timeout=110)
     assert code == 0, "chaos failed: see the table above"
     check_table(output)
     chaos = row(output, "chaos")
     assert "SIGKILL" in chaos and "SIGSTOP" in chaos and "Redis restarted" in chaos
     assert "stopped redis" in output  # everything it started was stopped
+    # The timeline: a real PNG of a real size (matplotlib), written after the run.
+    data = plot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1210, 715)
+    assert f"timeline written to {plot}" in output
 
 
 @pytest.mark.slow
@@ -76,7 +83,7 @@ def test_long_chaos_run_keeps_every_invariant() -> None:
 
 
 def test_help_names_every_option() -> None:
-    done = subprocess.run([sys.executable, "-m", "cluster.chaos", "--help"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "cluster.ops.chaos", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0
     for option in ("--clients", "--duration", "--nodes", "--seed"):

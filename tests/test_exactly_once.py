@@ -32,7 +32,7 @@ from conftest import connect, redis_call
 
 from client.session import SessionClient, open_session
 from cluster import keys
-from cluster.embedded_redis import free_port
+from cluster.ops.embedded_redis import free_port
 
 pytestmark = pytest.mark.timeout(90)
 

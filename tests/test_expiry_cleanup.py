@@ -24,8 +24,8 @@ from cluster_support import metric, wait_until
 from conftest import connect, redis_call, redis_keys
 
 from cluster import keys
-from cluster.embedded_redis import free_port
 from cluster.expiry import Sweeper
+from cluster.ops.embedded_redis import free_port
 from cluster.settings import Settings
 from cluster.store import SessionStore, expiry_member
 from cluster.store import connect as redis_client

@@ -29,7 +29,7 @@ from conftest import connect, raw_connect, redis_call
 from trio_websocket import ConnectionClosed
 
 from cluster import keys
-from cluster.embedded_redis import free_port
+from cluster.ops.embedded_redis import free_port
 
 pytestmark = pytest.mark.timeout(60)
 

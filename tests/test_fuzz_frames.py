@@ -24,6 +24,7 @@ import json
 from typing import Any
 
 import orjson
+import pytest
 from conftest import RawClient, dump_keys, raw_connect
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -218,3 +219,69 @@ async def test_unauthenticated_garbage_on_a_secret_cluster(start_node, redis):
 def test_the_frame_batch_is_deterministic():
     strategy = frame_strategy(["a" * 32])
     assert collect(strategy, 50) == collect(strategy, 50)
+
+
+# -- the fuzz tool (scripts/fuzz) against node processes ---------------------------------------
+#
+# The tests above fuzz one in-process node from Hypothesis batches; these run the tool
+# (cluster/ops/fuzz.py): a launched cluster (node processes that require tokens, Redis with
+# ACL users), victims with state and bindings, and seeded hostile frames of every kind over
+# several connections. CI runs 1,500 frames; STUI_SLOW=1 runs the 10,000 of the issue.
+
+
+def _fuzz(frames: int, seed: int, tmp_path):
+    from cluster.ops import fuzz
+
+    report = fuzz.run(frames, seed, state_dir=tmp_path / "cluster", out=lambda _text: None)
+    assert report.ok, report.table()
+    assert report.frames == frames
+    assert report.crashes == 0 and report.stored_changes == [] and report.violations == []
+    assert set(report.kinds) == {"garbage", "huge", "unauth", "token", "cross", "own"}
+    for refusal in ("Unauthorized", "SessionNotFound", "PermissionDenied", "InvalidRequest"):
+        assert report.outcomes[refusal] > 0, report.outcomes
+    return report
+
+
+def test_the_fuzz_tool_bounded(tmp_path):
+    report = _fuzz(1500, 11, tmp_path)
+    assert report.victims_intact
+
+
+@pytest.mark.slow
+def test_the_fuzz_tool_ten_thousand_frames(tmp_path):
+    _fuzz(10_000, 1, tmp_path)
+
+
+def test_the_fuzz_audit_sees_a_changed_victim_and_a_dead_node(tmp_path):
+    """The audit is not a formality: a victim key changed behind its back, and a killed
+    node, are both reported."""
+    import os
+    import signal
+
+    import trio
+
+    from cluster.ops import fuzz, launcher
+
+    state = launcher.up(2, state_dir=tmp_path / "cluster", lb_port=0)
+    try:
+        fuzzer = fuzz.Fuzzer(state, 0, 1, 1 << 20, lambda _text: None)
+
+        async def scenario() -> fuzz.Report:
+            await fuzzer.setup_victims()
+            before = await fuzzer.snapshot()
+            sid = next(iter(fuzzer.victims))
+            launcher.redis_server(state).command(
+                "HSET", keys.SessionKeys(sid).meta, "client_id", "fuzzer")
+            os.kill(state.nodes[0].pid, signal.SIGKILL)
+            launcher.wait_gone(state.nodes[0].pid, 5)
+            await fuzzer.audit(before)
+            return fuzzer.report
+
+        report = trio.run(scenario)
+    finally:
+        launcher.down(tmp_path / "cluster")
+    changed = next(iter(fuzzer.victims))
+    assert report.stored_changes == [keys.SessionKeys(changed).meta]
+    assert report.victims_intact is False
+    assert report.dead_nodes == ["node-1"]
+    assert not report.ok

@@ -19,8 +19,9 @@ import trio
 import yaml
 
 from client.connection import open_connection
-from cluster import launcher
-from cluster.embedded_redis import RedisServer
+from cluster import redis_auth, tokens
+from cluster.ops import launcher
+from cluster.ops.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,10 +44,16 @@ def state_dir(tmp_path: Path):
         launcher.down(state)
 
 
-async def _work(url: str, count: int) -> list[str]:
+async def _login(conn, client_id: str, secret: str) -> None:
+    if secret:
+        await conn.request("authenticate", token=tokens.issue(secret, client_id, ttl=300))
+
+
+async def _work(url: str, count: int, secret: str) -> list[str]:
     async with open_connection(url) as conn:
         ids = []
         for i in range(count):
+            await _login(conn, f"ops-{i}", secret)
             sid = (await conn.request("create_session", client_id=f"ops-{i}"))["session_id"]
             await conn.request("update_session_state", session_id=sid, state_data={"i": i})
             await conn.request("evaluate", session_id=sid, code=f"v := {i} * 10")
@@ -54,8 +61,9 @@ async def _work(url: str, count: int) -> list[str]:
         return ids
 
 
-async def _read(url: str, sid: str) -> tuple[object, str]:
+async def _read(url: str, sid: str, client_id: str, secret: str) -> tuple[object, str]:
     async with open_connection(url) as conn:
+        await _login(conn, client_id, secret)
         restored = await conn.request("restore_session", session_id=sid)
         value = await conn.request("evaluate", session_id=sid, code="v")
         return restored["session_state"], value["result"]
@@ -67,7 +75,7 @@ def test_up_status_scale_kill_down(state_dir: Path):
     state = launcher.ClusterState.load(state_dir)
     assert len(state.nodes) == 2
     url = state.urls[0]
-    ids = trio.run(_work, url, 3)
+    ids = trio.run(_work, url, 3, state.secret)
 
     status = cli("status", state=state_dir)
     assert status.returncode == 0, status.stderr
@@ -76,14 +84,15 @@ def test_up_status_scale_kill_down(state_dir: Path):
 
     scaled = cli("scale", "3", state=state_dir)
     assert scaled.returncode == 0, scaled.stderr
-    assert len(launcher.ClusterState.load(state_dir).nodes) == 3
+    assert len((launcher.ClusterState.load(state_dir)).nodes) == 3
 
     killed = cli("kill-node", "node-1", state=state_dir)
     assert killed.returncode == 0 and "killed node-1" in killed.stdout
     # Through the balancer (or the surviving nodes), the sessions are intact.
     survivors = [n.url for n in launcher.ClusterState.load(state_dir).nodes[1:]]
     for index, sid in enumerate(ids):
-        assert trio.run(_read, survivors[0], sid) == ({"i": index}, str(index * 10))
+        read = trio.run(_read, survivors[0], sid, f"ops-{index}", state.secret)
+        assert read == ({"i": index}, str(index * 10))
 
     down = cli("down", state=state_dir)
     assert down.returncode == 0, down.stderr
@@ -94,31 +103,30 @@ def test_up_status_scale_kill_down(state_dir: Path):
 
 def test_scale_down_drains_without_losing_sessions(state_dir: Path):
     state = launcher.up(3, state_dir=state_dir)
-    ids = trio.run(_work, state.nodes[2].url, 2)
+    ids = trio.run(_work, state.nodes[2].url, 2, state.secret)
     state = launcher.scale(state_dir, 1)
     assert len(state.nodes) == 1
     for index, sid in enumerate(ids):
-        assert trio.run(_read, state.nodes[0].url, sid) == ({"i": index}, str(index * 10))
+        read = trio.run(_read, state.nodes[0].url, sid, f"ops-{index}", state.secret)
+        assert read == ({"i": index}, str(index * 10))
 
 
 def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_path: Path):
     state = launcher.up(1, state_dir=state_dir)
     url = state.nodes[0].url
-    ids = trio.run(_work, url, 3)
+    ids = trio.run(_work, url, 3, state.secret)
     backup_file = tmp_path / "sessions.jsonl"
     made = cli("backup", str(backup_file), state=state_dir)
     assert made.returncode == 0, made.stderr
     assert "backed up 3 sessions" in made.stdout
 
-    redis_port = launcher.ClusterState.load(state_dir).redis_port
-    subprocess.run(
-        ["redis-cli", "-p", str(redis_port), "FLUSHALL"], check=True, capture_output=True
-    )
+    launcher.redis_server(launcher.ClusterState.load(state_dir)).command("FLUSHALL")
     restored = cli("restore", str(backup_file), state=state_dir)
     assert restored.returncode == 0, restored.stderr
     assert "restored 3 sessions" in restored.stdout
     for index, sid in enumerate(ids):
-        assert trio.run(_read, url, sid) == ({"i": index}, str(index * 10))
+        read = trio.run(_read, url, sid, f"ops-{index}", state.secret)
+        assert read == ({"i": index}, str(index * 10))
 
     # One changed character inside a sealed record: the file is refused whole, by the
     # footer's checksum, and (with the footer recomputed) by the record's own digest.
@@ -144,14 +152,20 @@ def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_pa
 
 def test_every_command_has_help():
     for args in (
-        [], ["up"], ["status"], ["scale"], ["kill-node"], ["down"], ["token"], ["backup"],
-        ["restore"],
+        [], ["up"], ["status"], ["sessions"], ["logs"], ["scale"], ["kill-node"], ["down"],
+        ["token"], ["backup"], ["restore"],
     ):
         shown = subprocess.run(
             [sys.executable, "-m", "cluster", *args, "--help"],
             capture_output=True, text=True, cwd=ROOT,
         )
         assert shown.returncode == 0 and "usage:" in shown.stdout, args
+        assert "examples:" in shown.stdout and "stui-cluster " in shown.stdout, args
+    for module in ("nodes", "cluster.ops.demo", "cluster.ops.chaos", "cluster.ops.fuzz",
+                   "client.tui"):
+        shown = subprocess.run([sys.executable, "-m", module, "--help"],
+                               capture_output=True, text=True, cwd=ROOT)
+        assert shown.returncode == 0 and "examples:" in shown.stdout, (module, shown.stderr)
     node = subprocess.run(
         [sys.executable, "-m", "nodes", "--help"], capture_output=True, text=True, cwd=ROOT
     )
@@ -161,15 +175,29 @@ def test_every_command_has_help():
 def test_compose_is_wired_like_the_launcher():
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
-    assert set(services) == {"redis", "node", "haproxy"}
-    redis_cmd = services["redis"]["command"]
+    assert set(services) == {"redis", "node", "haproxy", "redis-exporter", "prometheus",
+                             "grafana"}
+    for monitoring in ("redis-exporter", "prometheus", "grafana"):
+        assert services[monitoring]["profiles"] == ["monitoring"]
+    redis_cmd = " ".join(services["redis"]["command"].split())
     assert "--appendonly yes" in redis_cmd and "--appendfsync everysec" in redis_cmd
     assert "--notify-keyspace-events Ex" in redis_cmd
+    assert "--requirepass ${STUI_REDIS_ADMIN_PASSWORD:?" in redis_cmd
+    # The nodes' Redis user is exactly the launcher's (cluster/redis_auth.py).
+    placeholder = "${STUI_REDIS_PASSWORD:?set STUI_REDIS_PASSWORD}"
+    assert "--" + redis_auth.node_acl(placeholder) in redis_cmd
     assert services["redis"]["healthcheck"]["test"][-1] == "ping"
+    assert "REDISCLI_AUTH" in services["redis"]["environment"]
     node = services["node"]
-    assert node["environment"]["STUI_REDIS_URL"] == "redis://redis:6379/0"
+    assert node["environment"]["STUI_REDIS_URL"] == "redis://stui@redis:6379/0"
+    assert "STUI_SECRET" not in node["environment"]  # a file, from the compose secret
+    command = node["command"]
+    assert command[command.index("--secret-file") + 1] == "/run/secrets/stui_secret"
+    assert command[command.index("--redis-password-file") + 1] == "/run/secrets/redis_password"
+    assert set(node["secrets"]) == {"stui_secret", "redis_password"}
+    assert compose["secrets"]["stui_secret"] == {"environment": "STUI_SECRET"}
     assert node["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert "--health-port" in node["command"] and "8766" in node["command"]
+    assert "--health-port" in command and "8766" in command
     assert "8766/healthz" in " ".join(node["healthcheck"]["test"])
     assert node["stop_signal"] == "SIGTERM"
     haproxy_cfg = (ROOT / "deploy" / "haproxy.cfg").read_text()
@@ -185,6 +213,39 @@ def test_compose_is_wired_like_the_launcher():
         assert directive in haproxy_cfg and directive in launcher_cfg, directive
     assert "check port 8766" in haproxy_cfg
     assert any("haproxy.cfg" in volume for volume in services["haproxy"]["volumes"])
+    prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    assert jobs["stui-nodes"]["dns_sd_configs"][0]["port"] == 8766
+    assert jobs["redis"]["static_configs"][0]["targets"] == ["redis-exporter:9121"]
+
+
+async def test_the_dashboard_plots_what_nodes_export(start_node):
+    """Every ``stui_*`` series a dashboard panel queries is one a real node exports (a
+    renamed metric would otherwise leave an empty panel), and the panels cover the issue's
+    list: request rate, latency percentiles, sessions, connections, conflicts, takeovers and
+    Redis health."""
+    import urllib.request
+
+    node = await start_node(health_port=0)
+    async with open_connection(f"ws://127.0.0.1:{node.port}/") as conn:
+        await conn.request("ping")  # labelled series appear once observed
+    url = f"http://127.0.0.1:{node.health_port}/metrics"
+    text = await trio.to_thread.run_sync(lambda: urllib.request.urlopen(url).read().decode())
+    exported = {line.split("{")[0].split(" ")[0] for line in text.splitlines()
+                if line and not line.startswith("#")}
+    dashboard = orjson.loads((ROOT / "deploy/grafana/dashboards/stui.json").read_bytes())
+    datasource = yaml.safe_load(
+        (ROOT / "deploy/grafana/provisioning/datasources/prometheus.yaml").read_text())
+    uid = datasource["datasources"][0]["uid"]
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert all(p["datasource"]["uid"] == uid for p in dashboard["panels"])
+    used = set(re.findall(r"\b(stui_[a-z_]+)", " ".join(exprs)))
+    assert used and used <= exported, used - exported
+    for wanted in ("stui_requests_total", "stui_request_seconds_bucket", "stui_connections",
+                   "stui_conflicts_total", "stui_handoffs_total"):
+        assert wanted in used, wanted
+    assert "histogram_quantile(0.99" in " ".join(exprs)
+    assert any("redis_up" in e for e in exprs) and any('key="stui:expiry"' in e for e in exprs)
 
 
 def test_embedded_redis_is_never_6379_and_has_keyspace_events():

@@ -27,8 +27,8 @@ from conftest import connect, raw_connect, redis_call
 from trio_websocket import ConnectionClosed, ConnectionRejected, HandshakeError, open_websocket_url
 
 from cluster import keys
-from cluster.embedded_redis import free_port
 from cluster.integrity import unseal
+from cluster.ops.embedded_redis import free_port
 from nodes import cli as node_cli
 
 

@@ -23,6 +23,7 @@ from cluster.errors import SessionTakenOver, StaleVersion, StuiError
 from cluster.registry import NodeRegistry
 from cluster.settings import Settings
 from cluster.store import SessionStore, connect
+from cluster.tokens import Grant
 from nodes import handlers as handlers  # registers the commands
 from nodes.dispatch import Call, commands
 from nodes.metrics import NodeMetrics
@@ -38,6 +39,7 @@ class Peer:
     def __init__(self, name: str) -> None:
         self.name = name
         self.client_id: str | None = None
+        self.grant: Grant | None = None
         self.sent: list[dict[str, Any]] = []
         self.closed: list[tuple[str, int]] = []
         self.known: str | None = None
@@ -52,8 +54,8 @@ class Peer:
     def identify(self, client_id: str) -> None:
         self.known = client_id
 
-    def authenticate(self, client_id: str) -> None:
-        self.client_id = client_id
+    def authenticate(self, grant: Grant) -> None:
+        self.client_id, self.grant = grant.client_id, grant
 
 
 class Node:
@@ -157,7 +159,7 @@ async def test_another_clients_session_is_not_found_through_the_pipeline(nodes):
     a, _ = nodes
     alice, mallory = Peer("a"), Peer("m")
     sid = (await a.call(alice, "create_session", client_id="alice"))["session_id"]
-    mallory.authenticate("mallory")
+    mallory.authenticate(Grant(client_id="mallory"))
     with pytest.raises(StuiError) as refused:
         await a.call(mallory, "evaluate", session_id=sid, code="1")
     assert refused.value.error_type == "SessionNotFound"

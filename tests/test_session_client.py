@@ -27,7 +27,7 @@ from client.session import (
     open_session,
 )
 from cluster import keys
-from cluster.embedded_redis import RedisServer, free_port
+from cluster.ops.embedded_redis import RedisServer, free_port
 
 
 class FaultyProxy:

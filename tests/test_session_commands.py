@@ -5,8 +5,8 @@ nodes on port 0 (``start_node``); no mocks. Each test caps its own waits (``trio
 under the pytest-timeout cap and runs in well under a second, apart from the sliding-expiry
 checks, which read PTTLs straight from Redis with redis-cli.
 
-Upstream field sets come from ``shared/spec/protocol.md``: results must carry at least those
-keys, with those types (extensions such as ``version`` are allowed on top).
+Upstream field sets are the upstream protocol's (``docs/protocol.md``): results must carry at
+least those keys, with those types (extensions such as ``version`` are allowed on top).
 """
 
 from __future__ import annotations

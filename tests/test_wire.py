@@ -100,7 +100,7 @@ async def test_login_and_database_come_from_the_url(redis):
 
 
 async def test_redis_away_is_a_wire_error_not_a_hang(redis):
-    from cluster.embedded_redis import free_port
+    from cluster.ops.embedded_redis import free_port
 
     wire = WirePool(Endpoint(port=free_port()), timeout=1)
     with pytest.raises(WireError, match="cannot connect"):

@@ -28,7 +28,7 @@ from conftest import connect, redis_call
 
 from client.connection import Connection
 from cluster import keys
-from cluster.embedded_redis import RedisServer
+from cluster.ops.embedded_redis import RedisServer
 from cluster.settings import Settings
 from nodes.workers import settings_env, worker_count
 

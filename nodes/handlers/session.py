@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from cluster import auth, validation
-from cluster.errors import PermissionDenied, StaleVersion, Unauthorized
+from cluster import tokens, validation
+from cluster.errors import PermissionDenied, StaleVersion
 from cluster.model import InspectorState, SessionMeta, WorkspaceRecord, to_record
 from cluster.store import Commit, ReadSpec, Records, seconds_until
 
@@ -40,20 +40,26 @@ async def ping(call: Call) -> dict[str, Any]:
 
 @commands.command("authenticate", needs_auth=False)
 async def authenticate(call: Call) -> dict[str, Any]:
-    """Bind the connection to a client id; with a secret, the token must match."""
-    client_id = validation.client_id(call.params)
+    """Bind the connection to a client id; with a secret, the token must be valid
+    (:func:`cluster.tokens.authenticate`: a JWT, or the legacy HMAC token)."""
     settings = call.service.settings
-    validation.check_access(client_id, allow=settings.allow_clients, deny=settings.deny_clients)
-    if settings.secret:
-        token = validation.require(call.params, "token", str)
-        if not auth.verify(settings.secret, client_id, token):
-            raise Unauthorized("invalid token for this client id")
-    call.peer.authenticate(client_id)
-    return {
+    grant = tokens.authenticate(
+        call.params, secret=settings.secret, allow_hmac=settings.allow_hmac_tokens
+    )
+    validation.check_access(
+        grant.client_id, allow=settings.allow_clients, deny=settings.deny_clients
+    )
+    call.peer.authenticate(grant)
+    result: dict[str, Any] = {
         "authenticated": True,
-        "client_id": client_id,
+        "client_id": grant.client_id,
         "auth_required": bool(settings.secret),
     }
+    if grant.expires_at is not None:
+        result["expires_at"] = iso(grant.expires_at)
+    if grant.sessions is not None:
+        result["sessions"] = sorted(grant.sessions)
+    return result
 
 
 @commands.command("create_session")
@@ -202,6 +208,8 @@ async def list_client_sessions(call: Call) -> dict[str, Any]:
     if caller is not None and caller != client_id:
         raise PermissionDenied("a connection may only list its own client's sessions")
     summaries = await call.service.store.list_client(client_id)
+    grant = call.peer.grant  # a token limited to some sessions lists only those
+    summaries = [s for s in summaries if grant is None or grant.allows(s.session_id)]
     return {
         "client_id": client_id,
         "session_count": len(summaries),

@@ -17,11 +17,11 @@ from typing import Any
 import coredis
 import orjson
 
-from . import keys
-from .errors import CorruptRecord
-from .integrity import unseal
-from .model import SessionMeta
-from .store import DATA_GRACE, expiry_member, parse_expiry_member
+from .. import keys
+from ..errors import CorruptRecord
+from ..integrity import unseal
+from ..model import SessionMeta
+from ..store import DATA_GRACE, expiry_member, parse_expiry_member
 
 FORMAT = "stui-backup"
 VERSION = 1

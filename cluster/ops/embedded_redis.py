@@ -2,6 +2,9 @@
 
 Used by the local launcher (``stui-cluster up``), the demo, the tests and the benchmarks, so
 none of them assumes a Redis on 6379. Keyspace events (``Ex``) are on, for expiry cleanup.
+With ``acl_file`` it enforces those users (the launcher: an admin ``default`` user and the
+nodes' restricted user, ``cluster/redis_auth.py``); ``password`` is the ``default`` user's, used
+here for the readiness check and :meth:`RedisServer.command`.
 """
 
 from __future__ import annotations
@@ -24,13 +27,21 @@ class RedisServer:
     """Start with :meth:`start`, stop with :meth:`stop`; ``url`` is its address."""
 
     def __init__(
-        self, port: int | None = None, *, appendonly: bool = False, data_dir: Path | None = None
+        self,
+        port: int | None = None,
+        *,
+        appendonly: bool = False,
+        data_dir: Path | None = None,
+        acl_file: Path | None = None,
+        password: str | None = None,
     ) -> None:
         self.port = port or free_port()
         self._own_dir = data_dir is None  # a temporary dir we made is removed by cleanup()
         self.dir = data_dir or Path(tempfile.mkdtemp(prefix="stui-redis-"))
         self.dir.mkdir(parents=True, exist_ok=True)
         self.appendonly = appendonly
+        self.acl_file = acl_file
+        self.password = password
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -67,6 +78,8 @@ class RedisServer:
             "--loglevel",
             "warning",
         ]
+        if self.acl_file is not None:
+            args += ["--aclfile", str(self.acl_file)]
         if detach:
             with (self.dir / "redis.log").open("ab") as log:
                 self.process = subprocess.Popen(
@@ -80,6 +93,10 @@ class RedisServer:
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                    if self.password:
+                        sock.sendall(f"AUTH default {self.password}\r\n".encode())
+                        if not sock.recv(64).startswith(b"+OK"):
+                            raise OSError("not ready")
                     sock.sendall(b"PING\r\n")
                     if sock.recv(64).startswith(b"+PONG"):
                         return self
@@ -110,7 +127,11 @@ class RedisServer:
 
     def command(self, *args: str) -> str:
         """Run one command with redis-cli (sync; for fixtures and assertions)."""
+        auth: list[str] = []
+        if self.password:
+            auth = ["--user", "default", "--pass", self.password, "--no-auth-warning"]
         out = subprocess.run(
-            ["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True, check=True
+            ["redis-cli", "-p", str(self.port), *auth, *args],
+            capture_output=True, text=True, check=True,
         )
         return out.stdout.strip()

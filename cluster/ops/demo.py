@@ -19,6 +19,7 @@ from typing import Any
 
 import trio
 
+from client.credentials import minter
 from client.session import open_session
 
 from . import launcher
@@ -35,6 +36,9 @@ DEFINE = (
 )
 
 
+CLIENT_ID = "demo-user"
+
+
 def step(text: str) -> None:
     print(f"  • {text}", flush=True)
 
@@ -46,9 +50,12 @@ def show(label: str, value: Any) -> None:
 async def scripted_session(state: launcher.ClusterState) -> bool:
     ui_state = {"panes": ["workspace", "inspector", "transcript"], "cursor": [3, 14]}
     states: list[str] = []
+    secret = state.secret  # the cluster's, from the state dir (mode 0600)
     async with open_session(
         state.urls or [n.url for n in state.nodes],
-        "demo-user",
+        CLIENT_ID,
+        token=minter(secret, CLIENT_ID) if secret else None,
+        ca=state.ca_file,
         on_state=lambda s, _info: states.append(s),
         reconnect_timeout=20,
     ) as client:
@@ -80,9 +87,13 @@ async def scripted_session(state: launcher.ClusterState) -> bool:
         step("state intact" if intact else "STATE DIFFERS")
         show("connection states", " -> ".join(states))
         sid = client.session_id
+    ca = f" --ca {state.ca_file}" if state.ca_file else ""
     print(
-        "\nTry it by hand:\n"
-        f"  .venv/bin/stui --url {' --url '.join(state.urls)} --session-id {sid}\n"
+        "\nTry it by hand (stui finds the cluster's secret in the state dir):\n"
+        f"  .venv/bin/stui --state-dir {state.state_dir} --url {' --url '.join(state.urls)}"
+        f"{ca} --client-id {CLIENT_ID} --session-id {sid}\n"
+        f"  .venv/bin/stui-cluster --state-dir {state.state_dir} sessions\n"
+        f"  .venv/bin/stui-cluster --state-dir {state.state_dir} logs node-1\n"
         f"  .venv/bin/stui-cluster --state-dir {state.state_dir} status\n"
         f"  .venv/bin/stui-cluster --state-dir {state.state_dir} kill-node node-2\n"
         f"  .venv/bin/stui-cluster --state-dir {state.state_dir} down",
@@ -97,12 +108,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Start a local cluster (embedded Redis, 3 nodes, HAProxy when installed), "
         "run a scripted Smalltalk session that survives a SIGKILL of its node, and leave the "
         "cluster running to try by hand.",
+        epilog="examples:\n  scripts/demo\n  scripts/demo --stop      # stop the cluster at the "
+        "end\n  scripts/demo --tls       # wss:// through HAProxy, verified with a local CA",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--nodes", type=int, default=3, help="nodes to start (default %(default)s)")
     p.add_argument("--port", type=int, default=0, help="load balancer port (default: a free one)")
     p.add_argument("--state-dir", type=Path, default=launcher.DEFAULT_STATE_DIR,
                    help="where the cluster lives (default %(default)s)")
     p.add_argument("--stop", action="store_true", help="stop the cluster when the script ends")
+    p.add_argument("--tls", action="store_true", help="serve wss:// with a local CA")
     args = p.parse_args(argv)
     print("STUI Cluster demo", flush=True)
     if (args.state_dir / "cluster.json").exists():
@@ -111,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             launcher.down(args.state_dir)
         except (FileNotFoundError, ValueError):
             pass
-    state = launcher.up(args.nodes, state_dir=args.state_dir, lb_port=args.port)
+    state = launcher.up(args.nodes, state_dir=args.state_dir, lb_port=args.port, tls=args.tls)
     ok = False
     try:
         ok = trio.run(scripted_session, state)

@@ -4,6 +4,15 @@ Everything runs on loopback: an embedded ``redis-server`` (AOF ``everysec``, key
 unless ``--redis`` names one, N ``stui-node`` processes, and HAProxy in front of them when it is
 installed (WebSocket-aware, health-checked, failing a dead node fast). The cluster's layout is
 kept in ``<state dir>/cluster.json`` so later commands (and other shells) can find it.
+
+Secure by default: ``up`` writes a cluster secret to ``<state dir>/secret`` (mode 0600; kept
+across ``down``/``up`` so tokens stay valid) and the nodes require tokens signed with it; the
+embedded Redis gets two ACL users with generated passwords (``redis-node.password``: the
+nodes' user, only the commands they send; ``redis-admin.password``: the ``default`` user, for
+the operator's commands); ``--tls`` adds a local CA (``tls/ca.pem``) and serves ``wss://``
+end to end (HAProxy terminates the clients' TLS and re-encrypts to the nodes, verifying their
+certificate). Secrets never appear on a command line or in ``cluster.json``: nodes read them
+from files (``--secret-file``, ``--redis-password-file``).
 """
 
 from __future__ import annotations
@@ -22,7 +31,10 @@ from typing import Any
 
 import attrs
 
+from .. import redis_auth
 from .embedded_redis import RedisServer, free_port
+from .secrets_files import ensure_secret, read_private, write_private
+from .tls import TlsFiles, make_local_tls
 
 DEFAULT_STATE_DIR = Path(".stui/cluster")
 HAPROXY_TEMPLATE = """\
@@ -40,7 +52,7 @@ defaults
     retries 2
 
 frontend stui
-    bind {host}:{port}
+    bind {host}:{port}{bind_tls}
     default_backend nodes
 
 backend nodes
@@ -58,10 +70,11 @@ class NodeInfo:
     port: int
     health_port: int
     pid: int
+    scheme: str = "ws"
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/"
+        return f"{self.scheme}://127.0.0.1:{self.port}/"
 
 
 @attrs.define
@@ -76,7 +89,34 @@ class ClusterState:
     haproxy_pid: int = 0
     nodes: list[NodeInfo] = attrs.field(factory=list)
     next_node: int = 1
-    secret: str = ""
+    secret_file: str = ""  # empty: an --insecure cluster (no authentication)
+    redis_password_file: str = ""  # the nodes' Redis user's password (embedded Redis)
+    redis_admin_password_file: str = ""  # the default (admin) user's
+    tls: bool = False
+
+    @property
+    def tls_files(self) -> TlsFiles:
+        return TlsFiles.in_dir(Path(self.state_dir) / "tls")
+
+    @property
+    def scheme(self) -> str:
+        return "wss" if self.tls else "ws"
+
+    @property
+    def ca_file(self) -> str | None:
+        return self.tls_files.ca if self.tls else None
+
+    @property
+    def secret(self) -> str:
+        return read_private(Path(self.secret_file)) if self.secret_file else ""
+
+    @property
+    def admin_redis_url(self) -> str:
+        """The URL the operator's commands use (status, sessions, backup, restore)."""
+        if not self.redis_admin_password_file:
+            return self.redis_url
+        password = read_private(Path(self.redis_admin_password_file))
+        return redis_auth.url_with_password(self.redis_url, password, user="default")
 
     @property
     def path(self) -> Path:
@@ -93,13 +133,14 @@ class ClusterState:
             raise FileNotFoundError(f"no cluster state in {state_dir} (run 'stui-cluster up')")
         raw = json.loads(path.read_text())
         raw["nodes"] = [NodeInfo(**n) for n in raw.get("nodes", [])]
+        raw.pop("secret", None)  # written by older versions; the secret lives in its file now
         return cls(**raw)
 
     @property
     def urls(self) -> list[str]:
         """Where clients connect: the load balancer, or every node without one."""
         if self.haproxy_pid:
-            return [f"ws://127.0.0.1:{self.lb_port}/"]
+            return [f"{self.scheme}://127.0.0.1:{self.lb_port}/"]
         return [n.url for n in self.nodes]
 
 
@@ -124,9 +165,41 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def start_redis(state_dir: Path) -> RedisServer:
-    redis = RedisServer(appendonly=True, data_dir=state_dir / "redis")
+def redis_server(state: ClusterState, port: int | None = None) -> RedisServer:
+    """The embedded Redis of ``state`` (not started): its data dir, ACL file and admin
+    password, so a restart (chaos) comes back with the same users."""
+    state_dir = Path(state.state_dir)
+    admin = (
+        read_private(Path(state.redis_admin_password_file))
+        if state.redis_admin_password_file
+        else None
+    )
+    acl = state_dir / "redis" / "users.acl"
+    return RedisServer(
+        port=port or state.redis_port or None,
+        appendonly=True,
+        data_dir=state_dir / "redis",
+        acl_file=acl if acl.exists() else None,
+        password=admin,
+    )
+
+
+def start_redis(state: ClusterState) -> RedisServer:
+    """Start the embedded Redis with two ACL users and generated passwords (files, 0600)."""
+    state_dir = Path(state.state_dir)
+    node_password, admin_password = redis_auth.new_password(), redis_auth.new_password()
+    node_file, admin_file = state_dir / "redis-node.password", state_dir / "redis-admin.password"
+    write_private(node_file, node_password)
+    write_private(admin_file, admin_password)
+    write_private(
+        state_dir / "redis" / "users.acl",
+        redis_auth.admin_acl(admin_password) + "\n" + redis_auth.node_acl(node_password),
+    )
+    state.redis_password_file, state.redis_admin_password_file = str(node_file), str(admin_file)
+    redis = redis_server(state)
     redis.start(detach=True)
+    state.redis_pid, state.redis_port = redis.pid, redis.port
+    state.redis_url = f"redis://{redis_auth.NODE_USER}@127.0.0.1:{redis.port}/0"
     return redis
 
 
@@ -151,15 +224,25 @@ def spawn_node(
         sys.executable, "-m", "nodes", "--port", str(port), "--health-port", str(health_port),
         "--redis-url", state.redis_url, "--node-id", node_id,
     ]  # fmt: skip
-    child_env = {**os.environ, **(env or {})}
-    if state.secret:
-        child_env["STUI_SECRET"] = state.secret
+    if state.redis_password_file:
+        cmd += ["--redis-password-file", state.redis_password_file]
+    if state.secret_file:
+        cmd += ["--secret-file", state.secret_file]
+    if state.tls:
+        cmd += ["--tls-cert", state.tls_files.cert, "--tls-key", state.tls_files.key]
+    # The node reads its secret from the file: a STUI_SECRET inherited from this shell must
+    # not override it (nor leak into a cluster that has none).
+    child_env = {
+        k: v for k, v in {**os.environ, **(env or {})}.items() if k != "STUI_SECRET"
+    }
     with (Path(state.state_dir) / f"{node_id}.log").open("ab") as log:
         process = subprocess.Popen(
             cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=child_env,
             start_new_session=True,
         )  # fmt: skip
-    info = NodeInfo(node_id=node_id, port=port, health_port=health_port, pid=process.pid)
+    info = NodeInfo(
+        node_id=node_id, port=port, health_port=health_port, pid=process.pid, scheme=state.scheme
+    )
     wait_healthy(info)
     return info
 
@@ -178,6 +261,7 @@ def health(info: NodeInfo, timeout: float = 1.0) -> dict[str, Any] | None:
 
 def wait_healthy(info: NodeInfo, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
+    answer = None
     while time.monotonic() < deadline:
         answer = health(info, timeout=0.5)
         if answer is not None and answer.get("status") == "ok":
@@ -185,18 +269,29 @@ def wait_healthy(info: NodeInfo, timeout: float = 15.0) -> None:
         if not alive(info.pid):
             raise RuntimeError(f"{info.node_id} exited during start-up (see its log)")
         time.sleep(0.1)
-    raise RuntimeError(f"{info.node_id} did not become healthy in {timeout:.0f} s")
+    why = f" (redis: {answer.get('redis')})" if answer else ""
+    raise RuntimeError(f"{info.node_id} did not become healthy in {timeout:.0f} s{why}")
 
 
 def haproxy_config(state: ClusterState) -> str:
+    # With TLS, HAProxy terminates the clients' TLS (the local CA's certificate) and opens
+    # TLS again to each node, verifying its certificate and name; health checks stay plain
+    # HTTP on the health port.
+    backend_tls = (
+        f" ssl verify required ca-file {state.tls_files.ca} verifyhost localhost no-check-ssl"
+        if state.tls
+        else ""
+    )
     servers = "\n".join(
-        f"    server {n.node_id} 127.0.0.1:{n.port} check port {n.health_port}" for n in state.nodes
+        f"    server {n.node_id} 127.0.0.1:{n.port} check port {n.health_port}{backend_tls}"
+        for n in state.nodes
     )
     # Each proxied connection costs HAProxy two descriptors; stay inside our file limit.
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     maxconn = max(256, min(20_000, (soft - 64) // 2))
+    bind_tls = f" ssl crt {state.tls_files.combined}" if state.tls else ""
     return HAPROXY_TEMPLATE.format(
-        host="127.0.0.1", port=state.lb_port, servers=servers, maxconn=maxconn
+        host="127.0.0.1", port=state.lb_port, servers=servers, maxconn=maxconn, bind_tls=bind_tls
     )
 
 
@@ -210,7 +305,7 @@ def start_or_reload_haproxy(state: ClusterState) -> bool:
     state_dir = Path(state.state_dir)
     config = state_dir / "haproxy.cfg"
     pidfile = state_dir / "haproxy.pid"
-    config.write_text(haproxy_config(state))
+    write_private(config, haproxy_config(state))
     cmd = [binary, "-f", str(config), "-p", str(pidfile), "-D"]
     if state.haproxy_pid and alive(state.haproxy_pid):
         cmd += ["-sf", str(state.haproxy_pid)]  # graceful reload: old process finishes, exits
@@ -237,8 +332,14 @@ def up(
     lb_port: int = 0,
     redis_url: str | None = None,
     secret: str = "",
+    insecure: bool = False,
+    tls: bool = False,
 ) -> ClusterState:
-    """Start Redis (unless given), ``nodes`` nodes and HAProxy; return the saved state."""
+    """Start Redis (unless given), ``nodes`` nodes and HAProxy; return the saved state.
+
+    The cluster secret is ``secret`` if given, else the state dir's (made the first time);
+    ``insecure`` starts nodes without one (they then serve loopback only, as always here).
+    """
     state_dir = state_dir.resolve()
     if (state_dir / "cluster.json").exists():
         try:
@@ -250,13 +351,25 @@ def up(
         except (ValueError, TypeError, KeyError):
             pass
     state_dir.mkdir(parents=True, exist_ok=True)
-    state = ClusterState(state_dir=str(state_dir), redis_url=redis_url or "", secret=secret)
-    if redis_url is None:
-        redis = start_redis(state_dir)
-        state.redis_url, state.redis_pid, state.redis_port = redis.url, redis.pid, redis.port
-        say(f"redis     embedded, {redis.url} (AOF everysec in {state_dir / 'redis'})")
+    os.chmod(state_dir, 0o700)
+    state = ClusterState(state_dir=str(state_dir), redis_url=redis_url or "", tls=tls)
+    if not insecure:
+        state.secret_file = str(state_dir / "secret")
+        ensure_secret(Path(state.secret_file), secret)
+        say(f"auth      tokens required (secret in {state.secret_file}, mode 0600)")
     else:
-        say(f"redis     {redis_url}")
+        say("auth      NONE (--insecure): any local process may act as any client")
+    if tls:
+        make_local_tls(state_dir / "tls")
+        say(f"tls       wss:// with a local CA: {state.tls_files.ca} (clients: --ca)")
+    if redis_url is None:
+        start_redis(state)
+        say(
+            f"redis     embedded, {state.redis_url} (ACL users, passwords in {state_dir}; "
+            f"AOF everysec in {state_dir / 'redis'})"
+        )
+    else:
+        say(f"redis     {redis_auth.redact(redis_url)}")
     state.save()
     try:
         for _ in range(nodes):
@@ -266,7 +379,7 @@ def up(
             say(f"{info.node_id}    {info.url} (health :{info.health_port}, pid {info.pid})")
         state.lb_port = lb_port or free_port()
         if start_or_reload_haproxy(state):
-            say(f"haproxy   ws://127.0.0.1:{state.lb_port}/ (leastconn, health-checked)")
+            say(f"haproxy   {state.urls[0]} (leastconn, health-checked)")
         else:
             state.lb_port = 0
             say("haproxy   not installed: clients fail over across the node addresses themselves")

@@ -1,6 +1,6 @@
 """``scripts/chaos``: clients count while nodes die, freeze, and Redis restarts; then audit.
 
-A local cluster is started with :mod:`cluster.launcher` in a temporary state dir (embedded Redis
+A local cluster is started with :mod:`cluster.ops.launcher` in a temporary state dir (embedded Redis
 with AOF, N nodes, HAProxy in front when it is installed; without it the clients fail over
 across the node addresses themselves). C clients (:class:`client.session.SessionClient`, one
 session each) increment a counter for T seconds: ``n := n + 1`` when the Smalltalk evaluator
@@ -45,10 +45,10 @@ import attrs
 import trio
 
 from client.connection import RequestFailed, open_connection
+from client.credentials import minter
 from client.session import FAILED, RECONNECTING, SessionClient, SessionLost, open_session
 
 from . import launcher
-from .embedded_redis import RedisServer
 
 EVALUATE, STATE = "evaluate", "state"
 
@@ -77,6 +77,9 @@ def parser() -> argparse.ArgumentParser:
         "seconds while nodes are SIGKILLed and restarted, one is frozen (SIGSTOP) and Redis "
         "is restarted; then check that no acknowledged request was lost or executed twice and "
         "that every session was restored. Exit 0 only if every invariant holds.",
+        epilog="examples:\n  scripts/chaos                                  # 50 clients, 60 s\n"
+        "  scripts/chaos --clients 20 --duration 20 --seed 7 --plot chaos.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--clients", type=int, default=50, help="clients, one session each "
                    "(default %(default)s)")
@@ -109,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", type=float, default=2.0, help="seconds between progress lines "
                    "(default %(default)s)")
     p.add_argument("--keep", action="store_true", help="keep the state dir (logs, AOF)")
+    p.add_argument("--plot", type=Path, metavar="FILE.png", help="write a timeline of the "
+                   "kills, latency and errors (matplotlib) to this PNG file")
     p.add_argument("--no-haproxy", dest="haproxy", action="store_false",
                    help="clients connect to the nodes directly even if HAProxy is installed")
     return p
@@ -187,6 +192,10 @@ class Report:
     elapsed: float = 0.0
     interrupted: bool = False
     audit_error: str | None = None
+    # For the timeline (--plot): seconds since the start of the chaos.
+    samples: list[tuple[float, float]] = attrs.field(factory=list)  # (sent at, latency)
+    error_times: list[tuple[float, str]] = attrs.field(factory=list)
+    marks: list[tuple[float, str]] = attrs.field(factory=list)
 
     @property
     def acknowledged(self) -> int:
@@ -282,9 +291,13 @@ def _ms(value: float | None) -> str:
 # -- cluster operations (blocking: run in threads) -----------------------------------------
 
 
-def redis_command(port: int, *args: str, timeout: float = 2.0) -> bytes:
-    """One inline command to Redis on loopback; the raw first reply line."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+def redis_command(state: launcher.ClusterState, *args: str, timeout: float = 2.0) -> bytes:
+    """One inline command to the embedded Redis as its admin user; the raw first reply line."""
+    server = launcher.redis_server(state)
+    with socket.create_connection(("127.0.0.1", state.redis_port), timeout=timeout) as sock:
+        if server.password:
+            sock.sendall(f"AUTH default {server.password}\r\n".encode())
+            sock.recv(64)
         sock.sendall((" ".join(args) + "\r\n").encode())
         return sock.recv(4096).split(b"\r\n", 1)[0]
 
@@ -298,14 +311,12 @@ def restart_redis(state: launcher.ClusterState, appendfsync: str, how: str = "TE
     if launcher.alive(pid):
         os.kill(pid, signal.SIGKILL if how == "KILL" else signal.SIGTERM)
     launcher.wait_gone(pid, 15)
-    server = RedisServer(
-        port=state.redis_port, appendonly=True, data_dir=Path(state.state_dir) / "redis"
-    )
+    server = launcher.redis_server(state)  # same port, data dir and ACL users
     server.start(detach=True)
     state.redis_pid = server.pid
     state.save()
     if appendfsync != "everysec":
-        redis_command(state.redis_port, "CONFIG", "SET", "appendfsync", appendfsync)
+        redis_command(state, "CONFIG", "SET", "appendfsync", appendfsync)
     return time.monotonic() - started
 
 
@@ -357,6 +368,7 @@ class Chaos:
         self.urls = state.urls if (config.haproxy and state.haproxy_pid) else [
             n.url for n in state.nodes
         ]
+        self.secret = state.secret  # the cluster's: clients make their own tokens with it
         self.report = Report(
             config=config,
             sessions=[Session(i, f"chaos-{config.seed}-{i}") for i in range(config.clients)],
@@ -386,6 +398,7 @@ class Chaos:
         try:
             async with open_session(
                 self.urls, session.client_id, on_state=on_state, reconnect_timeout=45,
+                token=minter(self.secret, session.client_id) if self.secret else None,
                 request_timeout=30, connect_timeout=3, ping_interval=1.0, ping_timeout=2.0,
             ) as client:
                 session.session_id = client.session_id
@@ -422,19 +435,23 @@ class Chaos:
                 give_up = min(give_up, time.monotonic() + 30)
                 if time.monotonic() > give_up:
                     return
+            sent = time.monotonic()
             try:
                 result = await self._increment(client, session)
             except trio.TooSlowError:
                 session.in_doubt += 1
                 self.report.errors["client timeout (in doubt)"] += 1
+                self.report.error_times.append((time.monotonic() - self.started, "timeout"))
                 continue
             except RequestFailed as exc:
                 # An error answer may hide a commit made by another attempt of the same request
                 # id (e.g. a SessionConflict after lost WATCH races): count it as in doubt.
                 session.in_doubt += 1
                 self.report.errors[exc.error_type] += 1
+                self.report.error_times.append((time.monotonic() - self.started, exc.error_type))
                 await trio.sleep(0.05)
                 continue
+            self.report.samples.append((sent - self.started, time.monotonic() - sent))
             session.acked += 1
             if result.get("replayed"):
                 session.replayed += 1
@@ -477,6 +494,7 @@ class Chaos:
         stamp = time.monotonic() - self.started
         self.last_event = f"{text} at {stamp:.1f}s"
         self.report.events.append(f"{text} @{stamp:.1f}s")
+        self.report.marks.append((stamp, text))
 
     async def chaos(self, nursery: trio.Nursery) -> None:
         base = trio.current_time()  # Trio's clock, not time.monotonic()
@@ -581,6 +599,9 @@ class Chaos:
                 for session in self.report.sessions:
                     if session.session_id is None:
                         continue
+                    if self.secret:
+                        await conn.request("authenticate", client_id=session.client_id,
+                                           token=minter(self.secret, session.client_id)())
                     if self.config.mode == EVALUATE:
                         restored = await conn.request("restore_session",
                                                       session_id=session.session_id)
@@ -663,7 +684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             state = launcher.up(config.nodes, state_dir=state_dir)
             if config.appendfsync != "everysec":
-                redis_command(state.redis_port, "CONFIG", "SET", "appendfsync", config.appendfsync)
+                redis_command(state, "CONFIG", "SET", "appendfsync", config.appendfsync)
         except (RuntimeError, OSError) as exc:
             out(f"chaos: the cluster did not start: {exc}")
             return 2
@@ -682,6 +703,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep = args.keep or report is None or not report.ok
         if report is not None:
             out(report.table())
+            if args.plot is not None:
+                from .plots import chaos_timeline
+
+                chaos_timeline(
+                    args.plot, report.samples, report.error_times, report.marks,
+                    duration=config.duration,
+                    title=f"chaos: {config.clients} clients, {config.nodes} nodes, seed "
+                    f"{config.seed} ({config.mode})",
+                )
+                out(f"chaos: timeline written to {args.plot}")
         if keep:
             out(f"chaos: state dir kept: {state_dir} (node logs, Redis AOF)")
         else:
