@@ -4,7 +4,8 @@
 where. A node knows its own (:class:`nodes.ownership.Attachments`); this publishes them as one
 Redis hash per node (``stui:node:<id>:sessions``: session id -> connections), written once a
 second with only what changed since the last write (so the cost follows connection churn, not
-the number of sessions), and expiring with the node's heartbeat: a dead node's hash disappears by itself.
+the number of sessions), and expiring with the node's heartbeat: a dead node's hash
+disappears by itself.
 Operators' information only: nothing in the request path reads it.
 """
 

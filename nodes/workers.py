@@ -13,7 +13,7 @@ Task tree of the supervisor (structured concurrency; nothing outlives :meth:`Sup
     │                         restart it with back-off unless the supervisor is draining
     └── health responder      the aggregated /healthz and /metrics (nodes/workers_health.py)
 
-Workers (``python -m nodes --supervised --reuse-port 1 ...``) get the supervisor's settings
+Workers (``python -m nodes --supervised --reuse-port ...``) get the supervisor's settings
 through ``STUI_*`` variables, share its stderr (JSON logs, each line with the worker's id)
 and read its pipe on their stdin: if the supervisor dies, even by SIGKILL, the pipe closes
 and they drain by themselves instead of serving on as orphans. A worker that exits (crash,
@@ -202,7 +202,7 @@ class Supervisor:
 
     def command(self, slot: WorkerSlot) -> list[str]:
         return [
-            self.python, "-m", "nodes", "--supervised", "--reuse-port", "1",
+            self.python, "-m", "nodes", "--supervised", "--reuse-port",
             "--node-id", slot.node_id, "--port", str(self.port), "--health-port", "0",
         ]  # fmt: skip
 

@@ -11,6 +11,7 @@ import hashlib
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -99,6 +100,36 @@ def test_up_status_scale_kill_down(state_dir: Path):
     assert not (state_dir / "cluster.json").exists()
     for info in state.nodes:
         assert not launcher.alive(info.pid)
+
+
+def test_a_node_with_workers_counts_as_one_and_dies_as_one(state_dir: Path):
+    """``up --workers 2``: each node is a supervisor and two worker processes on one port;
+    status adds up its workers' connections; kill-node takes the whole node down (its
+    workers too: a crash, not a drain); sessions continue on the other node."""
+    up = cli("up", "--nodes", "2", "--workers", "2", "--port", "0", "--detach", state=state_dir)
+    assert up.returncode == 0, up.stderr
+    state = launcher.ClusterState.load(state_dir)
+    assert state.workers == 2
+    ids = trio.run(_work, state.nodes[0].url, 2, state.secret)
+    report = orjson.loads(cli("status", "--json", state=state_dir).stdout)
+    node_1 = next(n for n in report["nodes"] if n["node_id"] == "node-1")
+    assert node_1["workers"] == 2 and node_1["health"] == "ok"
+    group = state.nodes[0].pid
+    members = subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True)
+    assert len(members.stdout.split()) == 3  # the supervisor and its two workers
+    killed = cli("kill-node", "node-1", state=state_dir)
+    assert killed.returncode == 0, killed.stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # every process of the node's group dies
+        left = subprocess.run(["ps", "-o", "stat=", "-g", str(group)], capture_output=True,
+                              text=True).stdout.split()
+        if all(stat.startswith("Z") for stat in left):
+            break
+        time.sleep(0.05)
+    assert all(stat.startswith("Z") for stat in left), left
+    for index, sid in enumerate(ids):
+        read = trio.run(_read, state.nodes[1].url, sid, f"ops-{index}", state.secret)
+        assert read == ({"i": index}, str(index * 10))
 
 
 def test_scale_down_drains_without_losing_sessions(state_dir: Path):

@@ -90,6 +90,13 @@ def parser() -> argparse.ArgumentParser:
         default=8765,
         help="load balancer port (default %(default)s; 0 picks a free one)",
     )
+    up.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes per node (default: one per core of this host, shared by the "
+        "nodes)",
+    )
     up.add_argument("--redis", help="use this Redis URL instead of an embedded one")
     up.add_argument(
         "--secret",
@@ -242,6 +249,27 @@ async def _status_facts(redis: Any) -> dict[str, Any]:
     }
 
 
+def _registered_entry(registered: dict[str, Any], node_id: str) -> dict[str, Any]:
+    """A node's registry entry; a node with workers registers as ``<id>-w<k>``: their
+    connections add up."""
+    if node_id in registered:
+        return dict(registered[node_id])
+    workers = [e for k, e in registered.items() if k.startswith(f"{node_id}-w")]
+    if not workers:
+        return {}
+    return {
+        "connections": sum(int(e.get("connections", 0)) for e in workers),
+        "draining": "1" if all(e.get("draining") == "1" for e in workers) else "0",
+        "workers": len(workers),
+    }
+
+
+def _held_count(held: dict[str, Any], node_id: str) -> int | None:
+    """Sessions held by a node's connections (summed over its workers, if any)."""
+    mine = [v for k, v in held.items() if k == node_id or k.startswith(f"{node_id}-w")]
+    return sum(len(v) for v in mine) if mine else None
+
+
 def status_report(state: launcher.ClusterState) -> dict[str, Any]:
     """Every fact ``status`` shows, as one JSON-able object (the table is made from it)."""
     try:
@@ -255,7 +283,7 @@ def status_report(state: launcher.ClusterState) -> dict[str, Any]:
     for info in state.nodes:
         running = launcher.alive(info.pid)
         health = launcher.health(info) if running else None
-        entry = registered.get(info.node_id, {})
+        entry = _registered_entry(registered, info.node_id)
         nodes.append({
             "node_id": info.node_id,
             "url": info.url,
@@ -264,8 +292,9 @@ def status_report(state: launcher.ClusterState) -> dict[str, Any]:
             "health": "dead" if health is None else str(health.get("status")),
             "redis": None if health is None else health.get("redis"),
             "connections": int(entry["connections"]) if "connections" in entry else None,
-            "sessions_held": len(held.get(info.node_id, {})) if info.node_id in held else None,
+            "sessions_held": _held_count(held, info.node_id),
             "draining": entry.get("draining") == "1",
+            "workers": int(entry.get("workers", 1)),
         })  # fmt: skip
     return {
         "state_dir": state.state_dir,
@@ -367,6 +396,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         secret=args.secret,
         insecure=args.insecure,
         tls=args.tls,
+        workers=args.workers,
     )
     print("connect to: " + " ".join(state.urls))
     client = f"stui --state-dir {state.state_dir} --url {state.urls[0]}"

@@ -93,6 +93,7 @@ class ClusterState:
     redis_password_file: str = ""  # the nodes' Redis user's password (embedded Redis)
     redis_admin_password_file: str = ""  # the default (admin) user's
     tls: bool = False
+    workers: int = 1  # worker processes per node (stui-node --workers)
 
     @property
     def tls_files(self) -> TlsFiles:
@@ -230,6 +231,8 @@ def spawn_node(
         cmd += ["--secret-file", state.secret_file]
     if state.tls:
         cmd += ["--tls-cert", state.tls_files.cert, "--tls-key", state.tls_files.key]
+    if state.workers > 1:
+        cmd += ["--workers", str(state.workers)]
     # The node reads its secret from the file: a STUI_SECRET inherited from this shell must
     # not override it (nor leak into a cluster that has none).
     child_env = {
@@ -334,11 +337,14 @@ def up(
     secret: str = "",
     insecure: bool = False,
     tls: bool = False,
+    workers: int | None = None,
 ) -> ClusterState:
     """Start Redis (unless given), ``nodes`` nodes and HAProxy; return the saved state.
 
     The cluster secret is ``secret`` if given, else the state dir's (made the first time);
     ``insecure`` starts nodes without one (they then serve loopback only, as always here).
+    ``workers`` per node defaults to one worker per core of this host, shared by the nodes
+    (:func:`default_workers`).
     """
     state_dir = state_dir.resolve()
     if (state_dir / "cluster.json").exists():
@@ -352,7 +358,12 @@ def up(
             pass
     state_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(state_dir, 0o700)
-    state = ClusterState(state_dir=str(state_dir), redis_url=redis_url or "", tls=tls)
+    state = ClusterState(
+        state_dir=str(state_dir),
+        redis_url=redis_url or "",
+        tls=tls,
+        workers=workers if workers is not None else default_workers(nodes),
+    )
     if not insecure:
         state.secret_file = str(state_dir / "secret")
         ensure_secret(Path(state.secret_file), secret)
@@ -390,6 +401,13 @@ def up(
     return state
 
 
+def default_workers(nodes: int) -> int:
+    """One worker process per usable core of this host, shared by ``nodes`` nodes (at least
+    one each): a node is one Python process per core it may use."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // max(1, nodes))
+
+
 def scale(state_dir: Path, nodes: int) -> ClusterState:
     """Add nodes, or drain the newest ones (SIGTERM: they finish requests, then exit)."""
     state = ClusterState.load(state_dir.resolve())
@@ -419,7 +437,7 @@ def kill_node(state_dir: Path, node_id: str) -> NodeInfo:
     for info in state.nodes:
         if info.node_id == node_id:
             if alive(info.pid):
-                os.kill(info.pid, signal.SIGKILL)
+                _kill_group(info.pid)  # a node with workers is a process group
             return info
     raise KeyError(f"no node {node_id!r} in this cluster")
 
@@ -443,7 +461,7 @@ def down(state_dir: Path = DEFAULT_STATE_DIR) -> None:
             os.kill(info.pid, signal.SIGTERM)
     for info in state.nodes:
         if not wait_gone(info.pid, 20):
-            os.kill(info.pid, signal.SIGKILL)
+            _kill_group(info.pid)
         say(f"stopped {info.node_id}")
     if state.haproxy_pid and alive(state.haproxy_pid):
         os.kill(state.haproxy_pid, signal.SIGTERM)
@@ -468,3 +486,15 @@ def wait_gone(pid: int, timeout: float) -> bool:
             return True
         time.sleep(0.05)
     return not alive(pid)
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL a node and its worker processes (started in a session of their own: the
+    node's pid is their process group). A supervisor killed alone would let its workers
+    drain gracefully, which is not what a crash test means."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        os.kill(pid, signal.SIGKILL)
