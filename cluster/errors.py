@@ -86,6 +86,13 @@ class Unavailable(StuiError):
     error_type = "Unavailable"
 
 
+class StoreUnavailable(Unavailable):
+    """The store did not answer, or answered "not here, not now" (a failover, a primary that
+    lost its replicas): what was sent may or may not have run. The node runs the request again
+    with the same id for up to ``failover_wait`` seconds (the stored response makes that
+    safe), then answers this with ``details.reason`` ``store_failing_over``."""
+
+
 class EvaluationError(StuiError):
     """The Smalltalk code could not be compiled (syntax), with line and column."""
 

@@ -53,6 +53,10 @@ class SessionMeta:
     schema: int = SCHEMA
     expires_at: float = 0.0
     data_until: float = 0.0
+    commit_id: str = ""
+    """A random id written with every new ``version``: the same version with another id means
+    the session was rolled back (a failover lost acknowledged commits) and written again
+    (:mod:`cluster.rollback`). Empty for sessions written before it existed."""
 
     def to_fields(self) -> dict[str, str]:
         """The hash fields to store: everything but the timers sealed with a digest."""

@@ -26,7 +26,7 @@ import attrs
 import trio
 
 from . import keys
-from .wire import ReplyError, WireError, WirePool
+from .wire import ReplyError, Wire, WireError
 
 log = logging.getLogger("stui.ratelimit")
 
@@ -112,7 +112,7 @@ class RateSync:
     """Reconciles :class:`ClientBuckets` with the other nodes through Redis (a service:
     ``await nursery.start(sync.run)``; cancel to stop)."""
 
-    def __init__(self, buckets: ClientBuckets, wire: WirePool, interval: float = 0.25) -> None:
+    def __init__(self, buckets: ClientBuckets, wire: Wire, interval: float = 0.25) -> None:
         self.buckets = buckets
         self.wire = wire
         self.interval = interval

@@ -90,6 +90,26 @@ class Settings:
     cleanup_interval: int = _setting(60, "seconds between expiry sweeps", int)
     drain_timeout: float = _setting(10.0, "seconds a draining node waits for requests", float)
     redis_timeout: float = _setting(5.0, "seconds before a Redis call counts as failed", float)
+    failover_wait: float = _setting(
+        10.0,
+        "seconds a request that meets a store failure (a failover, a restart) is run again, "
+        "with the same id, before the node answers Unavailable (store_failing_over)",
+        float,
+    )
+    min_replicas: int = _setting(
+        0,
+        "replicas that must confirm a commit (WAIT) before the node answers it (0: no wait)",
+        int,
+    )
+    replica_wait_ms: int = _setting(
+        100, "milliseconds a commit waits for --min-replicas (WAIT's timeout)", int
+    )
+    wait_aof: bool = _setting(
+        False,
+        "also wait for the primary's AOF fsync (WAITAOF; Redis 7.2 or newer, else ignored "
+        "with a warning)",
+        _bool,
+    )
     log_level: str = _setting("INFO", "log level (DEBUG, INFO, WARNING, ERROR)")
     eval_max_seconds: float = _setting(10.0, "wall-clock limit of one evaluation", float)
     eval_max_steps: int = _setting(50_000_000, "step budget of one evaluation", int)

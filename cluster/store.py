@@ -28,6 +28,8 @@ transaction, so the layout also works on Redis Cluster.
 from __future__ import annotations
 
 import hashlib
+import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -39,14 +41,15 @@ import coredis
 import orjson
 import trio
 
-from . import keys
+from . import clients, keys
 from .auth import new_session_id
+from .durability import NOT_ASKED, Durability, DurabilityPolicy, supports_waitaof
 from .errors import (
     ContentionExhausted,
     CorruptRecord,
     SessionError,
     SessionNotFound,
-    Unavailable,
+    StoreUnavailable,
 )
 from .integrity import seal, unseal
 from .model import (
@@ -63,9 +66,11 @@ from .model import (
 )
 from .redis_auth import effective_url
 from .settings import Settings
-from .wire import Command, Endpoint, ReplyError, WireConnection, WireError, WirePool, pairs
+from .wire import Command, ReplyError, Wire, WireConnection, WireError, pairs
 
 T = TypeVar("T")
+
+log = logging.getLogger("stui.store")
 
 DATA_GRACE = 120.0
 """Seconds the data keys outlive the liveness key at least, so cleanup can still read them."""
@@ -99,26 +104,19 @@ KEEP: Any = object()
 
 
 def connect(settings: Settings) -> coredis.Redis[str]:
-    """A coredis client for ``settings.redis_url``: decoded strings, bounded waits.
+    """A coredis client for ``settings.redis_url``: decoded strings, bounded waits, for any
+    topology (:func:`cluster.clients.coredis_client`).
 
     Used off the request path (pub/sub, sweeper, node registry, tools). Retries are off in the
     client: a retried EXEC or INCR could run twice (a retry of ours knows what is safe).
     """
-    client: coredis.Redis[str] = coredis.Redis.from_url(
-        effective_url(settings),  # with the password of --redis-password-file, if any
-        decode_responses=True,
-        retry_policy=coredis.retry.NoRetryPolicy(),
-        stream_timeout=settings.redis_timeout,
-        connect_timeout=settings.redis_timeout,
-        pool_timeout=settings.redis_timeout,
-        max_connections=64,
-    )
-    return client
+    return clients.coredis_client(effective_url(settings), settings)
 
 
-def wire_pool(settings: Settings) -> WirePool:
-    """The request path's connections (:mod:`cluster.wire`) to ``settings.redis_url``."""
-    return WirePool(Endpoint.from_url(effective_url(settings)), timeout=settings.redis_timeout)
+def wire_pool(settings: Settings) -> Wire:
+    """The request path's connections (:mod:`cluster.wire`) to ``settings.redis_url``: one
+    pool for a standalone Redis, a :class:`cluster.router.WireRouter` for Sentinel or Cluster."""
+    return clients.wire_for(effective_url(settings), settings)
 
 
 def _script(name: str) -> str:
@@ -196,6 +194,9 @@ class Commit:
     """False for a commit that changes no session data (a takeover alone)."""
     publish: tuple[tuple[str, bytes], ...] = ()
     """(channel, message) pairs published by the same EXEC (sent only if it commits)."""
+    version_floor: int = 0
+    """The new version is above this too: after a rollback, versions already acknowledged
+    are never given again (:mod:`cluster.rollback`)."""
 
 
 @attrs.frozen
@@ -209,6 +210,8 @@ class Committed:
     records: Records = attrs.field(factory=Records)
     events: tuple[SessionEvent, ...] = ()
     """The commit's events, numbered."""
+    durability: Durability = NOT_ASKED
+    """What the commit reached before this answer (``WAIT``; see :mod:`cluster.durability`)."""
 
 
 class _Plan:
@@ -328,14 +331,21 @@ class Transaction:
         writes = _Writes(k, meta, now, store.node_id)
         new_meta = writes.meta_after(commit)
         response = commit.response(new_meta) if commit.response else {}
+        if response and commit.new_version:
+            # Stored with the response: a replay tells the client the same commit id.
+            response["commit_id"] = new_meta.commit_id
         commands = writes.commands(commit, new_meta, response)
         plan = _Plan(k, reads) if reads is not None else None
         if plan is not None:
             commands.extend(plan.commands())
+        waits = store.durability.commands()
+        waited: Any = None
         replies = await store._roundtrip(
-            self._connection, [("MULTI",), *commands, ("EXEC",)]
+            self._connection, [("MULTI",), *commands, ("EXEC",), *waits]
         )
         self.watching = False  # EXEC ends the WATCH, whether it committed or not
+        if waits:
+            replies, waited = replies[: -len(waits)], replies[-1]
         results = replies[-1]
         if results is None:
             raise WatchLost()
@@ -346,11 +356,16 @@ class Transaction:
         if failed:
             # Redis applies the rest of a MULTI around a failed command: say so loudly.
             raise SessionError(f"commit of session {k.session_id} partly failed: {failed[0]}")
+        durability = (
+            store.durability.outcome(waited, f"commit of session {k.session_id}")
+            if waits else NOT_ASKED
+        )
         records = Records()
         if plan is not None:
             records = await plan.parse(store, results[len(results) - len(plan.commands()):])
         self.meta = new_meta
         return Committed(
+            durability=durability,
             meta=new_meta,
             response=response,
             first_seq=meta.event_seq + 1,
@@ -360,6 +375,11 @@ class Transaction:
                 for offset, event in enumerate(commit.events, start=1)
             ),
         )
+
+    async def confirm(self) -> Durability:
+        """The durability of what is stored now, for a replay's answer (see
+        :meth:`SessionStore.confirm`)."""
+        return await self._store.confirm(self._k.session_id, self.meta.timeout)
 
 
 class _Writes:
@@ -423,7 +443,8 @@ class _Writes:
             "data_until": self.data_until,
         }
         if commit.new_version:
-            changes["version"] = meta.version + 1
+            changes["version"] = max(meta.version, commit.version_floor) + 1
+            changes["commit_id"] = secrets.token_hex(8)
         if commit.take_over:
             changes["epoch"] = meta.epoch + 1
             changes["owner"] = self.node_id
@@ -494,7 +515,7 @@ def _flat_sealed(records: dict[str, dict[str, Any]]) -> list[str | bytes]:
 class SessionStore:
     """Sessions in Redis: create, transact, read, close, list, count and clean up.
 
-    Every method raises :class:`Unavailable` when Redis cannot be reached, and the errors of
+    Every method raises :class:`StoreUnavailable` when Redis cannot be reached, and the errors of
     :mod:`cluster.errors` for what the client did wrong. ``client_id=None`` means "any client"
     (a connection that has not authenticated holds session ids as capabilities).
     ``redis`` (coredis) serves the off-path users (sweeper, registry, pub/sub); the request
@@ -506,12 +527,17 @@ class SessionStore:
         redis: coredis.Redis[str],
         settings: Settings,
         node_id: str,
-        wire: WirePool | None = None,
+        wire: Wire | None = None,
     ) -> None:
         self.redis = redis
         self.settings = settings
         self.node_id = node_id
-        self.wire = wire or wire_pool(settings)
+        self.wire: Wire = wire or wire_pool(settings)
+        self.durability = DurabilityPolicy(
+            min_replicas=settings.min_replicas,
+            wait_ms=settings.replica_wait_ms,
+            aof=False,  # WAITAOF only once the server is known to have it (aof_checked)
+        )
         self._touch = _Script(_script("touch.lua"))
         self._reserve = _Script(_script("reserve.lua"))
 
@@ -525,32 +551,71 @@ class SessionStore:
             with trio.fail_after(self.settings.redis_timeout):
                 return await connection.roundtrip(commands)
         except trio.TooSlowError:
-            raise Unavailable("session store unavailable (timed out)") from None
+            raise StoreUnavailable("session store unavailable (timed out)") from None
         except WireError as exc:
-            raise Unavailable(f"session store unavailable ({exc})") from exc
+            raise StoreUnavailable(f"session store unavailable ({exc})") from exc
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[WireConnection]:
-        """A wire connection for this task; only failing to get one is mapped here (errors of
-        the block's own round trips are mapped by :meth:`_roundtrip`)."""
+    async def _connection(self, key: str | None = None) -> AsyncIterator[WireConnection]:
+        """A wire connection for this task (to the primary of ``key``); only failing to get
+        one is mapped here (errors of the block's own round trips are mapped by
+        :meth:`_roundtrip`)."""
         try:
-            connection = await self.wire.checkout()
+            connection = await self.wire.checkout(key)
         except WireError as exc:
-            raise Unavailable(f"session store unavailable ({exc})") from exc
+            raise StoreUnavailable(f"session store unavailable ({exc})") from exc
         try:
             yield connection
         finally:
             self.wire.checkin(connection)
 
     async def _batch(self, commands: Sequence[Command]) -> list[Any]:
-        """One round trip on any connection."""
-        async with self._connection() as connection:
-            return await self._roundtrip(connection, commands)
+        """One round trip (one per primary the keys live on, with a router)."""
+        try:
+            return await self.wire.roundtrip(commands)
+        except WireError as exc:
+            raise StoreUnavailable(f"session store unavailable ({exc})") from exc
+
+    async def confirm(self, session_id: str, timeout: int) -> Durability:
+        """The durability of a session's stored state (a replayed answer): a no-op write (the
+        liveness key's PEXPIRE) and the policy's WAIT, on a connection of its own (WAIT covers
+        only its connection's writes); replication is ordered, so replicas that have the
+        no-op have every earlier commit of the session too."""
+        if not self.durability.waits:
+            return NOT_ASKED
+        alive = keys.SessionKeys(session_id).alive
+        replies = await self._batch(
+            [("PEXPIRE", alive, timeout * 1000), *self.durability.commands()]
+        )
+        return self.durability.outcome(replies[-1], f"replay on session {session_id}")
+
+    async def recover(self) -> None:
+        """After a store failure: find the primaries again (a router; nothing standalone)."""
+        await self.wire.recover()
+
+    async def check_server(self) -> str:
+        """The Redis version of (one of) the primaries; turns ``WAITAOF`` on when asked for
+        and the server has it (else says so: ``aof`` stays false in every answer)."""
+        reply = (await self._batch([("INFO", "server")]))[0]
+        version = ""
+        for line in str(reply).splitlines():
+            if line.startswith("redis_version:"):
+                version = line.split(":", 1)[1].strip()
+        if self.settings.wait_aof:
+            if supports_waitaof(version):
+                self.durability = attrs.evolve(self.durability, aof=True)
+            else:
+                log.warning(
+                    "--wait-aof needs Redis 7.2 or newer (WAITAOF); this store runs %s: "
+                    "answers say aof: false", version or "an unknown version",
+                )
+        return version
 
     async def _eval(self, script: _Script, keys_: Sequence[str], args: Sequence[Any]) -> Any:
         """Run a script by SHA, loading it if Redis lost it (a restart or a flush)."""
         reply = (await self._batch([script.evalsha(keys_, args)]))[0]
         if isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT"):
+            # A restart, a flush, or a promoted replica: SCRIPT LOAD is not replicated.
             reply = (await self._batch([script.eval(keys_, args)]))[0]
         if isinstance(reply, ReplyError):
             raise SessionError(f"store script failed: {reply}")
@@ -561,7 +626,7 @@ class SessionStore:
         try:
             with trio.fail_after(min(self.settings.redis_timeout, 2.0)):
                 return bool((await self._batch([("PING",)]))[0] == "PONG")
-        except (Unavailable, trio.TooSlowError):
+        except (StoreUnavailable, trio.TooSlowError):
             return False
 
     # -- record checks ---------------------------------------------------------------------
@@ -576,7 +641,7 @@ class SessionStore:
                     ("EXPIRE", k.quarantine, QUARANTINE_TTL),
                 ]
             )
-        except Unavailable:
+        except StoreUnavailable:
             pass
 
     async def _checked_meta(self, k: keys.SessionKeys, fields: dict[str, str]) -> SessionMeta:
@@ -696,8 +761,9 @@ class SessionStore:
 
     async def create(
         self, client_id: str, request_id: str | None = None
-    ) -> tuple[SessionMeta, bool]:
-        """Create a session for ``client_id`` within its session limit; (meta, replayed).
+    ) -> tuple[SessionMeta, bool, Durability]:
+        """Create a session for ``client_id`` within its session limit; (meta, replayed,
+        what the write reached: :mod:`cluster.durability`).
 
         The limit is enforced by an atomic reserve in the client's index (``reserve.lua``); a
         reservation left behind by a node that died before the session was written is pruned
@@ -730,7 +796,8 @@ class SessionStore:
         if code == 2:
             fields = pairs((await self._batch([("HGETALL", k.meta)]))[0])
             if fields:
-                return await self._checked_meta(k, fields), True
+                meta = await self._checked_meta(k, fields)
+                return meta, True, await self.confirm(session_id, meta.timeout)
             await self._batch([("ZADD", index, now, session_id)])  # the first attempt died early
         timeout = self.settings.session_timeout
         data_until = now + 2 * timeout + DATA_GRACE
@@ -745,9 +812,11 @@ class SessionStore:
             owner=self.node_id,
             expires_at=now + timeout,
             data_until=data_until,
+            commit_id=secrets.token_hex(8),
         )
         pxat = int(data_until * 1000)
-        await self._batch(
+        waits = self.durability.commands()
+        replies = await self._batch(
             [
                 ("MULTI",),
                 ("HSET", k.meta, *_flat(meta.to_fields())),
@@ -755,12 +824,17 @@ class SessionStore:
                 ("SET", k.state, seal({"state_data": None, "version": 1}), "PXAT", pxat),
                 ("SET", k.alive, self.node_id, "PX", timeout * 1000),
                 ("EXEC",),
+                *waits,  # on the session's connection, right after its EXEC
                 # Cross-session indexes: other slots on a Redis Cluster, outside the MULTI.
                 ("ZADD", keys.EXPIRY_INDEX, now + timeout, expiry_member(session_id, client_id)),
                 ("SADD", keys.CLIENTS, client_id),
             ]
         )
-        return meta, False
+        durability = (
+            self.durability.outcome(replies[6], f"create of session {session_id}")
+            if waits else NOT_ASKED
+        )
+        return meta, False, durability
 
     async def _prune_client_index(self, client_id: str) -> int:
         """Drop index entries whose session is gone (expired, or a create that died)."""
@@ -806,9 +880,9 @@ class SessionStore:
         if plan is not None:
             commands += plan.commands()
         try:
-            connection = await self.wire.checkout()
+            connection = await self.wire.checkout(k.meta)
         except WireError as exc:
-            raise Unavailable(f"session store unavailable ({exc})") from exc
+            raise StoreUnavailable(f"session store unavailable ({exc})") from exc
         tx: Transaction | None = None
         try:
             replies = await self._roundtrip(connection, commands)
@@ -919,7 +993,7 @@ class SessionStore:
         session's data (so racing cleanups count it once).
         """
         k = keys.SessionKeys(session_id)
-        async with self._connection() as connection:
+        async with self._connection(k.meta) as connection:
             if if_expired:
                 watched = await self._roundtrip(
                     connection, [("WATCH", k.alive, k.meta), ("EXISTS", k.alive)]
@@ -935,17 +1009,17 @@ class SessionStore:
                 deleted = int(replies[-1][0])
             else:
                 deleted = int((await self._roundtrip(connection, [("DEL", *k.all_keys())]))[0])
-            index = keys.client_sessions(client_id)
-            replies = await self._roundtrip(
-                connection,
-                [
-                    ("ZREM", index, session_id),
-                    ("ZREM", keys.EXPIRY_INDEX, expiry_member(session_id, client_id)),
-                    ("ZCARD", index),
-                ],
-            )
-            if not replies[2]:
-                await self._roundtrip(connection, [("SREM", keys.CLIENTS, client_id)])
+        # The indexes live in other slots (other primaries on a Redis Cluster).
+        index = keys.client_sessions(client_id)
+        replies = await self._batch(
+            [
+                ("ZREM", index, session_id),
+                ("ZREM", keys.EXPIRY_INDEX, expiry_member(session_id, client_id)),
+                ("ZCARD", index),
+            ]
+        )
+        if not replies[2]:
+            await self._batch([("SREM", keys.CLIENTS, client_id)])
         return deleted > 0
 
     # -- small reads -----------------------------------------------------------------------
@@ -953,6 +1027,18 @@ class SessionStore:
     async def publish(self, channel: str, message: bytes) -> int:
         """PUBLISH on the request path's connections; how many subscribers heard it."""
         return int((await self._batch([("PUBLISH", channel, message)]))[0])
+
+    async def versions(self, session_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """(version, commit id) of each session that exists, read as stored (a rollback check
+        after a failover: :mod:`cluster.rollback`)."""
+        replies = await self._batch(
+            [("HMGET", keys.SessionKeys(sid).meta, "version", "commit_id") for sid in session_ids]
+        )
+        return {
+            sid: (int(reply[0]), str(reply[1] or ""))
+            for sid, reply in zip(session_ids, replies, strict=True)
+            if isinstance(reply, list) and reply[0] is not None
+        }
 
     async def owner_of(self, session_id: str) -> str | None:
         """The node id that last took ownership of the session (a hint: fencing decides)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import attrs
@@ -43,6 +43,33 @@ ReplyError = hiredis.ReplyError
 
 class WireError(ConnectionError):
     """Redis could not be reached, or a round trip did not complete (timeout, reset)."""
+
+
+REDIRECTS = ("MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN")
+"""Error replies that mean "not here, not now" (a failover or a slot move in progress): the
+command was not run, so the caller may run it again once the topology is known again."""
+
+
+class WireRedirect(WireError):
+    """A reply said the command belongs elsewhere or later (:data:`REDIRECTS`); nothing of
+    that command ran. Raised only on connections whose pool checks (Sentinel, Cluster)."""
+
+    def __init__(self, reply: str, replies: Sequence[Any] = ()) -> None:
+        super().__init__(f"redis answered {reply[:120]}")
+        self.reply = reply
+        self.kind = reply.split(" ", 1)[0]
+        self.replies = list(replies)
+        """Every reply of the round trip: the commands without a redirect did run."""
+
+
+def redirect_in(replies: Sequence[Any]) -> str | None:
+    """The first redirecting error reply among ``replies`` (top level), if any."""
+    for reply in replies:
+        if isinstance(reply, ReplyError):
+            text = str(reply)
+            if text.startswith(REDIRECTS):
+                return text
+    return None
 
 
 _MISSING = object()
@@ -97,10 +124,15 @@ class Endpoint:
 class WireConnection:
     """One socket to Redis; used by one task at a time."""
 
-    def __init__(self, stream: trio.SocketStream, stats: WireStats) -> None:
+    def __init__(
+        self, stream: trio.SocketStream, stats: WireStats, pool: WirePool | None = None
+    ) -> None:
         self._stream = stream
         self._reader = hiredis.Reader(encoding="utf-8", notEnoughData=_MISSING)
         self._stats = stats
+        self.pool = pool
+        """The pool it belongs to (a router checks it back in there)."""
+        self.check_redirects = pool is not None and pool.check_redirects
         self.broken = False
         self.unwatch_next = False
         """Set by a holder that leaves with a WATCH still active: the next batch (of the next
@@ -140,7 +172,33 @@ class WireConnection:
             if isinstance(exc, trio.BrokenResourceError | trio.ClosedResourceError | OSError):
                 raise WireError(f"redis connection lost ({exc.__class__.__name__})") from exc
             raise
+        if self.check_redirects:
+            redirect = redirect_in(replies)
+            if redirect is not None:
+                # The stream is intact: the connection stays usable.
+                raise WireRedirect(redirect, replies[skip:])
         return replies[skip:]
+
+    async def receive(self) -> Any:
+        """The next reply Redis pushes (a subscribed connection's messages); :class:`WireError`
+        when the connection ends."""
+        reader = self._reader
+        while True:
+            reply = reader.gets()
+            if reply is not _MISSING:
+                return reply
+            try:
+                data = await self._stream.receive_some(65536)
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                self.broken = True
+                raise WireError(f"redis connection lost ({exc.__class__.__name__})") from exc
+            except BaseException:
+                self.broken = True
+                raise
+            if not data:
+                self.broken = True
+                raise WireError("redis closed the connection")
+            reader.feed(data)
 
     async def aclose(self) -> None:
         self.broken = True
@@ -166,10 +224,15 @@ class WirePool:
         timeout: float = 5.0,
         max_connections: int = 256,
         stats: WireStats | None = None,
+        check_redirects: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
         self.stats = stats or WireStats()
+        self.check_redirects = check_redirects
+        """Raise :class:`WireRedirect` for MOVED, READONLY... (set by :mod:`cluster.router`;
+        a standalone Redis has nowhere else to send us)."""
+        self.closed = False
         self._free: list[WireConnection] = []
         self._slots = trio.Semaphore(max_connections)
 
@@ -180,7 +243,7 @@ class WirePool:
             raise WireError(
                 f"cannot connect to redis at {self.endpoint.host}:{self.endpoint.port} ({exc})"
             ) from exc
-        connection = WireConnection(stream, self.stats)
+        connection = WireConnection(stream, self.stats, self)
         login = self.endpoint.login()
         if login:
             for reply in await connection.roundtrip(login):
@@ -189,8 +252,9 @@ class WirePool:
                     raise WireError(f"redis refused the login: {reply}")
         return connection
 
-    async def checkout(self) -> WireConnection:
-        """A connection for this task alone; give it back with :meth:`checkin`.
+    async def checkout(self, key: str | None = None) -> WireConnection:
+        """A connection for this task alone; give it back with :meth:`checkin`. ``key`` (the
+        key the connection's commands are about) matters only to a router.
 
         Raises :class:`WireError` if none is free (or Redis does not accept a new one) within
         ``timeout``. The fast path (a free connection) costs no cancel scope.
@@ -216,8 +280,8 @@ class WirePool:
             raise
 
     def checkin(self, connection: WireConnection) -> None:
-        """Return a connection; a broken one is closed instead of kept."""
-        if connection.broken:
+        """Return a connection; a broken one (or one of a closed pool) is closed instead."""
+        if connection.broken or self.closed:
             connection.close_now()
         else:
             self._free.append(connection)
@@ -241,10 +305,32 @@ class WirePool:
             except trio.TooSlowError:
                 raise WireError(f"redis did not answer within {self.timeout:g} s") from None
 
+    async def recover(self) -> None:
+        """After a failure: nothing to rediscover for one server (a router asks again where
+        the primaries are)."""
+
     async def aclose(self) -> None:
+        self.closed = True
         free, self._free = self._free, []
         for connection in free:
             connection.close_now()
+
+
+class Wire(Protocol):
+    """What the store needs from its connections: a :class:`WirePool` (one server) or a
+    :class:`cluster.router.WireRouter` (Sentinel, Cluster)."""
+
+    stats: WireStats
+
+    async def checkout(self, key: str | None = None) -> WireConnection: ...
+
+    def checkin(self, connection: WireConnection) -> None: ...
+
+    async def roundtrip(self, commands: Sequence[Command]) -> list[Any]: ...
+
+    async def recover(self) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 def pairs(flat: Sequence[Any] | None) -> dict[str, Any]:

@@ -88,8 +88,13 @@ _LOST = (RedisError, OSError, TimeoutError, anyio.ClosedResourceError, anyio.Bro
 
 
 async def _subscribe(node: Node, expired_channel: str, ready: Callable[[], None]) -> None:
+    channels = [keys.node_channel(node.node_id)]
+    if node.expired_events is None:
+        # One server announces every expiry; on a Redis Cluster each primary announces its
+        # own, and cluster/keyspace.py (node.expired_events) listens to every one of them.
+        channels.append(expired_channel)
     pubsub = node.redis.pubsub(
-        channels=[keys.node_channel(node.node_id), expired_channel],
+        channels=channels,
         ignore_subscribe_messages=True,
         retry_policy=ExponentialBackoffRetryPolicy(
             (RedisConnectionError,), retries=None, base_delay=0.05, max_delay=0.5
@@ -103,17 +108,26 @@ async def _subscribe(node: Node, expired_channel: str, ready: Callable[[], None]
                 continue
             channel = str(message.get("channel"))
             data = message.get("data")
+            if channel == expired_channel:
+                await on_expired_key(node, str(data))
+                continue
             try:
-                if channel == expired_channel:
-                    match = _ALIVE.match(str(data))
-                    if match:
-                        await node.service.on_session_expired(match.group(1))
-                else:
-                    await _on_control(node, data)
+                await _on_control(node, data)
             except StuiError as exc:
                 # A hint we could not act on (Redis hiccup during cleanup): the sweeper
                 # and the epoch checks cover it. Never let it stop the subscription.
                 log.info("control message not handled", extra={"error": repr(exc)})
+
+
+async def on_expired_key(node: Node, key: str) -> None:
+    """An ``expired`` keyspace event: a session's ``alive`` key means the session expired."""
+    match = _ALIVE.match(key)
+    if not match:
+        return
+    try:
+        await node.service.on_session_expired(match.group(1))
+    except StuiError as exc:
+        log.info("expired-key event not handled", extra={"error": repr(exc)})
 
 
 async def _on_control(node: Node, data: object) -> None:

@@ -3,12 +3,14 @@
 A handler is ``async def handler(call: Call) -> dict`` returning the ``result`` object of a
 success response, or raising a :class:`cluster.errors.StuiError`. The dispatcher checks, before
 the handler runs, that the command exists and that the connection is authenticated when the
-cluster has a secret and the command needs it.
+cluster has a secret and the command needs it; a handler that meets a store failure runs again
+(:mod:`nodes.failover`), so every handler must be safe to run twice with the same request id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -16,6 +18,7 @@ import attrs
 from cluster.errors import InvalidRequest
 from cluster.tokens import Grant, check_scope, refuse
 
+from .failover import through_failover
 from .ownership import Peer
 from .protocol import Request
 
@@ -90,7 +93,9 @@ class Dispatcher:
             raise refuse("missing", "authenticate first: this cluster requires a token")
         if command.needs_auth:
             check_scope(call.peer.grant, command.name, call.params)
-        return await command.handler(call)
+        # A store failure (failover, restart) runs the request again with the same id, within
+        # --failover-wait (nodes/failover.py); the stored responses make that safe.
+        return await through_failover(call, partial(command.handler, call))
 
 
 commands = Dispatcher()

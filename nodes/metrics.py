@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
@@ -57,6 +57,21 @@ class NodeMetrics:
         self.rate_limited = Counter(
             "stui_rate_limited", "requests refused by a limit", registry=self.registry
         )
+        self.store_failures = Counter(
+            "stui_store_failures",
+            "requests that met a store failure (failover, restart) and waited",
+            registry=self.registry,
+        )
+        self.store_retries = Counter(
+            "stui_store_retries",
+            "runs again of such requests, with the same request id",
+            registry=self.registry,
+        )
+        self.rollbacks = Counter(
+            "stui_rollbacks",
+            "sessions found older than a commit this node acknowledged (session_rolled_back)",
+            registry=self.registry,
+        )
 
     def watch_cache(self, images: ImageCache) -> None:
         """Gauges read from the node's image cache at scrape time."""
@@ -76,6 +91,11 @@ class NodeMetrics:
     def watch_wire(self, stats: WireStats) -> None:
         """Redis round trips and commands of the request path (read at scrape time)."""
         self.registry.register(_WireCollector(stats))
+
+    def watch_store(self, describe: Callable[[], dict[str, Any]]) -> None:
+        """The store's topology, primaries, failovers, replication lag and lost writes, from
+        ``describe()`` at scrape time (see ``Node.store_state``)."""
+        self.registry.register(_StoreCollector(describe))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -98,4 +118,43 @@ class _WireCollector(Collector):
             "stui_redis_commands",
             "Redis commands sent on the request path (commands inside scripts not counted)",
             value=self.stats.commands,
+        )
+
+
+class _StoreCollector(Collector):
+    """``stui_redis_*``: what the node knows of the store's topology."""
+
+    def __init__(self, state: Callable[[], dict[str, Any]]) -> None:
+        self.state = state  # (not "describe": prometheus_client would call that one)
+
+    def collect(self) -> Iterator[Metric]:
+        state = self.state()
+        topology = GaugeMetricFamily(
+            "stui_redis_topology", "the store's topology (1 for the one in use)", labels=["kind"]
+        )
+        topology.add_metric([str(state.get("topology", "standalone"))], 1)
+        yield topology
+        yield GaugeMetricFamily(
+            "stui_redis_primaries", "primaries the node routes to",
+            value=len(state.get("shards") or []) or 1,
+        )
+        yield CounterMetricFamily(
+            "stui_redis_primary_changes",
+            "changes of a primary seen since start (failovers)",
+            value=max(0, int(state.get("generation", 1)) - 1),
+        )
+        lag = GaugeMetricFamily(
+            "stui_redis_replica_behind_bytes",
+            "how far each replica is behind its primary, as of the last poll",
+            labels=["primary", "replica"],
+        )
+        for shard in state.get("replication") or []:
+            for replica in shard.get("replicas", []):
+                lag.add_metric([shard["primary"], replica["address"]],
+                               float(replica["behind_bytes"]))
+        yield lag
+        yield CounterMetricFamily(
+            "stui_redis_lost_write_failovers",
+            "failovers whose new primary took over below the last offset seen (writes lost)",
+            value=len(state.get("losses") or []),
         )

@@ -25,17 +25,22 @@ import orjson
 import trio
 from trio_websocket import WebSocketRequest
 
+from cluster.errors import StuiError
 from cluster.expiry import Sweeper
+from cluster.keyspace import ExpiredEvents
 from cluster.ratelimit import RateSync
 from cluster.redis_auth import UNAUTHORIZED_HINT, probe, redact
 from cluster.registry import NodeRegistry
+from cluster.rollback import ReplicationWatch, ShardLoss
+from cluster.router import WireRouter
 from cluster.settings import Settings
 from cluster.store import SessionStore, connect, wire_pool
+from cluster.topology import CLUSTER
 
 from . import handlers as handlers  # registers the commands
 from . import tls
 from .connection import Connection
-from .control import enable_keyspace_events, listen
+from .control import enable_keyspace_events, listen, on_expired_key
 from .exposure import restrict
 from .health import serve_health
 from .held_sessions import HeldSessions
@@ -83,6 +88,15 @@ class Node:
         self.store = SessionStore(self.redis, settings, self.node_id, self.wire)
         self.metrics = NodeMetrics()
         self.metrics.watch_wire(self.wire.stats)
+        # Sentinel or Cluster: the router, who watches replication for lost writes, and (for
+        # a cluster) one expired-key subscription per primary. None for a standalone Redis.
+        self.router = self.wire if isinstance(self.wire, WireRouter) else None
+        self.replication = ReplicationWatch(self.router) if self.router else None
+        self.expired_events = (
+            ExpiredEvents(self.router, partial(on_expired_key, self))
+            if self.router is not None and self.router.topology.kind == CLUSTER
+            else None
+        )
         self.connections: set[Connection] = set()
         self.draining = False
         self.port = 0
@@ -101,6 +115,8 @@ class Node:
         )
         self.service.attachments.on_change = self.held.changed
         self.metrics.watch_cache(self.service.images)
+        self.metrics.watch_store(self.store_state)
+        self.server_version = ""
         self._drain_requested = trio.Event()
         self._stopped = trio.Event()
         self._background: trio.Nursery
@@ -132,9 +148,35 @@ class Node:
             "status": "ok" if healthy else ("draining" if self.draining else "degraded"),
             "node_id": self.node_id,
             "redis": redis_state,
+            "store": self.store_state(),
             "connections": self.connection_count,
             "draining": self.draining,
         }
+
+    def store_state(self) -> dict[str, Any]:
+        """The store as this node sees it: topology, primaries (and their slots), replicas'
+        lag, failovers that lost writes, the durability it waits for."""
+        state: dict[str, Any] = {"topology": "standalone", "generation": 1, "shards": []}
+        if self.router is not None:
+            state = self.router.describe()
+        if self.replication is not None:
+            state["replication"] = self.replication.describe()
+            state["losses"] = [loss.to_wire() for loss in self.replication.losses]
+        state["min_replicas"] = self.store.durability.min_replicas
+        state["wait_aof"] = self.store.durability.aof
+        state["rollbacks_detected"] = self.service.rollbacks.detected
+        return state
+
+    async def _after_failover(self, losses: list[ShardLoss]) -> None:
+        """Primaries changed (or writes were lost): check the sessions held here."""
+        try:
+            found = await self.service.verify_held()
+        except StuiError as exc:
+            log.info("rollback check after a failover failed", extra={"error": repr(exc)})
+            return
+        if losses or found:
+            log.warning("after a failover", extra={"shards_with_lost_writes": len(losses),
+                                                   "sessions_rolled_back": found})
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -152,10 +194,18 @@ class Node:
                     else "redis is not reachable yet"
                 )
                 log.error(message, extra={"redis": redact(self.settings.redis_url)})
+            try:
+                self.server_version = await self.store.check_server()
+            except StuiError as exc:
+                log.warning("could not read the store's version", extra={"error": repr(exc)})
             async with trio.open_nursery() as background:
                 self._background = background
                 await enable_keyspace_events(self)
                 await background.start(listen, self)
+                if self.expired_events is not None:
+                    await background.start(self.expired_events.run)
+                if self.replication is not None:
+                    background.start_soon(self.replication.run, self._after_failover)
                 if self.settings.health_port >= 0:
                     self.health_port = await background.start(
                         partial(serve_health, self, self.settings.host, self.settings.health_port)

@@ -40,10 +40,12 @@ from tenacity import (
 )
 
 from cluster import keys
+from cluster.durability import Durability
 from cluster.errors import ContentionExhausted, SessionTakenOver
 from cluster.model import SessionMeta
 from cluster.ratelimit import ClientBuckets
 from cluster.registry import NodeRegistry
+from cluster.rollback import AckedVersions, Rollback
 from cluster.settings import Settings
 from cluster.store import (
     RESTORE,
@@ -147,6 +149,9 @@ class SessionService:
         self.limits = Limits(
             max_steps=settings.eval_max_steps, max_seconds=settings.eval_max_seconds
         )
+        self.rollbacks = AckedVersions()
+        """The last (version, commit id) this node acknowledged per session (rollbacks)."""
+        self._rollbacks_told: dict[str, Rollback] = {}
 
     # -- the pipeline ----------------------------------------------------------------------
 
@@ -188,7 +193,12 @@ class SessionService:
             session_id, peer.client_id, request_id, reads=reads
         ) as (tx, records):
             if tx.stored is not None:
-                return Answer(response={**tx.stored, "replayed": True}, replayed=True)
+                durability = await tx.confirm()  # a replay says what its write reached too
+                return Answer(
+                    response={**tx.stored, "replayed": True, "durability": durability.to_wire()},
+                    replayed=True,
+                )
+            floor = self.check_rollback(session_id, tx.meta)
             take_over = self._fence(peer, session_id, tx.meta)
             entry = None
             if with_workspace:
@@ -197,6 +207,8 @@ class SessionService:
                     entry = workspace_from(session_id, tx.meta.version, await tx.read(WORKSPACE))
             try:
                 commit = await prepare(Prepared(session_id, tx.meta, records, entry))
+                if floor:
+                    commit = attrs.evolve(commit, version_floor=floor)
                 if take_over:
                     commit = attrs.evolve(
                         commit, take_over=True, publish=self._takeover_notice(tx.meta)
@@ -216,7 +228,43 @@ class SessionService:
             self.images.put(session_id, entry)  # its heap may have grown: keep within bounds
             if wants_collection(entry):
                 await self._collect(peer, session_id, entry)
-        return Answer(response=committed.response, replayed=False, committed=committed)
+        meta = committed.meta
+        self.rollbacks.remember(session_id, meta.version, meta.commit_id)
+        response = {**committed.response, "durability": committed.durability.to_wire()}
+        return Answer(response=response, replayed=False, committed=committed)
+
+    # -- rollbacks -------------------------------------------------------------------------
+
+    def check_rollback(self, session_id: str, meta: SessionMeta) -> int:
+        """Compare the stored version with the last one acknowledged here
+        (:mod:`cluster.rollback`); on a rollback, tell the session's holders (once) and answer
+        the version the next commit must pass (0: none)."""
+        found = self.rollbacks.check(session_id, meta.version, meta.commit_id)
+        if found is None:
+            self._rollbacks_told.pop(session_id, None)
+            return 0
+        if self._rollbacks_told.get(session_id) != found:
+            self._rollbacks_told[session_id] = found
+            self.metrics.rollbacks.inc()
+            log.error("session rolled back by the store", extra=found.to_wire())
+            self.notify(session_id, "session_rolled_back", found.to_wire())
+        return found.acknowledged_version
+
+    async def verify_held(self, session_ids: list[str] | None = None) -> int:
+        """Check the sessions held by this node's connections (or ``session_ids``) for
+        rollbacks, after a failover; how many were found rolled back."""
+        ids = session_ids if session_ids is not None else list(self.attachments.by_session)
+        ids = [sid for sid in ids if self.rollbacks.get(sid) is not None]
+        if not ids:
+            return 0
+        found = 0
+        for session_id, (version, commit_id) in (await self.store.versions(ids)).items():
+            meta_view = SessionMeta(session_id=session_id, client_id="", created_at=0,
+                                    last_modified=0, timeout=0, version=version,
+                                    commit_id=commit_id)
+            if self.check_rollback(session_id, meta_view):
+                found += 1
+        return found
 
     def _fence(self, peer: Peer, session_id: str, meta: SessionMeta) -> bool:
         """Whether this commit must take the session over; refuse a stale holder."""
@@ -298,13 +346,17 @@ class SessionService:
 
     # -- create and restore ----------------------------------------------------------------
 
-    async def create(self, peer: Peer, client_id: str, request_id: str) -> tuple[SessionMeta, bool]:
-        """Create a session held by ``peer``; a retried request id answers the first one."""
-        meta, replayed = await self.store.create(client_id, request_id)
+    async def create(
+        self, peer: Peer, client_id: str, request_id: str
+    ) -> tuple[SessionMeta, bool, Durability]:
+        """Create a session held by ``peer``; a retried request id answers the first one.
+        Also answers what the write reached (:mod:`cluster.durability`)."""
+        meta, replayed, durability = await self.store.create(client_id, request_id)
         if replayed:
             meta, _ = await self.store.take_over(meta.session_id, peer.client_id)
         self.attachments.attach(peer, meta.session_id, meta.epoch)
-        return meta, replayed
+        self.rollbacks.remember(meta.session_id, meta.version, meta.commit_id)
+        return meta, replayed, durability
 
     async def restore(
         self, peer: Peer, session_id: str, last_seq: int | None
@@ -319,11 +371,13 @@ class SessionService:
         if self.attachments.epoch(peer, session_id) is not None:
             snapshot: Snapshot = await self.store.read(session_id, peer.client_id, spec)
             self._check_cached(session_id, snapshot.meta.version)
+            self.rollbacks.remember(session_id, snapshot.meta.version, snapshot.meta.commit_id)
             return snapshot.meta, snapshot.records, snapshot.ttl_ms, False
         async with self.locks.hold(session_id):
             committed = await self._take_over(peer, session_id, spec)
         self._took_over(peer, session_id, committed.meta.epoch)
         self._check_cached(session_id, committed.meta.version)
+        self.rollbacks.remember(session_id, committed.meta.version, committed.meta.commit_id)
         return committed.meta, committed.records, None, True
 
     async def _take_over(self, peer: Peer, session_id: str, spec: ReadSpec) -> Committed:

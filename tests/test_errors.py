@@ -429,7 +429,9 @@ async def test_too_many_requests_in_flight_is_rate_limited(start_node, redis):
 
 
 async def test_store_outage_is_unavailable_and_recovers(start_node, redis):
-    node = await start_node(redis_timeout=1.0)
+    # Requests wait out a store failure for --failover-wait (nodes/failover.py), then answer
+    # Unavailable: a short bound here.
+    node = await start_node(redis_timeout=1.0, failover_wait=0.3)
     async with raw_connect(node) as client:
         created = await client.call("create_session", {"client_id": "alice"})
         sid = created["result"]["session_id"]
@@ -441,6 +443,9 @@ async def test_store_outage_is_unavailable_and_recovers(start_node, redis):
                     params = {"client_id": "alice", "session_id": sid}
                     response = await client.call(command, params, request_id=f"down-{n}")
                     assert_error(response, "Unavailable", f"down-{n}", "unavailable")
+                    if command != "get_session_statistics":  # (the registry's, not the store's)
+                        assert response["details"]["reason"] == "store_failing_over", response
+                        assert response["details"]["in_doubt"] is True
                 # The connection still answers (one response per request, no hang).
                 pong = await client.call("ping", request_id="ping-down")
                 assert pong["id"] == "ping-down" and pong["status"] in ("success", "error")

@@ -148,7 +148,7 @@ async def test_cleanup_is_idempotent_and_racing_sweeps_agree(redis):
         store = SessionStore(client, settings, "test-store")
         sessions = [(await store.create(f"client{i % 3}"))[0] for i in range(9)]
         long_lived = SessionStore(client, Settings.from_env({}, redis_url=redis.url), "keep")
-        survivor, _ = await long_lived.create("client0")
+        survivor, _, _ = await long_lived.create("client0")
         await wait_until(lambda: not any(alive(redis, m.session_id) for m in sessions), 5,
                          "sessions expired")
         before = redis_keys(redis)

@@ -34,6 +34,7 @@ class RedisServer:
         data_dir: Path | None = None,
         acl_file: Path | None = None,
         password: str | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.port = port or free_port()
         self._own_dir = data_dir is None  # a temporary dir we made is removed by cleanup()
@@ -42,6 +43,8 @@ class RedisServer:
         self.appendonly = appendonly
         self.acl_file = acl_file
         self.password = password
+        self.extra_args = extra_args
+        """More ``redis-server`` flags (replication, cluster mode: :mod:`.redis_topology`)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,11 +55,8 @@ class RedisServer:
     def pid(self) -> int:
         return self.process.pid if self.process else 0
 
-    def start(self, *, detach: bool = False) -> RedisServer:
-        """Start and wait until it answers PING; ``detach`` outlives this process."""
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed (scripts/test installs it as root)")
+    def command_line(self, binary: str) -> list[str]:
+        """The ``redis-server`` command this server runs."""
         args = [
             binary,
             "--port",
@@ -80,6 +80,14 @@ class RedisServer:
         ]
         if self.acl_file is not None:
             args += ["--aclfile", str(self.acl_file)]
+        return args + list(self.extra_args)
+
+    def start(self, *, detach: bool = False) -> RedisServer:
+        """Start and wait until it answers PING; ``detach`` outlives this process."""
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (scripts/test installs it as root)")
+        args = self.command_line(binary)
         if detach:
             with (self.dir / "redis.log").open("ab") as log:
                 self.process = subprocess.Popen(

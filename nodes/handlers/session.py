@@ -30,6 +30,7 @@ def _session_fields(meta: SessionMeta) -> dict[str, Any]:
         "timeout": meta.timeout,
         "is_active": True,
         "version": meta.version,
+        "commit_id": meta.commit_id,  # with version: what a client compares after a failover
     }
 
 
@@ -70,9 +71,10 @@ async def create_session(call: Call) -> dict[str, Any]:
     caller = call.peer.client_id
     if caller is not None and caller != client_id:
         raise PermissionDenied("a connection may only create sessions for its own client id")
-    meta, replayed = await call.service.create(call.peer, client_id, call.request.id)
+    meta, replayed, durability = await call.service.create(call.peer, client_id, call.request.id)
     call.peer.identify(client_id)
     fields = _session_fields(meta)
+    fields["durability"] = durability.to_wire()
     del fields["last_modified"]
     if replayed:
         fields[REPLAYED] = True
@@ -85,6 +87,10 @@ async def restore_session(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
     last_seq = validation.sequence_number(call.params, "last_seq")
     service = call.service
+    acked = validation.optional(call.params, "acked_version", int)
+    if acked is not None:  # the client's last acknowledged commit: a rollback is found by it
+        commit_id = validation.optional(call.params, "acked_commit_id", str) or ""
+        service.rollbacks.remember(session_id, acked, commit_id)
     meta, records, ttl_ms, resumed = await service.restore(call.peer, session_id, last_seq)
     call.peer.identify(meta.client_id)
     if resumed:
@@ -172,6 +178,9 @@ async def update_session_state(call: Call) -> dict[str, Any]:
         "update_successful": True,
         "version": stored["version"],
     }
+    for extra in ("commit_id", "durability"):  # added by the store and the service
+        if extra in stored:
+            result[extra] = stored[extra]
     if answer.replayed:
         result[REPLAYED] = True
     return result
