@@ -16,6 +16,19 @@ taken over, or no node answered within ``reconnect_timeout``), ``closed`` (after
 
 A frozen node (alive, not answering) is found by WebSocket pings every ``ping_interval``
 seconds: one unanswered for ``ping_timeout`` seconds counts as a lost connection.
+
+The store failing over (a Redis primary dying, promoted replicas) is not a lost connection: the
+node tells us (``store_failing_over`` event, or ``Unavailable`` with ``details.reason``
+``store_failing_over``/``not_replicated`` once its own wait ran out) and the state becomes
+``store_failing_over``; requests are sent again with the same id on the same connection until
+answered (bounded by ``request_timeout``), and the state returns to what it was.
+
+Rollbacks: the client remembers the last acknowledged ``(version, commit_id)`` of its session
+and a journal of its recent state-changing requests. A ``session_rolled_back`` event from the
+node, or a restore that finds the session older than what was acknowledged (sent as
+``acked_version``), is delivered as a ``session_rolled_back`` event and kept in
+:attr:`SessionClient.rolled_back`; :meth:`SessionClient.resend_lost` sends the lost requests
+again with their own ids (the store has forgotten them with the rollback, so they run once).
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ import itertools
 import logging
 import random
 import secrets
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,7 +58,12 @@ log = logging.getLogger("stui.client")
 CONNECTING, CONNECTED, RECONNECTING, RESTORED, FAILED, CLOSED = (
     "connecting", "connected", "reconnecting", "restored", "failed", "closed",
 )
-STATES = (CONNECTING, CONNECTED, RECONNECTING, RESTORED, FAILED, CLOSED)
+STORE_FAILING_OVER = "store_failing_over"
+"""The node is up but its store is failing over: requests wait (not a final state)."""
+STATES = (CONNECTING, CONNECTED, RECONNECTING, RESTORED, FAILED, CLOSED, STORE_FAILING_OVER)
+_STORE_REASONS = {"store_failing_over", "not_replicated"}
+JOURNAL = 256
+"""State-changing requests remembered for :meth:`SessionClient.resend_lost`."""
 FINAL_STATES = (FAILED, CLOSED)
 
 # Exceptions that mean "this connection is gone (or never came up)": try again elsewhere.
@@ -86,6 +105,12 @@ def _describe(exc: BaseException) -> str:
     if cause is None or isinstance(cause, trio.Cancelled):
         return type(exc).__name__
     return f"{type(cause).__name__}: {cause}"
+
+
+def _store_failing(response: dict[str, Any]) -> bool:
+    """An ``Unavailable`` that says the store (not the node) is failing over."""
+    details = response.get("details") or {}
+    return response.get("error_type") == "Unavailable" and details.get("reason") in _STORE_REASONS
 
 
 class _Retry(Exception):
@@ -147,6 +172,13 @@ class SessionClient:
         self._nursery: trio.Nursery | None = None
         self._events_in, self.events = trio.open_memory_channel[dict[str, Any]](10_000)
         self._lost: SessionLost | None = None
+        self._state_before_store: str | None = None
+        self.acked: tuple[int, str] | None = None
+        """The last acknowledged (version, commit id) of the session."""
+        self.journal: deque[tuple[int, str, str, dict[str, Any]]] = deque(maxlen=JOURNAL)
+        """(version, request id, command, parameters) of recent acknowledged writes."""
+        self.rolled_back: dict[str, Any] | None = None
+        """The last ``session_rolled_back`` notice not yet handled by :meth:`resend_lost`."""
 
     @property
     def lost(self) -> SessionLost | None:
@@ -318,6 +350,13 @@ class SessionClient:
                     self._ready = None
                     self._notify()
                 self._nursery_start(self._close_when_idle, conn)
+            elif name == "store_failing_over":
+                self._deliver(message)
+                self._store_failing(data)
+            elif name == "session_rolled_back" and data.get("session_id") in (
+                None, self.session_id
+            ):
+                self._note_rollback(data)
             elif name == "token_expiring" and callable(self.token):
                 self._deliver(message)
                 self._nursery_start(self._reauthenticate, conn)
@@ -391,10 +430,14 @@ class SessionClient:
             self._notify()
             self._set_state(CONNECTED, created=True)
             return
+        acked: dict[str, Any] = {}
+        if self.acked is not None:  # the node then finds a rollback by it (and skips past it)
+            acked = {"acked_version": self.acked[0], "acked_commit_id": self.acked[1]}
         restored = await conn.request(
-            "restore_session", session_id=self.session_id, last_seq=self.last_seq
+            "restore_session", session_id=self.session_id, last_seq=self.last_seq, **acked
         )
         self.restore_result = restored
+        self._check_restored(restored)
         missed = restored.get("missed_events") or []
         for event in missed:
             self._deliver(event)
@@ -442,14 +485,17 @@ class SessionClient:
                 raise lost from exc
             raise
 
-    async def call(self, command: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def call(
+        self, command: str, parameters: dict[str, Any] | None = None,
+        *, request_id: str | None = None,
+    ) -> dict[str, Any]:
         """Send one request; retried with the same id across reconnects until answered.
 
         Returns the ``result`` (with ``replayed: True`` when the server answered a stored
         response); raises :class:`RequestFailed` on an error response, :class:`SessionLost`
         when the session is over, ``trio.TooSlowError`` after ``request_timeout`` seconds.
         """
-        request_id = self.new_request_id()
+        request_id = request_id or self.new_request_id()
         with trio.fail_after(self.request_timeout):
             while True:
                 conn = await self._ready_connection()
@@ -463,7 +509,14 @@ class SessionClient:
                     result: dict[str, Any] = response["result"]
                     if response.get("replayed"):
                         result = {**result, "replayed": True}
+                    self._store_recovered()
+                    self._acknowledged(request_id, command, parameters or {}, result)
                     return result
+                if _store_failing(response):
+                    # The node is fine, its store is failing over: same connection, same id.
+                    self._store_failing(response.get("details") or {})
+                    await trio.sleep(random.uniform(0.1, 0.3))
+                    continue
                 if response.get("error_type") in _RETRY_ELSEWHERE:
                     await self._forget(conn)
                     continue
@@ -473,6 +526,81 @@ class SessionClient:
                     await trio.sleep(random.uniform(0.005, 0.05))
                     continue
                 raise RequestFailed(response)
+
+    # -- the store failing over, rollbacks --------------------------------------------------
+
+    def _store_failing(self, info: dict[str, Any]) -> None:
+        if self.state == STORE_FAILING_OVER or self.state in FINAL_STATES:
+            return
+        self._state_before_store = self.state
+        self._set_state(STORE_FAILING_OVER, error=info.get("error"),
+                        reason=info.get("reason", "store_failing_over"))
+
+    def _store_recovered(self) -> None:
+        if self.state == STORE_FAILING_OVER:
+            self._set_state(self._state_before_store or CONNECTED, store_recovered=True)
+            self._state_before_store = None
+
+    def _acknowledged(
+        self, request_id: str, command: str, parameters: dict[str, Any], result: dict[str, Any]
+    ) -> None:
+        """Remember a state-changing answer (it carries ``durability``) for rollbacks."""
+        if "durability" not in result or not isinstance(result.get("version"), int):
+            return
+        version, commit_id = int(result["version"]), str(result.get("commit_id") or "")
+        if self.acked is None or version >= self.acked[0]:
+            self.acked = (version, commit_id)
+        self.journal.append((version, request_id, command, dict(parameters)))
+
+    def _check_restored(self, restored: dict[str, Any]) -> None:
+        """A restore that finds the session older than acknowledged (or rewritten)."""
+        if self.acked is None or not isinstance(restored.get("version"), int):
+            return
+        version, commit_id = int(restored["version"]), str(restored.get("commit_id") or "")
+        acked_version, acked_id = self.acked
+        if version < acked_version or (
+            version == acked_version and acked_id and commit_id and commit_id != acked_id
+        ):
+            self._note_rollback({
+                "session_id": self.session_id,
+                "kind": "rolled_back" if version < acked_version else "diverged",
+                "acknowledged_version": acked_version,
+                "acknowledged_commit_id": acked_id,
+                "stored_version": version,
+                "stored_commit_id": commit_id,
+            })
+
+    def _note_rollback(self, data: dict[str, Any]) -> None:
+        """Keep (once) and deliver a rollback notice."""
+        key = ("acknowledged_version", "stored_version", "stored_commit_id")
+        if self.rolled_back is not None and all(
+            self.rolled_back.get(k) == data.get(k) for k in key
+        ):
+            return
+        self.rolled_back = dict(data)
+        self._deliver({"event": "session_rolled_back", "data": dict(data)})
+
+    def lost_requests(self) -> list[tuple[int, str, str, dict[str, Any]]]:
+        """Journal entries the last rollback notice says the store no longer has: those
+        acknowledged above the stored version (every entry when the history diverged)."""
+        notice = self.rolled_back
+        if notice is None:
+            return []
+        if notice.get("kind") == "diverged":
+            return list(self.journal)
+        stored = int(notice.get("stored_version", 0))
+        return [entry for entry in self.journal if entry[0] > stored]
+
+    async def resend_lost(self) -> list[dict[str, Any]]:
+        """Send the lost requests again, in their order, with their own request ids (a request
+        the store still has is answered ``replayed`` and changes nothing); their results."""
+        lost = self.lost_requests()
+        self.rolled_back = None
+        self.acked = None  # the answers below set it again
+        results = []
+        for _version, request_id, command, parameters in lost:
+            results.append(await self.call(command, parameters, request_id=request_id))
+        return results
 
     async def _forget(self, conn: Connection) -> None:
         """``conn`` failed a request: make sure it is closed, so the next one is used."""

@@ -42,6 +42,7 @@ from .session import (
     FINAL_STATES,
     RECONNECTING,
     RESTORED,
+    STORE_FAILING_OVER,
     SessionClient,
     SessionLost,
     open_session,
@@ -103,6 +104,7 @@ STATE_ATTR = {
     CONNECTED: "state_good",
     RECONNECTING: "state_busy",
     RESTORED: "state_good",
+    STORE_FAILING_OVER: "state_busy",
     FAILED: "state_bad",
     CLOSED: "state_bad",
 }
@@ -479,6 +481,8 @@ class App:
         self.conn_state = state
         self.node_id = info.get("node_id") or self.node_id
         self.url = info.get("url") or self.url
+        if info.get("store_recovered"):
+            self.say("store back: requests answered again")
         if state == CONNECTING:
             if not self._starting_over:  # (then the notice before says what happens)
                 self.say("connecting to " + ", ".join(self.config.urls))
@@ -488,6 +492,8 @@ class App:
             self.say(f"connected to {self.node_id} ({what})")
         elif state == RECONNECTING:
             self.say(f"lost {self.node_id}: reconnecting")
+        elif state == STORE_FAILING_OVER:
+            self.say("store failing over: requests wait and are sent again")
         elif state == RESTORED:
             self.reconnects += 1
             self.mark_dirty()  # a save that did not land before the loss goes out again
@@ -760,7 +766,25 @@ class App:
                 self.say(f"{data.get('node_id', 'the node')} is draining: moving on")
             elif name == "error":
                 self.say(f"server: {data.get('error')}")
+            elif name == "session_rolled_back":
+                lost = client.lost_requests()
+                self.say(
+                    f"the store lost acknowledged work (failover): version "
+                    f"{data.get('acknowledged_version')} was acknowledged, "
+                    f"{data.get('stored_version')} is stored; resending {len(lost)} request(s)"
+                )
+                self.spawn(self._resend_lost, client)
             self.last_seq = client.last_seq
+
+    async def _resend_lost(self, client: SessionClient) -> None:
+        """Send again what a rollback lost (the client library keeps the requests)."""
+        try:
+            results = await client.resend_lost()
+        except (RequestFailed, SessionLost, trio.TooSlowError) as exc:
+            self.say(f"could not resend the lost requests: {exc}")
+            return
+        if results:
+            self.say(f"resent {len(results)} lost request(s)")
 
     async def _client(self) -> SessionClient:
         """The live client, waiting while there is none."""

@@ -76,7 +76,7 @@ def coredis_client(url: str, settings: Settings) -> coredis.Redis[str]:
     topology = Topology.from_url(url)
     if topology.kind == SENTINEL:
         sentinel: coredis.Sentinel[str] = coredis.Sentinel(
-            [(a.host, a.port) for a in topology.seeds],
+            [coredis.connection.TCPLocation(a.host, a.port) for a in topology.seeds],
             sentinel_kwargs={"connect_timeout": settings.redis_timeout,
                              "stream_timeout": settings.redis_timeout},
             **_common(settings),
