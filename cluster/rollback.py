@@ -272,8 +272,10 @@ class ReplicationWatch:
         generation = self.router.generation
         while True:
             await trio.sleep(self.interval)
-            if self.router.view is None or self.stale:
-                await self.router.recover()
+            # Ask where the primaries are at every poll, not only after a failure: a forced
+            # Sentinel failover leaves the old primary up and writable (measured: for ~10 s,
+            # until the sentinels convert it), so nothing fails to tell us it happened.
+            await self.router.recover()
             losses = await self.poll_once()
             if losses or self.router.generation != generation:
                 generation = self.router.generation

@@ -103,13 +103,13 @@ def replica_of(topology: LocalTopology, primary: int) -> list[int]:
     return topology.replicas_of(primary)
 
 
-def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll a blocking ``predicate`` (for process-level checks)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
+async def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.05) -> None:
+    """Poll a blocking ``predicate`` (process-level checks: redis-cli) in a thread, so the
+    in-process nodes keep serving meanwhile."""
+    with trio.move_on_after(timeout):
+        while not await trio.to_thread.run_sync(predicate):
+            await trio.sleep(interval)
+        return
     raise AssertionError(f"not within {timeout:g} s: {what}")
 
 
@@ -130,6 +130,9 @@ class Writer:
     states: list[str] = attrs.field(factory=list)
     replayed: int = 0
     last_version: int = 0
+    reported_lost: int = 0
+    """Acknowledged requests the client library was told a rollback lost."""
+    rollbacks: list[dict[str, Any]] = attrs.field(factory=list)
 
     async def run(
         self, urls: list[str], stop: trio.Event, pause: float = 0.01, *,
@@ -143,6 +146,10 @@ class Writer:
             self.session_id = client.session_id
             task_status.started()
             while not stop.is_set():
+                if client.rolled_back is not None:  # told; not resent (test_rollback does)
+                    self.rollbacks.append(client.rolled_back)
+                    self.reported_lost += len(client.lost_requests())
+                    client.rolled_back = None
                 try:
                     result = await client.update_state({"n": self.acked + 1})
                 except RequestFailed as exc:
@@ -171,3 +178,65 @@ async def stored_version(url: str, session_id: str) -> int:
     async with open_connection(url) as conn:
         info = await conn.request("get_session_info", session_id=session_id)
     return int(info["version"])
+
+
+@attrs.define
+class Run:
+    """Writers through nodes while something happens to the store; then an audit."""
+
+    topology: LocalTopology
+    nodes: list[Node]
+    writers: list[Writer]
+    stop: trio.Event = attrs.field(factory=trio.Event)
+    moment: float = 0.0
+
+    @property
+    def urls(self) -> list[str]:
+        return [url_of(node) for node in self.nodes]
+
+    async def start(self, nursery: trio.Nursery, count: int) -> None:
+        for index in range(count):
+            writer = Writer(client_id=f"w{index}")
+            self.writers.append(writer)
+            urls = self.urls[index % len(self.urls):] + self.urls[: index % len(self.urls)]
+            await nursery.start(writer.run, urls, self.stop)
+
+    async def until_each_acked(self, count: int, timeout: float, after: float = 0.0) -> None:
+        """Until every writer has ``count`` acknowledgements after ``after`` (monotonic)."""
+        with trio.fail_after(timeout):
+            while any(len([t for t in w.commit_times if t > after]) < count
+                      for w in self.writers):
+                await trio.sleep(0.05)
+
+    def mark(self) -> float:
+        self.moment = time.monotonic()
+        return self.moment
+
+    async def finish(self) -> dict[str, int]:
+        """Stop the writers and compare what each acknowledged with what is stored: the
+        numbers of requests acknowledged but silently lost, lost and reported (rollback
+        notices), and executed twice."""
+        self.stop.set()
+        await trio.sleep(0.2)
+        lost = reported = twice = 0
+        for writer in self.writers:
+            assert writer.session_id is not None
+            stored = await stored_version(self.urls[0], writer.session_id) - 1
+            # A commit after a rollback skips past the acknowledged versions, so the stored
+            # version still counts acknowledgements: a loss shows only if nobody noticed it.
+            lost += max(0, writer.acked - stored)
+            reported += writer.reported_lost
+            twice += max(0, stored - writer.acked - writer.in_doubt)
+        return {"lost": lost, "reported": reported, "twice": twice}
+
+    def recovery(self, writers: list[Writer] | None = None) -> float:
+        """Seconds from the mark to the first commit acknowledged after it, by the slowest
+        of ``writers`` (default: all)."""
+        times = [w.first_commit_after(self.moment) for w in (writers or self.writers)]
+        assert all(t is not None for t in times), times
+        return max(t for t in times if t is not None)
+
+    def longest_gap(self, writer: Writer) -> float:
+        """The longest pause between two acknowledgements of ``writer`` around the mark."""
+        times = [t for t in writer.commit_times if t > self.moment - 1]
+        return max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0)
