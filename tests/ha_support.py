@@ -7,6 +7,7 @@ its ``with`` block ends, whatever happened.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -239,4 +240,4 @@ class Run:
     def longest_gap(self, writer: Writer) -> float:
         """The longest pause between two acknowledgements of ``writer`` around the mark."""
         times = [t for t in writer.commit_times if t > self.moment - 1]
-        return max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0)
+        return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
