@@ -582,14 +582,14 @@ class SessionClient:
 
     def lost_requests(self) -> list[tuple[int, str, str, dict[str, Any]]]:
         """Journal entries the last rollback notice says the store no longer has: those
-        acknowledged above the stored version (every entry when the history diverged)."""
+        acknowledged above the stored version, up to the acknowledged one (every entry up to
+        it when the history diverged: the ones the store still has answer ``replayed``)."""
         notice = self.rolled_back
         if notice is None:
             return []
-        if notice.get("kind") == "diverged":
-            return list(self.journal)
-        stored = int(notice.get("stored_version", 0))
-        return [entry for entry in self.journal if entry[0] > stored]
+        acknowledged = int(notice.get("acknowledged_version", 0))
+        stored = 0 if notice.get("kind") == "diverged" else int(notice.get("stored_version", 0))
+        return [entry for entry in self.journal if stored < entry[0] <= acknowledged]
 
     async def resend_lost(self) -> list[dict[str, Any]]:
         """Send the lost requests again, in their order, with their own request ids (a request

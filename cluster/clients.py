@@ -30,9 +30,11 @@ import coredis
 from coredis.exceptions import (
     AskError,
     ClusterDownError,
+    ClusterError,
     ClusterResponseError,
     ExecAbortError,
     MovedError,
+    RedisClusterError,
 )
 from coredis.exceptions import ConnectionError as RedisConnectionError
 from coredis.patterns.pipeline import ClusterPipeline
@@ -137,7 +139,13 @@ class _ReportingPipeline(ClusterPipeline[str]):
         try:
             await super()._execute()
         except REPORTED_ERRORS as exc:
-            self.client.connection_pool.cluster_layout.report_errors(None, exc)
+            # The layout refreshes after errors of these two kinds only; an aborted
+            # transaction (its MOVED hidden inside) or a timeout is reported as one.
+            counted = (
+                exc if isinstance(exc, RedisClusterError | RedisConnectionError)
+                else ClusterError(f"a cluster pipeline failed: {exc!r}")
+            )
+            self.client.connection_pool.cluster_layout.report_errors(None, counted)
             raise
 
 
