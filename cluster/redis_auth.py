@@ -4,8 +4,8 @@ A node finds its Redis password in the URL (``redis://user:password@host:port/0`
 (a command line is visible to every local user), in ``--redis-password-file``; the user, if any,
 is the URL's. :func:`node_acl` is the ACL rule the launcher gives the nodes' Redis user: only the
 commands a node sends (listed from ``cluster/store.py``, ``cluster/expiry.py``,
-``cluster/registry.py``, ``nodes/control.py`` and ``cluster/lua/*.lua``, whose commands Redis
-checks too), only keys under ``stui:`` and only the channels nodes use. ``tests/test_redis_auth.py``
+``cluster/registry.py``, ``nodes/control.py``, ``cluster/router.py``, ``cluster/rollback.py``,
+``cluster/keyspace.py`` and ``cluster/lua/*.lua``, whose commands Redis checks too), only keys under ``stui:`` and only the channels nodes use. ``tests/test_redis_auth.py``
 runs a node's whole workload under it and checks that Redis denied nothing (``ACL LOG``).
 
 ``CONFIG SET`` is deliberately not in the list: it could move Redis's data directory or change
@@ -50,6 +50,11 @@ NODE_COMMANDS = (
     "publish", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ping",
     # keyspace events: read, never set (see the module docstring)
     "config|get",
+    # Redis that fails over (cluster/router.py, cluster/rollback.py, cluster/durability.py):
+    # where the primaries are, their replication offsets, waiting for replicas
+    # (WAITAOF, for --wait-aof, exists from Redis 7.2 on: an ACL naming it is refused by 7.0,
+    # so it is not here; add +waitaof to the nodes' user on a 7.2 server.)
+    "role", "info", "cluster|slots", "cluster|shards", "cluster|nodes", "asking", "wait",
 )
 NODE_KEYS = "~stui:*"
 NODE_CHANNELS = ("&stui:*", "&__keyevent@*__:expired")
@@ -78,12 +83,8 @@ def url_with_password(url: str, password: str, user: str | None = None) -> str:
     """``url`` with ``password`` (and ``user``, if given) filled in."""
     parts = urlsplit(url)
     name = user if user is not None else unquote(parts.username or "")
-    host = parts.hostname or "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{quote(name, safe='')}:{quote(password, safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
+    hosts = parts.netloc.rpartition("@")[2]  # one host, or several (Sentinel, Cluster)
+    netloc = f"{quote(name, safe='')}:{quote(password, safe='')}@{hosts or '127.0.0.1'}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 

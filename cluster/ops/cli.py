@@ -26,10 +26,13 @@ from ..redis_auth import redact
 from ..settings import Settings
 from ..store import connect
 from . import launcher, logview
+from .store_status import describe_lines, store_facts
 
 EXAMPLES = {
     "up": "stui-cluster up --nodes 3 --detach        # then: stui --url <the printed URL>\n"
-    "  stui-cluster up --tls --detach              # wss://, clients use --ca <state>/tls/ca.pem",
+    "  stui-cluster up --tls --detach              # wss://, clients use --ca <state>/tls/ca.pem\n"
+    "  stui-cluster up --redis-topology sentinel --detach   # 1 primary, 2 replicas, 3 sentinels\n"
+    "  stui-cluster up --redis-topology cluster --detach    # 3 primaries, 3 replicas",
     "status": "stui-cluster status\n  stui-cluster status --json | jq '.nodes[].health'",
     "sessions": "stui-cluster sessions\n  stui-cluster sessions --client alice --json",
     "logs": "stui-cluster logs node-1 --lines 50\n  stui-cluster logs node-2 --follow",
@@ -97,7 +100,14 @@ def parser() -> argparse.ArgumentParser:
         help="worker processes per node (default: one per core of this host, shared by the "
         "nodes)",
     )
-    up.add_argument("--redis", help="use this Redis URL instead of an embedded one")
+    up.add_argument("--redis", help="use this Redis URL instead of an embedded one "
+                    "(redis://, redis+sentinel://h:p,.../NAME, redis+cluster://h:p,...)")
+    up.add_argument(
+        "--redis-topology", choices=("standalone", "sentinel", "cluster"), default="standalone",
+        help="the embedded Redis: one server, Sentinel (1 primary, 2 replicas, 3 sentinels) or "
+        "Redis Cluster (3 primaries, 3 replicas); all with AOF and ACL users (default "
+        "%(default)s)",
+    )
     up.add_argument(
         "--secret",
         default=os.environ.get("STUI_SECRET", ""),
@@ -115,8 +125,9 @@ def parser() -> argparse.ArgumentParser:
 
     status = _sub(
         sub, "status", "nodes, connections, sessions and Redis",
-        "Show the cluster's Redis, load balancer, nodes (health, connections, sessions held) "
-        "and session counts. --json prints the same facts as one JSON object.",
+        "Show the cluster's Redis (its topology, the primaries and each replica's lag), load "
+        "balancer, nodes (health, connections, sessions held) and session counts. --json "
+        "prints the same facts as one JSON object.",
     )
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -277,6 +288,10 @@ def status_report(state: launcher.ClusterState) -> dict[str, Any]:
         error = None
     except Exception as exc:  # status must say what it can even when Redis is down
         facts, error = None, exc.__class__.__name__
+    try:
+        store: dict[str, Any] = trio.run(store_facts, state.admin_redis_url)
+    except Exception as exc:
+        store = {"topology": state.redis_topology, "error": repr(exc), "shards": []}
     registered = (facts or {}).get("registered", {})
     held = (facts or {}).get("held", {})
     nodes = []
@@ -302,6 +317,7 @@ def status_report(state: launcher.ClusterState) -> dict[str, Any]:
         "tls": state.tls,
         "ca_file": state.ca_file,
         "urls": state.urls,
+        "store": store,
         "redis": {
             "url": redact(state.redis_url),
             "reachable": facts is not None,
@@ -333,6 +349,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"redis     {redis['url']}  v{redis['version']}  mem {redis['used_memory_human']}")
     else:
         print(f"redis     {redis['url']}: UNREACHABLE ({redis['error']})")
+    for line in describe_lines(report["store"]):
+        print(line)
     print(f"auth      {'tokens required' if report['auth'] == 'token' else 'NONE (insecure)'}"
           f"{'   tls: ca ' + str(report['ca_file']) if report['tls'] else ''}")
     lb = report["haproxy"]
@@ -397,6 +415,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         insecure=args.insecure,
         tls=args.tls,
         workers=args.workers,
+        redis_topology=args.redis_topology,
     )
     print("connect to: " + " ".join(state.urls))
     client = f"stui --state-dir {state.state_dir} --url {state.urls[0]}"

@@ -2,7 +2,10 @@
 
 Everything runs on loopback: an embedded ``redis-server`` (AOF ``everysec``, keyspace events on)
 unless ``--redis`` names one, N ``stui-node`` processes, and HAProxy in front of them when it is
-installed (WebSocket-aware, health-checked, failing a dead node fast). The cluster's layout is
+installed (WebSocket-aware, health-checked, failing a dead node fast). ``--redis-topology``
+starts a Redis that fails over instead (:mod:`.redis_topology`): ``sentinel`` (1 primary, 2
+replicas, 3 sentinels) or ``cluster`` (3 primaries, 3 replicas), all with AOF and the same ACL
+users; the nodes get a ``redis+sentinel://`` or ``redis+cluster://`` URL. The cluster's layout is
 kept in ``<state dir>/cluster.json`` so later commands (and other shells) can find it.
 
 Secure by default: ``up`` writes a cluster secret to ``<state dir>/secret`` (mode 0600; kept
@@ -32,7 +35,9 @@ from typing import Any
 import attrs
 
 from .. import redis_auth
+from ..topology import STANDALONE
 from .embedded_redis import RedisServer, free_port
+from .redis_topology import LocalTopology
 from .secrets_files import ensure_secret, read_private, write_private
 from .tls import TlsFiles, make_local_tls
 
@@ -94,6 +99,9 @@ class ClusterState:
     redis_admin_password_file: str = ""  # the default (admin) user's
     tls: bool = False
     workers: int = 1  # worker processes per node (stui-node --workers)
+    redis_topology: str = STANDALONE  # of the embedded Redis: standalone, sentinel, cluster
+    redis_members: dict[str, Any] = attrs.field(factory=dict)
+    """Sentinel or cluster: :meth:`LocalTopology.to_state` (every process, its port and pid)."""
 
     @property
     def tls_files(self) -> TlsFiles:
@@ -185,8 +193,25 @@ def redis_server(state: ClusterState, port: int | None = None) -> RedisServer:
     )
 
 
-def start_redis(state: ClusterState) -> RedisServer:
-    """Start the embedded Redis with two ACL users and generated passwords (files, 0600)."""
+def local_topology(state: ClusterState) -> LocalTopology | None:
+    """The embedded Sentinel or Cluster topology of ``state`` (None: standalone or external)."""
+    if not state.redis_members:
+        return None
+    admin = (
+        read_private(Path(state.redis_admin_password_file))
+        if state.redis_admin_password_file
+        else None
+    )
+    acl = Path(state.state_dir) / "redis" / "users.acl"
+    return LocalTopology.from_state(
+        state.redis_members, Path(state.state_dir) / "redis",
+        acl_file=acl if acl.exists() else None, admin_password=admin,
+    )
+
+
+def start_redis(state: ClusterState, topology: str = STANDALONE) -> RedisServer | LocalTopology:
+    """Start the embedded Redis with two ACL users and generated passwords (files, 0600):
+    one server, or a Sentinel or Cluster topology (``topology``)."""
     state_dir = Path(state.state_dir)
     node_password, admin_password = redis_auth.new_password(), redis_auth.new_password()
     node_file, admin_file = state_dir / "redis-node.password", state_dir / "redis-admin.password"
@@ -197,6 +222,18 @@ def start_redis(state: ClusterState) -> RedisServer:
         redis_auth.admin_acl(admin_password) + "\n" + redis_auth.node_acl(node_password),
     )
     state.redis_password_file, state.redis_admin_password_file = str(node_file), str(admin_file)
+    state.redis_topology = topology
+    if topology != STANDALONE:
+        local = LocalTopology(
+            topology, state_dir / "redis", acl_file=state_dir / "redis" / "users.acl",
+            admin_password=admin_password,
+        )
+        local.start(detach=True, timeout=60)
+        state.redis_members = local.to_state()
+        first = local.data_members[0]
+        state.redis_pid, state.redis_port = first.pid, first.port
+        state.redis_url = local.url(user=redis_auth.NODE_USER)
+        return local
     redis = redis_server(state)
     redis.start(detach=True)
     state.redis_pid, state.redis_port = redis.pid, redis.port
@@ -338,8 +375,11 @@ def up(
     insecure: bool = False,
     tls: bool = False,
     workers: int | None = None,
+    redis_topology: str = STANDALONE,
 ) -> ClusterState:
     """Start Redis (unless given), ``nodes`` nodes and HAProxy; return the saved state.
+
+    ``redis_topology`` is the embedded Redis's: ``standalone``, ``sentinel`` or ``cluster``.
 
     The cluster secret is ``secret`` if given, else the state dir's (made the first time);
     ``insecure`` starts nodes without one (they then serve loopback only, as always here).
@@ -374,9 +414,15 @@ def up(
         make_local_tls(state_dir / "tls")
         say(f"tls       wss:// with a local CA: {state.tls_files.ca} (clients: --ca)")
     if redis_url is None:
-        start_redis(state)
+        try:
+            start_redis(state, redis_topology)
+        except BaseException:
+            state.save()
+            down(state_dir)
+            raise
+        what = "" if redis_topology == STANDALONE else f"{redis_topology} topology, "
         say(
-            f"redis     embedded, {state.redis_url} (ACL users, passwords in {state_dir}; "
+            f"redis     embedded {what}{state.redis_url} (ACL users, passwords in {state_dir}; "
             f"AOF everysec in {state_dir / 'redis'})"
         )
     else:
@@ -467,7 +513,11 @@ def down(state_dir: Path = DEFAULT_STATE_DIR) -> None:
         os.kill(state.haproxy_pid, signal.SIGTERM)
         wait_gone(state.haproxy_pid, 5)
         say("stopped haproxy")
-    if state.redis_pid and alive(state.redis_pid):
+    topology = local_topology(state)
+    if topology is not None:
+        topology.stop()  # sentinels first, then the data nodes (SIGTERM: AOF flushed)
+        say(f"stopped redis ({state.redis_topology}: {len(topology.members)} processes)")
+    elif state.redis_pid and alive(state.redis_pid):
         os.kill(state.redis_pid, signal.SIGTERM)  # redis flushes its AOF on SIGTERM
         wait_gone(state.redis_pid, 10)
         say("stopped redis")
