@@ -8,6 +8,7 @@ the test started is stopped by `down` in a finally block.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -207,9 +208,13 @@ def test_compose_is_wired_like_the_launcher():
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
     assert set(services) == {"redis", "node", "haproxy", "redis-exporter", "prometheus",
-                             "grafana"}
+                             "grafana", "redis-replica-1", "redis-replica-2", "sentinel-1",
+                             "sentinel-2", "sentinel-3"}
     for monitoring in ("redis-exporter", "prometheus", "grafana"):
         assert services[monitoring]["profiles"] == ["monitoring"]
+    for sentinel_part in ("redis-replica-1", "redis-replica-2", "sentinel-1", "sentinel-2",
+                          "sentinel-3"):
+        assert services[sentinel_part]["profiles"] == ["sentinel"]
     redis_cmd = " ".join(services["redis"]["command"].split())
     assert "--appendonly yes" in redis_cmd and "--appendfsync everysec" in redis_cmd
     assert "--notify-keyspace-events Ex" in redis_cmd
@@ -219,8 +224,26 @@ def test_compose_is_wired_like_the_launcher():
     assert "--" + redis_auth.node_acl(placeholder) in redis_cmd
     assert services["redis"]["healthcheck"]["test"][-1] == "ping"
     assert "REDISCLI_AUTH" in services["redis"]["environment"]
+    # The Sentinel profile: replicas configured like the primary (AOF, keyspace events, the
+    # same users), logging in to it as the admin user; sentinels watching it, quorum 2.
+    for replica in ("redis-replica-1", "redis-replica-2"):
+        replica_cmd = " ".join(services[replica]["command"].split())
+        assert "--replicaof redis 6379 --masteruser default" in replica_cmd
+        assert "--masterauth ${STUI_REDIS_ADMIN_PASSWORD:?" in replica_cmd
+        assert "--notify-keyspace-events Ex" in replica_cmd and "--appendonly yes" in replica_cmd
+        assert "--" + redis_auth.node_acl(placeholder) in replica_cmd
+    script = services["sentinel-1"]["command"][0].replace("$$", "$").split("&&")
+    conf = Path(f"/tmp/stui-compose-sentinel-{os.getpid()}.conf")
+    subprocess.run(["sh", "-c", script[0].replace("/tmp/sentinel.conf", str(conf))],
+                   env={**os.environ, "STUI_REDIS_ADMIN_PASSWORD": "pw"}, check=True)
+    written = conf.read_text().splitlines()
+    conf.unlink()
+    assert "sentinel monitor stui redis 6379 2" in written
+    assert "sentinel down-after-milliseconds stui 2000" in written
+    assert "sentinel auth-pass stui pw" in written and "port 26379" in written
+    assert "redis-server /tmp/sentinel.conf --sentinel" in script[1]
     node = services["node"]
-    assert node["environment"]["STUI_REDIS_URL"] == "redis://stui@redis:6379/0"
+    assert node["environment"]["STUI_REDIS_URL"] == "${STUI_REDIS_URL:-redis://stui@redis:6379/0}"
     assert "STUI_SECRET" not in node["environment"]  # a file, from the compose secret
     command = node["command"]
     assert command[command.index("--secret-file") + 1] == "/run/secrets/stui_secret"
