@@ -153,15 +153,10 @@ async def test_min_replicas_one_acknowledges_nothing_a_failover_can_lose(tmp_pat
                     assert done["durability"]["replicas"] >= 1
                 before = client.acked
                 assert before is not None
-
-                async def send() -> None:
-                    await client.update_state({"pad": BIG})
-
                 async with trio.open_nursery() as inner:
                     # The write waits (its replicas are frozen), the primary dies meanwhile.
                     inner.start_soon(_send_one, client)
-                    acked, _ = await _lose_commits(topology, node, client.session_id,
-                                                   _noop, 1)
+                    await _lose_commits(topology, node, client.session_id, _noop, 1)
                 after = await client.update_state({"after": True})
                 info = await client.request("get_session_info")
         finally:
