@@ -5,7 +5,8 @@ A node finds its Redis password in the URL (``redis://user:password@host:port/0`
 is the URL's. :func:`node_acl` is the ACL rule the launcher gives the nodes' Redis user: only the
 commands a node sends (listed from ``cluster/store.py``, ``cluster/expiry.py``,
 ``cluster/registry.py``, ``nodes/control.py``, ``cluster/router.py``, ``cluster/rollback.py``,
-``cluster/keyspace.py`` and ``cluster/lua/*.lua``, whose commands Redis checks too), only keys under ``stui:`` and only the channels nodes use. ``tests/test_redis_auth.py``
+``cluster/keyspace.py`` and ``cluster/lua/*.lua``, whose commands Redis checks too), only keys
+under ``stui:`` and only the channels nodes use. ``tests/test_redis_auth.py``
 runs a node's whole workload under it and checks that Redis denied nothing (``ACL LOG``).
 
 ``CONFIG SET`` is deliberately not in the list: it could move Redis's data directory or change

@@ -36,6 +36,7 @@ from cluster.router import WireRouter
 from cluster.settings import Settings
 from cluster.store import SessionStore, connect, wire_pool
 from cluster.topology import CLUSTER
+from cluster.wire import WireError
 
 from . import handlers as handlers  # registers the commands
 from . import tls
@@ -117,6 +118,7 @@ class Node:
         self.metrics.watch_cache(self.service.images)
         self.metrics.watch_store(self.store_state)
         self.server_version = ""
+        self._store_down_since: float | None = None
         self._drain_requested = trio.Event()
         self._stopped = trio.Event()
         self._background: trio.Nursery
@@ -142,8 +144,11 @@ class Node:
     # -- health ----------------------------------------------------------------------------
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
-        redis_state = await probe(self.redis)  # ok, unreachable or unauthorized
-        healthy = redis_state == "ok" and not self.draining
+        if self.router is None:
+            redis_state = await probe(self.redis)  # ok, unreachable or unauthorized
+        else:
+            redis_state = await self._probe_primaries()
+        healthy = redis_state in ("ok", "partial", "failing_over") and not self.draining
         return healthy, {
             "status": "ok" if healthy else ("draining" if self.draining else "degraded"),
             "node_id": self.node_id,
@@ -152,6 +157,45 @@ class Node:
             "connections": self.connection_count,
             "draining": self.draining,
         }
+
+    async def _probe_primaries(self) -> str:
+        """A Sentinel or Cluster store's health: ``ok`` (every primary answers), ``partial``
+        (some do: a shard failing over), ``failing_over`` (none does, for less than
+        ``failover_wait``: requests are waiting it out, another node would not do better, so
+        the load balancer must not drop this one), then ``unreachable``; ``unauthorized``."""
+        router = self.router
+        assert router is not None
+        if router.view is None:
+            await router.recover()
+        answers: list[str] = []
+
+        async def ping(address: Any) -> None:
+            try:
+                with trio.fail_after(1.0):
+                    reply = (await router.pool_at(address).roundtrip([("PING",)]))[0]
+                answers.append("ok" if reply == "PONG" else str(reply))
+            except (WireError, trio.TooSlowError) as exc:
+                answers.append(str(exc))
+
+        async with trio.open_nursery() as nursery:
+            for shard in router.view.shards if router.view else ():
+                nursery.start_soon(ping, shard.primary)
+        up = answers.count("ok")
+        if answers and up == len(answers):
+            self._store_down_since = None
+            return "ok"
+        if up:
+            self._store_down_since = None
+            return "partial"
+        if any(word in answer.upper() for answer in answers
+               for word in ("NOAUTH", "WRONGPASS", "NOPERM")):
+            return "unauthorized"
+        now = trio.current_time()
+        if self._store_down_since is None:
+            self._store_down_since = now
+        if now - self._store_down_since < self.settings.failover_wait:
+            return "failing_over"
+        return "unreachable"
 
     def store_state(self) -> dict[str, Any]:
         """The store as this node sees it: topology, primaries (and their slots), replicas'

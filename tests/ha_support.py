@@ -127,6 +127,8 @@ class Writer:
     in_doubt: int = 0
     errors: list[str] = attrs.field(factory=list)
     commit_times: list[float] = attrs.field(factory=list)
+    sent_times: list[float] = attrs.field(factory=list)
+    """When each acknowledged request was sent (same order as ``commit_times``)."""
     durabilities: list[dict[str, Any]] = attrs.field(factory=list)
     states: list[str] = attrs.field(factory=list)
     replayed: int = 0
@@ -151,6 +153,7 @@ class Writer:
                     self.rollbacks.append(client.rolled_back)
                     self.reported_lost += len(client.lost_requests())
                     client.rolled_back = None
+                sent = time.monotonic()
                 try:
                     result = await client.update_state({"n": self.acked + 1})
                 except RequestFailed as exc:
@@ -162,6 +165,7 @@ class Writer:
                 self.last_version = int(result["version"])
                 self.replayed += bool(result.get("replayed"))
                 self.commit_times.append(time.monotonic())
+                self.sent_times.append(sent)
                 self.durabilities.append(result.get("durability") or {})
                 await trio.sleep(pause)
 
@@ -170,7 +174,10 @@ class Writer:
         return STORE_FAILING_OVER in self.states
 
     def first_commit_after(self, moment: float) -> float | None:
-        later = [t for t in self.commit_times if t > moment]
+        """Seconds from ``moment`` to the first acknowledgement of a request sent after it
+        (a request in flight at that moment may be answered at once: it does not count)."""
+        later = [done for sent, done in zip(self.sent_times, self.commit_times, strict=True)
+                 if sent >= moment]
         return later[0] - moment if later else None
 
 

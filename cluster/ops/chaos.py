@@ -19,6 +19,16 @@ At the end every session's stored ``n`` is compared with what its client saw ack
   (must be 100%), with the latency from the loss to that answer (p50/p99);
 - errors by type, as the clients saw them.
 
+With ``--redis-topology sentinel|cluster`` the store is a local Sentinel (1 primary, 2
+replicas, 3 sentinels) or Redis Cluster (3 primaries, 3 replicas) instead, and ``--kill-redis``
+adds store chaos to the node kills: primaries SIGKILLed (restarted a few seconds later: they
+rejoin as replicas) and replicas frozen (SIGSTOP) for a second. Requests wait through each
+failover inside the nodes (clients see ``store_failing_over``); a commit that a failover lost
+(``--min-replicas 0``: acknowledged by the primary alone) is reported to its client as
+``session_rolled_back``, and the client resends what was lost, so the invariants above still
+hold; the table counts the rollbacks reported and the requests resent. With ``--min-replicas
+1`` none may be reported: a commit is acknowledged only once a replica has it.
+
 The exit code is 1 when an invariant breaks, 2 when the cluster could not be started, 130 on
 interruption. Everything started is stopped at the end (``launcher.down``), always; the state
 dir (node logs, Redis AOF) is kept when something failed or with ``--keep``.
@@ -38,6 +48,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +57,14 @@ import trio
 
 from client.connection import RequestFailed, open_connection
 from client.credentials import minter
-from client.session import FAILED, RECONNECTING, SessionClient, SessionLost, open_session
+from client.session import (
+    FAILED,
+    RECONNECTING,
+    STORE_FAILING_OVER,
+    SessionClient,
+    SessionLost,
+    open_session,
+)
 
 from . import launcher
 
@@ -78,7 +96,9 @@ def parser() -> argparse.ArgumentParser:
         "is restarted; then check that no acknowledged request was lost or executed twice and "
         "that every session was restored. Exit 0 only if every invariant holds.",
         epilog="examples:\n  scripts/chaos                                  # 50 clients, 60 s\n"
-        "  scripts/chaos --clients 20 --duration 20 --seed 7 --plot chaos.png",
+        "  scripts/chaos --clients 20 --duration 20 --seed 7 --plot chaos.png\n"
+        "  scripts/chaos --redis-topology sentinel --kill-redis --duration 40\n"
+        "  scripts/chaos --redis-topology cluster --kill-redis --min-replicas 1",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--clients", type=int, default=50, help="clients, one session each "
@@ -116,6 +136,17 @@ def parser() -> argparse.ArgumentParser:
                    "kills, latency and errors (matplotlib) to this PNG file")
     p.add_argument("--no-haproxy", dest="haproxy", action="store_false",
                    help="clients connect to the nodes directly even if HAProxy is installed")
+    p.add_argument("--redis-topology", choices=("standalone", "sentinel", "cluster"),
+                   default="standalone", help="the store: one Redis (restarted once), Sentinel "
+                   "or Redis Cluster (default %(default)s)")
+    p.add_argument("--kill-redis", action="store_true",
+                   help="with sentinel or cluster: SIGKILL primaries (restarted later as "
+                   "replicas) and freeze replicas, besides the node kills")
+    p.add_argument("--redis-kills", type=int, default=None, help="primaries killed with "
+                   "--kill-redis (default: one per ~15 s, at least 1)")
+    p.add_argument("--min-replicas", type=int, default=0, choices=(0, 1),
+                   help="the nodes' --min-replicas: 1 acknowledges a commit only once a replica "
+                   "has it (default %(default)s)")
     return p
 
 
@@ -134,6 +165,10 @@ class Config:
     think: float
     progress: float
     haproxy: bool
+    redis_topology: str = "standalone"
+    kill_redis: bool = False
+    redis_kills: int = 0
+    min_replicas: int = 0
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Config:
@@ -157,6 +192,13 @@ class Config:
             think=float(args.think),
             progress=float(args.progress),
             haproxy=bool(args.haproxy),
+            redis_topology=str(args.redis_topology),
+            kill_redis=bool(args.kill_redis),
+            redis_kills=(
+                int(args.redis_kills) if args.redis_kills is not None
+                else max(1, round(duration / 15))
+            ) if args.kill_redis else 0,
+            min_replicas=int(args.min_replicas),
         )
 
 
@@ -180,6 +222,12 @@ class Session:
     twice: bool = False
     stored: int | None = None
     started: bool = False
+    rollbacks: int = 0
+    """``session_rolled_back`` notices this client got (a failover lost its commits)."""
+    resent: int = 0
+    """Requests it sent again after those notices."""
+    waited: int = 0
+    """Times it saw the store failing over (requests waited)."""
 
 
 @attrs.define
@@ -221,6 +269,10 @@ class Report:
         return [s for s in self.sessions if s.losses]
 
     @property
+    def rollbacks(self) -> int:
+        return sum(s.rollbacks for s in self.sessions)
+
+    @property
     def restored(self) -> int:
         return sum(1 for s in self.with_losses if s.lost_at is None and s.failed is None)
 
@@ -235,6 +287,8 @@ class Report:
             and self.unaudited == 0
             and all(s.session_id is not None and s.failed is None for s in self.sessions)
             and self.restored == len(self.with_losses)
+            # --min-replicas 1 promises that no acknowledged commit is lost by a failover
+            and not (self.config.min_replicas >= 1 and self.rollbacks)
         )
 
     def table(self) -> str:
@@ -245,10 +299,14 @@ class Report:
         in_doubt = sum(s.in_doubt for s in self.sessions)
         with_losses = len(self.with_losses)
         share = 100.0 if not with_losses else 100.0 * self.restored / with_losses
+        store = self.config.redis_topology + (
+            f", --min-replicas {self.config.min_replicas}" if self.config.kill_redis else ""
+        )
         rows = [
             ("mode", f"{self.config.mode} ({'HAProxy' if self.haproxy else 'node URLs'}), "
                      f"{self.config.clients} clients, {self.config.nodes} nodes, "
-                     f"seed {self.config.seed}, appendfsync {self.config.appendfsync}"),
+                     f"seed {self.config.seed}, appendfsync {self.config.appendfsync}, "
+                     f"store {store}"),
             ("chaos", f"{self.elapsed:.1f} s: " + (", ".join(self.events) or "none")),
             ("requests acknowledged", f"{self.acknowledged}"
                                       f" ({self.acknowledged / max(self.elapsed, 1e-9):.0f}/s)"),
@@ -265,6 +323,13 @@ class Report:
             ("errors by type", ", ".join(f"{k}: {v}" for k, v in self.errors.most_common())
                                or "none"),
         ]
+        if self.config.redis_topology != "standalone":
+            waited = sum(s.waited for s in self.sessions)
+            resent = sum(s.resent for s in self.sessions)
+            must = " (must be 0: --min-replicas 1)" if self.config.min_replicas else ""
+            rows.insert(5, ("store failovers waited out", f"{waited} times"))
+            rows.insert(6, ("reported rolled back", f"{self.rollbacks} notices, {resent} "
+                                                    f"requests resent{must}"))
         if self.unaudited:
             rows.append(("sessions not audited", f"{self.unaudited}"))
         if self.audit_error:
@@ -347,6 +412,7 @@ def stop_everything(state_dir: Path, state: launcher.ClusterState | None) -> Non
         print(f"chaos: launcher.down failed ({exc!r}); killing what is left", file=sys.stderr)
     if state is not None:
         pids = [n.pid for n in state.nodes] + [state.haproxy_pid, state.redis_pid]
+        pids += [int(m.get("pid", 0)) for m in state.redis_members.get("members", [])]
         for pid in pids:
             if launcher.alive(pid):
                 os.kill(pid, signal.SIGKILL)
@@ -394,6 +460,8 @@ class Chaos:
                     session.lost_at = time.monotonic()
             elif state == FAILED:
                 session.failed = str(info.get("error", "failed"))[:120]
+            elif state == STORE_FAILING_OVER:
+                session.waited += 1
 
         try:
             async with open_session(
@@ -435,6 +503,15 @@ class Chaos:
                 give_up = min(give_up, time.monotonic() + 30)
                 if time.monotonic() > give_up:
                     return
+            if client.rolled_back is not None:
+                # A failover lost acknowledged commits: the client library resends them (same
+                # request ids; the store forgot them with the rollback, so each runs once).
+                session.rollbacks += 1
+                try:
+                    session.resent += len(await client.resend_lost())
+                except RequestFailed as exc:
+                    self.report.errors[f"resend {exc.error_type}"] += 1
+                continue
             sent = time.monotonic()
             try:
                 result = await self._increment(client, session)
@@ -486,8 +563,14 @@ class Chaos:
             actions.append((self.rng.uniform(warmup, last), "kill"))
         if self.config.freeze:
             actions.append((duration * 0.25, "freeze"))
-        if self.config.redis_restart:
+        if self.config.redis_restart and self.config.redis_topology == "standalone":
             actions.append((duration * 0.55, "redis"))
+        if self.config.kill_redis:
+            # Leave each killed primary time to come back (as a replica) before the end.
+            for _ in range(self.config.redis_kills):
+                actions.append((self.rng.uniform(warmup, max(warmup + 0.5, last - 5)),
+                                "redis-kill"))
+            actions.append((duration * 0.4, "replica-freeze"))
         return sorted(actions)
 
     def event(self, text: str) -> None:
@@ -506,7 +589,64 @@ class Chaos:
                 await self._freeze(nursery)
             elif action == "redis":
                 await self._restart_redis()
+            elif action == "redis-kill":
+                await self._kill_primary(nursery)
+            elif action == "replica-freeze":
+                await self._freeze_replica(nursery)
         await trio.sleep_until(base + self.config.duration)
+
+    async def _kill_primary(self, nursery: trio.Nursery) -> None:
+        """SIGKILL one primary of the Sentinel or Cluster topology; restart it ~4 s later
+        (it rejoins as a replica of the one promoted meanwhile)."""
+        topology = launcher.local_topology(self.state)
+        if topology is None:
+            return
+        async with self.ops:
+            primaries = await trio.to_thread.run_sync(topology.primaries)
+            if not primaries:
+                return
+            victim = self.rng.choice(primaries)
+            await trio.to_thread.run_sync(topology.kill, victim)
+        self.redis_down = True
+        self.event(f"SIGKILL redis primary :{victim}")
+        nursery.start_soon(self._restart_member, victim, 4.0)
+
+    async def _restart_member(self, port: int, delay: float) -> None:
+        await trio.sleep(delay)
+        topology = launcher.local_topology(self.state)
+        assert topology is not None
+        async with self.ops:
+            await trio.to_thread.run_sync(partial(topology.restart, port, detach=True))
+            self.state.redis_members = topology.to_state()
+            self.state.save()
+        self.redis_down = False
+        self.event(f"restarted redis :{port}")
+
+    async def _freeze_replica(self, nursery: trio.Nursery) -> None:
+        """SIGSTOP one replica for a second (it falls behind, then catches up)."""
+        topology = launcher.local_topology(self.state)
+        if topology is None:
+            return
+        async with self.ops:
+            primaries = await trio.to_thread.run_sync(topology.primaries)
+            replicas = [
+                r for p in primaries for r in await trio.to_thread.run_sync(
+                    topology.replicas_of, p
+                )
+            ]
+        if not replicas:
+            return
+        victim = self.rng.choice(replicas)
+        topology.signal(victim, signal.SIGSTOP)
+        self.event(f"SIGSTOP redis replica :{victim} for 1s")
+        nursery.start_soon(self._thaw_member, victim, 1.0)
+
+    async def _thaw_member(self, port: int, delay: float) -> None:
+        await trio.sleep(delay)
+        topology = launcher.local_topology(self.state)
+        assert topology is not None
+        topology.signal(port, signal.SIGCONT)
+        self.event(f"SIGCONT redis replica :{port}")
 
     def _candidates(self) -> list[str]:
         return [n.node_id for n in self.state.nodes
@@ -668,6 +808,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     config = Config.from_args(args)
     os.environ["STUI_CLIENT_RATE"] = str(args.client_rate)  # read by the launched nodes
+    os.environ["STUI_MIN_REPLICAS"] = str(config.min_replicas)
+    if config.kill_redis and config.redis_topology == "standalone":
+        print("chaos: --kill-redis needs --redis-topology sentinel or cluster", file=sys.stderr)
+        return 2
+    if config.kill_redis and config.mode != EVALUATE:
+        print("chaos: --kill-redis counts with the evaluator (n := n + 1): a version-based "
+              "count cannot survive the resends after a rollback", file=sys.stderr)
+        return 2
 
     def out(text: str) -> None:
         print(text, flush=True)
@@ -682,7 +830,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         try:
-            state = launcher.up(config.nodes, state_dir=state_dir)
+            state = launcher.up(config.nodes, state_dir=state_dir,
+                                redis_topology=config.redis_topology)
             if config.appendfsync != "everysec":
                 redis_command(state, "CONFIG", "SET", "appendfsync", config.appendfsync)
         except (RuntimeError, OSError) as exc:
