@@ -88,3 +88,36 @@ def test_help_names_every_option() -> None:
     assert done.returncode == 0
     for option in ("--clients", "--duration", "--nodes", "--seed"):
         assert option in done.stdout
+
+
+@pytest.mark.timeout(150)
+def test_bounded_chaos_on_a_cluster_with_primary_kills() -> None:
+    """Node kills and store chaos together: a primary SIGKILLed (and restarted as a replica),
+    a replica frozen; the clients wait the failover out and nothing breaks an invariant."""
+    code, output = run_chaos("--redis-topology", "cluster", "--kill-redis", "--clients", "8",
+                             "--duration", "18", "--nodes", "2", "--seed", "11", "--progress",
+                             "5", timeout=140)
+    assert code == 0, "chaos failed: see the table above"
+    check_table(output)
+    chaos = row(output, "chaos")
+    assert "SIGKILL redis primary" in chaos and "SIGSTOP redis replica" in chaos
+    assert "store cluster" in row(output, "mode")
+    assert "requests resent" in row(output, "reported rolled back")
+    assert "stopped redis (cluster: 6 processes)" in output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+@pytest.mark.skipif(os.environ.get("STUI_SLOW") != "1", reason="long chaos: set STUI_SLOW=1")
+@pytest.mark.parametrize("topology", ["sentinel", "cluster"])
+@pytest.mark.parametrize("min_replicas", ["0", "1"])
+def test_long_chaos_with_redis_failovers(topology: str, min_replicas: str) -> None:
+    code, output = run_chaos("--redis-topology", topology, "--kill-redis", "--min-replicas",
+                             min_replicas, "--clients", "30", "--duration", "60", timeout=380)
+    assert code == 0, "chaos failed: see the table above"
+    check_table(output)
+
+
+def test_kill_redis_needs_a_topology_that_fails_over() -> None:
+    code, output = run_chaos("--kill-redis", "--duration", "1", timeout=30)
+    assert code == 2 and "--kill-redis needs --redis-topology" in output
