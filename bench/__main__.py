@@ -19,8 +19,9 @@ import trio
 
 from .procs import StartFailed
 
-SUITES = ("sessions", "smalltalk", "persistence", "fairness", "failover", "idle", "scaling")
-SUITE_MODULES = ("persistence", "fairness", "failover", "idle", "scaling")
+SUITES = ("sessions", "smalltalk", "persistence", "fairness", "failover", "idle", "scaling",
+          "redis-ha")
+SUITE_MODULES = ("persistence", "fairness", "failover", "idle", "scaling", "redis-ha")
 """Suites run by :func:`run_suite`: each module has ``options(args)``, ``cap(options)`` and
 ``async run(options, progress) -> common.Report``."""
 SHORT_OPERATIONS = {
@@ -85,7 +86,9 @@ def parser() -> argparse.ArgumentParser:
         "persistence (x := x + 1 as the session's heap grows), fairness (other clients "
         "beside an endless loop), failover (restore after SIGKILL of a node, conflict "
         "retries, expiry cleanup), idle (idle connections per node), scaling (evaluation "
-        "throughput on one node and two).",
+        "throughput on one node and two), redis-ha (requests on Redis Sentinel and Redis "
+        "Cluster beside standalone, at --min-replicas 0 and 1, and the time from a primary's "
+        "kill -9 or a graceful failover to the first commit).",
         epilog="Results and how to read them: docs/performance.md. The smalltalk suite is "
         "bench/bench_smalltalk.py; arguments other than --suite are passed to it.",
     )
@@ -107,7 +110,8 @@ def parser() -> argparse.ArgumentParser:
         "--clients", type=_counts, default=None,
         help="concurrent clients (connections) for the node and the echo floor (sessions, "
         "default 1,50,200; scaling, default 50); fairness: the number of other clients "
-        "(default 10); failover: the writers of the conflict cells (default 2,8,16)",
+        "(default 10); failover: the writers of the conflict cells (default 2,8,16); "
+        "redis-ha: default 1,50",
     )
     p.add_argument(
         "--sizes", type=_counts, default=None,
@@ -271,7 +275,7 @@ def run_suite(args: argparse.Namespace) -> int:
     """Run one of :data:`SUITE_MODULES`: Markdown on stdout, progress on stderr."""
     from .sessions import Progress
 
-    module: Any = importlib.import_module(f"bench.{args.suite}")
+    module: Any = importlib.import_module(f"bench.{args.suite.replace('-', '_')}")
     options = module.options(args)
     cap = args.timeout or module.cap(options)
     progress = Progress()

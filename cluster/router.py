@@ -208,11 +208,19 @@ class WireRouter:
                 ((address, group),) = groups.items()
                 await self._send(address, group, commands, replies, refused, redirects)
             else:
+                failures: list[WireError] = []
+
+                async def send(address: Address, group: list[Segment]) -> None:
+                    try:
+                        await self._send(address, group, commands, replies, refused, redirects)
+                    except WireError as exc:  # one error for the caller, not a group
+                        failures.append(exc)
+
                 async with trio.open_nursery() as nursery:
                     for address, group in groups.items():
-                        nursery.start_soon(
-                            self._send, address, group, commands, replies, refused, redirects
-                        )
+                        nursery.start_soon(send, address, group)
+                if failures:
+                    raise failures[0]
             if not refused:
                 return replies
             if round_ == REDIRECT_ROUNDS or not redirects:

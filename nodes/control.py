@@ -38,6 +38,8 @@ _ALIVE = re.compile(r"^" + re.escape(keys.PREFIX) + r":\{([^}]+)\}:alive$")
 
 async def enable_keyspace_events(node: Node) -> bool:
     """Turn on ``Ex`` keyspace events where we may; say clearly when we may not."""
+    if node.expired_events is not None:
+        return True  # a Redis Cluster: each primary's subscription checks its own server
     redis = node.redis
     try:
         current = await redis.config_get(["notify-keyspace-events"])

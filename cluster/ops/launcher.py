@@ -283,7 +283,12 @@ def spawn_node(
     info = NodeInfo(
         node_id=node_id, port=port, health_port=health_port, pid=process.pid, scheme=state.scheme
     )
-    wait_healthy(info)
+    try:
+        wait_healthy(info)
+    except BaseException:
+        _kill_group(process.pid)  # not recorded anywhere yet: nobody else would stop it
+        wait_gone(process.pid, 5)
+        raise
     return info
 
 

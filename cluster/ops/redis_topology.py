@@ -319,16 +319,21 @@ class LocalTopology:
             if len(primaries) != 3 or any(not self.replicas_of(p) for p in primaries):
                 return f"cluster primaries {primaries} without replicas"
         if self.kind == SENTINEL:
-            primary = self.data_members[0].port
+            primaries = self.primaries()
+            if len(primaries) != 1:
+                return f"{len(primaries)} primaries (a failover in progress?)"
+            primary = primaries[0]
             for member in self.sentinel_members:
+                if not self.alive(member):
+                    continue
                 try:
                     answer = self.command(member.port, "SENTINEL", "get-master-addr-by-name",
                                           SERVICE)
                     replicas = self.command(member.port, "SENTINEL", "replicas", SERVICE)
                 except (RuntimeError, subprocess.TimeoutExpired):
                     return f"sentinel {member.port} does not answer"
-                if not answer.endswith(str(primary)) and str(primary) not in answer:
-                    return f"sentinel {member.port} does not know the primary yet"
+                if str(primary) not in answer.split():
+                    return f"sentinel {member.port} does not name the primary {primary} yet"
                 if replicas.count("name") < 2:
                     return f"sentinel {member.port} does not know both replicas yet"
                 sentinels = self.command(member.port, "SENTINEL", "sentinels", SERVICE)
