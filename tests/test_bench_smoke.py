@@ -220,3 +220,19 @@ def test_scaling_quick_smoke() -> None:
     assert column(out, "nodes") == ["1", "1", "2", "2"]
     assert_numbers(column(out, "evals/s"), "evaluations per second")
     assert_numbers(column(out, "node 1 CPU"), "node CPU")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_redis_ha_quick_smoke() -> None:
+    """Standalone, Sentinel and Cluster in one run: requests at both durability levels, and a
+    kill -9 and a graceful failover on each topology that fails over."""
+    out = run_suite("redis-ha")
+    assert_floors(out)
+    topologies = column(out, "topology", "operation")
+    assert {"standalone", "sentinel", "cluster"} <= set(topologies)
+    assert_numbers(column(out, "ops ÷ standalone", "operation"), "ratio to standalone")
+    assert_numbers(column(out, "round trips", "operation"), "round trips")
+    recovery = column(out, "first commit after it, p50 s")
+    assert len(recovery) == 6
+    assert_numbers(recovery, "failover times")
