@@ -1034,11 +1034,11 @@ class SessionStore:
         replies = await self._batch(
             [("HMGET", keys.SessionKeys(sid).meta, "version", "commit_id") for sid in session_ids]
         )
-        return {
-            sid: (int(reply[0]), str(reply[1] or ""))
-            for sid, reply in zip(session_ids, replies, strict=True)
-            if isinstance(reply, list) and reply[0] is not None
-        }
+        found: dict[str, tuple[int, str]] = {}
+        for sid, reply in zip(session_ids, replies, strict=True):
+            if isinstance(reply, list) and reply[0] is not None and str(reply[0]).isdigit():
+                found[sid] = (int(reply[0]), str(reply[1] or ""))
+        return found  # (a damaged meta is skipped here: its next read quarantines it)
 
     async def owner_of(self, session_id: str) -> str | None:
         """The node id that last took ownership of the session (a hint: fencing decides)."""

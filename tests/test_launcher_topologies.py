@@ -46,6 +46,9 @@ def test_up_status_down_with_a_redis_that_fails_over(kind: str, tmp_path: Path):
         assert all(len(s["replicas"]) == expected[1] for s in store["shards"]), store
         text = cli("status", state=state_dir).stdout
         assert f"store     {kind}" in text and "B behind" in text
+        listed = cli("sessions", "--json", state=state_dir)
+        assert listed.returncode == 0, listed.stderr
+        assert {row["session_id"] for row in json.loads(listed.stdout)} == set(ids)
         pids = [m.pid for m in topology.members]
     finally:
         if (state_dir / "cluster.json").exists():
