@@ -24,6 +24,7 @@ Everything started (Redis processes, sentinels, nodes, the echo server) is stopp
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import tempfile
 import time
@@ -333,7 +334,7 @@ async def failover_round(
     pauses = []
     for writer in others:
         times = [done for _sent, done in writer.acked if done > moment - 1]
-        pauses.append(max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0))
+        pauses.append(max((b - a for a, b in itertools.pairwise(times)), default=0.0))
     result = FailoverResult(
         topology=topology.kind, min_replicas=level, event=event, affected=len(affected),
         recovery_s=[round(t, 3) for t in recovery], waited=sum(w.waited for w in writers),
