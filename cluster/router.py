@@ -209,18 +209,14 @@ class WireRouter:
                 await self._send(address, group, commands, replies, refused, redirects)
             else:
                 failures: list[WireError] = []
-
-                async def send(address: Address, group: list[Segment]) -> None:
-                    try:
-                        await self._send(address, group, commands, replies, refused, redirects)
-                    except WireError as exc:  # one error for the caller, not a group
-                        failures.append(exc)
-
                 async with trio.open_nursery() as nursery:
                     for address, group in groups.items():
-                        nursery.start_soon(send, address, group)
+                        nursery.start_soon(
+                            self._send_or_note, address, group, commands, replies, refused,
+                            redirects, failures,
+                        )
                 if failures:
-                    raise failures[0]
+                    raise failures[0]  # one error for the caller, not an exception group
             if not refused:
                 return replies
             if round_ == REDIRECT_ROUNDS or not redirects:
@@ -230,6 +226,21 @@ class WireRouter:
             await self.refresh()
             pending = sorted(refused, key=lambda segment: segment[1][0])
         return replies  # pragma: no cover - the loop returns or raises
+
+    async def _send_or_note(
+        self,
+        address: Address,
+        group: list[Segment],
+        commands: Sequence[Command],
+        replies: list[Any],
+        refused: list[Segment],
+        redirects: list[WireRedirect],
+        failures: list[WireError],
+    ) -> None:
+        try:
+            await self._send(address, group, commands, replies, refused, redirects)
+        except WireError as exc:
+            failures.append(exc)
 
     async def _send(
         self,
