@@ -156,6 +156,7 @@ class Node:
                 self._background = background
                 await enable_keyspace_events(self)
                 await background.start(listen, self)
+                await background.start(self.service.fanout.run)  # shared sessions' events
                 if self.settings.health_port >= 0:
                     self.health_port = await background.start(
                         partial(serve_health, self, self.settings.host, self.settings.health_port)
@@ -217,6 +218,7 @@ class Node:
             "cached_sessions": len(self.images),
             "draining": int(self.draining),
             "pid": os.getpid(),
+            "incarnation": self.service.incarnation,  # presence entries of this process
         }
 
     async def _drain_connections(self) -> None:

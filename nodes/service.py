@@ -16,13 +16,23 @@ The pipeline (:meth:`SessionService.mutate`), in this order:
    back to 2 with jittered back-off, a bounded number of times (then ``SessionConflict``);
 5. **events** from the commit's result: delivered, with their ``seq``, to every local connection
    holding the session, before the response.
+
+Shared sessions (issue 11): step 2 also checks the caller's rights (the owner, or a client the
+owner shared the session with: :mod:`cluster.sharing`); a shared attachment holds the session
+at its current epoch, so shared writers on any node pass the fence and are serialised by the
+WATCH commit alone (a lost race runs ``prepare`` again on the new state); and a shared
+session's commits publish their events on the session's channel, delivered in ``seq`` order
+on every node by :mod:`nodes.fanout`.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
+import secrets
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -30,6 +40,7 @@ from typing import Any, TypeVar
 import attrs
 import orjson
 import trio
+from coredis.exceptions import RedisError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -39,11 +50,17 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from cluster import keys
-from cluster.errors import ContentionExhausted, SessionTakenOver
-from cluster.model import SessionMeta
+from cluster import keys, sharing
+from cluster.errors import (
+    ContentionExhausted,
+    PermissionDenied,
+    SessionTakenOver,
+    StuiError,
+    Unavailable,
+)
+from cluster.model import Attachment, SessionEvent, SessionMeta
 from cluster.ratelimit import ClientBuckets
-from cluster.registry import NodeRegistry
+from cluster.registry import NodeRegistry, live_nodes
 from cluster.settings import Settings
 from cluster.store import (
     RESTORE,
@@ -54,11 +71,14 @@ from cluster.store import (
     Records,
     SessionStore,
     Snapshot,
+    Transaction,
     WatchLost,
 )
 
+from . import sharing as shared_events
+from .fanout import Fanout
 from .metrics import NodeMetrics
-from .ownership import Attachments, Peer
+from .ownership import EXCLUSIVE, SHARED, Attachments, Held, Peer
 from .protocol import event
 from .smalltalk import Limits
 from .workspace import ImageCache, Workspace, collected, garbage, wants_collection, workspace_from
@@ -83,6 +103,16 @@ class Prepared:
 
 
 Prepare = Callable[[Prepared], Awaitable[Commit]]
+
+
+@attrs.frozen
+class _Attached:
+    """An attach commit's outcome, before the connection is recorded as attached."""
+
+    committed: Committed
+    attachment_id: str
+    since: float
+    mode: str
 
 
 @attrs.frozen
@@ -139,6 +169,18 @@ class SessionService:
         self.connection_count = connection_count
         self.images = ImageCache(settings.max_cached_sessions, settings.max_cached_objects)
         self.attachments = Attachments()
+        self.attachments.on_forget = self._released
+        self.incarnation = secrets.token_hex(6)
+        """This process among nodes of the same id (presence entries name it)."""
+        self._attachment_ids = itertools.count(1)
+        self.fanout = Fanout(
+            self.attachments,
+            store,
+            lambda: store.wire.endpoint,
+            spawn,
+            self._on_fanout_event,
+            timeout=settings.redis_timeout,
+        )
         self.locks = SessionLocks()
         self.buckets = ClientBuckets(settings.client_rate, settings.client_burst)
         self.interrupts: dict[str, threading.Event] = {}
@@ -159,20 +201,30 @@ class SessionService:
         *,
         workspace: bool = False,
         reads: ReadSpec | None = None,
+        need: str = sharing.WRITE,
+        what: str = "this command",
+        fence: bool = True,
     ) -> Answer:
-        """Run one state-changing command (lock, replay check, fence, run, commit, events).
+        """Run one state-changing command (lock, rights, replay check, fence, run, commit,
+        events).
 
-        Raises the errors of :class:`SessionStore`, :class:`SessionTakenOver`, whatever
-        ``prepare`` raises, and :class:`ContentionExhausted` after ``COMMIT_ATTEMPTS`` lost
-        races.
+        ``need`` is the access the caller must have (:mod:`cluster.sharing`; ``what`` names
+        the command in the refusal); ``fence`` False skips the ownership fence (a command that
+        configures the session rather than writing its workspace, such as a grant).
+
+        Raises the errors of :class:`SessionStore`, :class:`SessionTakenOver`,
+        ``PermissionDenied``, whatever ``prepare`` raises, and :class:`ContentionExhausted`
+        after ``COMMIT_ATTEMPTS`` lost races.
         """
         async with self.locks.hold(session_id):
             outcome = await _retrying_races(
                 session_id,
-                lambda: self._attempt(peer, session_id, request_id, prepare, workspace, reads),
+                lambda: self._attempt(
+                    peer, session_id, request_id, prepare, workspace, reads, need, what, fence
+                ),
             )
         if outcome.committed is not None:
-            self._deliver(session_id, outcome.committed)
+            await self._deliver(session_id, outcome.committed)
         return outcome
 
     async def _attempt(
@@ -183,13 +235,18 @@ class SessionService:
         prepare: Prepare,
         with_workspace: bool,
         reads: ReadSpec | None,
+        need: str,
+        what: str,
+        fence: bool,
     ) -> Answer:
         async with self.store.transaction(
             session_id, peer.client_id, request_id, reads=reads
         ) as (tx, records):
+            access = sharing.require(tx.meta, peer.client_id, need, what)
             if tx.stored is not None:
                 return Answer(response={**tx.stored, "replayed": True}, replayed=True)
-            take_over = self._fence(peer, session_id, tx.meta)
+            take_over = self._fence(peer, session_id, tx.meta, access) if fence else False
+            attachment_id = ""
             entry = None
             if with_workspace:
                 entry = self.images.get(session_id)
@@ -198,9 +255,10 @@ class SessionService:
             try:
                 commit = await prepare(Prepared(session_id, tx.meta, records, entry))
                 if take_over:
-                    commit = attrs.evolve(
-                        commit, take_over=True, publish=self._takeover_notice(tx.meta)
-                    )
+                    attachment_id = self._new_attachment_id()
+                    commit = self._exclusively(commit, peer, tx.meta, attachment_id)
+                elif tx.meta.shared:
+                    commit = attrs.evolve(commit, fanout=True)
                 committed = await tx.commit(commit)
             except WatchLost:
                 self.images.drop(session_id)
@@ -210,7 +268,7 @@ class SessionService:
                 self.images.drop(session_id)  # prepare may have changed it in place
                 raise
         if take_over:
-            self._took_over(peer, session_id, committed.meta.epoch)
+            self._took_over(peer, session_id, committed, attachment_id)
         if entry is not None:
             entry.version = committed.meta.version
             self.images.put(session_id, entry)  # its heap may have grown: keep within bounds
@@ -218,12 +276,22 @@ class SessionService:
                 await self._collect(peer, session_id, entry)
         return Answer(response=committed.response, replayed=False, committed=committed)
 
-    def _fence(self, peer: Peer, session_id: str, meta: SessionMeta) -> bool:
-        """Whether this commit must take the session over; refuse a stale holder."""
+    def _fence(self, peer: Peer, session_id: str, meta: SessionMeta, access: str) -> bool:
+        """Whether this commit must take the session over; refuse a stale holder.
+
+        A shared holder passes while its epoch is the stored one (nobody attached exclusively
+        since it attached); a client the session was shared with must attach before it
+        writes (it never takes the session from its owner).
+        """
         if self.attachments.was_lost(peer, session_id):
             raise SessionTakenOver(f"session {session_id} was taken over by another connection")
         held = self.attachments.epoch(peer, session_id)
         if held is None:
+            if access != sharing.OWNER:
+                raise PermissionDenied(
+                    f"attach to session {session_id} first (restore_session with "
+                    "attach: 'shared'): only its owner takes it over by writing"
+                )
             return True
         if held != meta.epoch:
             self.spawn(self._close_stale, peer, session_id, meta.epoch)
@@ -267,10 +335,55 @@ class SessionService:
         )
         return ((keys.node_channel(meta.owner), notice),)
 
-    def _took_over(self, peer: Peer, session_id: str, epoch: int) -> None:
-        self.attachments.attach(peer, session_id, epoch)
+    def _new_attachment_id(self) -> str:
+        return f"{self.node_id}#{self.incarnation}.{next(self._attachment_ids)}"
+
+    def _presence(self, peer: Peer, meta: SessionMeta, mode: str, since: float) -> Attachment:
+        return Attachment(
+            client_id=peer.client_id or meta.client_id,
+            node_id=self.node_id,
+            since=since,
+            mode=mode,
+            incarnation=self.incarnation,
+        )
+
+    def _exclusively(
+        self, commit: Commit, peer: Peer, meta: SessionMeta, attachment_id: str
+    ) -> Commit:
+        """``commit`` as an exclusive attach: a new epoch (fencing every other holder), the
+        notice to the previous owner's node, presence reset to this connection alone, and, on
+        a shared session, an ``attached`` event on its channel that closes every shared holder
+        on every node; the session is no longer shared after it."""
+        since = time.time()
+        presence = self._presence(peer, meta, EXCLUSIVE, since)
+        events = commit.events
+        if meta.shared:
+            notice = shared_events.attached(
+                meta.session_id, attachment_id, presence.client_id, self.node_id, EXCLUSIVE,
+                since, meta.epoch + 1,
+            )
+            events = (*events, notice)
+        return attrs.evolve(
+            commit,
+            take_over=True,
+            publish=(*commit.publish, *self._takeover_notice(meta)),
+            presence_reset=True,
+            presence={attachment_id: sharing.encode_attachment(presence)},
+            meta_changes={**commit.meta_changes, "shared": 0},
+            events=events,
+            fanout=bool(meta.shared),
+        )
+
+    def _took_over(
+        self, peer: Peer, session_id: str, committed: Committed, attachment_id: str
+    ) -> None:
+        self.attachments.attach(
+            peer, session_id, committed.meta.epoch, EXCLUSIVE,
+            attachment_id=attachment_id, since=time.time(), seen=committed.meta.event_seq,
+        )
         self.metrics.handoffs.inc()
-        self.on_taken_over(session_id, epoch)
+        self.on_taken_over(session_id, committed.meta.epoch)
+        self.fanout.unfollow(session_id)  # not shared any more: events go straight out
 
     def on_taken_over(self, session_id: str, epoch: int) -> None:
         """A session now has ``epoch``: close local connections holding an older one."""
@@ -298,46 +411,205 @@ class SessionService:
 
     # -- create and restore ----------------------------------------------------------------
 
-    async def create(self, peer: Peer, client_id: str, request_id: str) -> tuple[SessionMeta, bool]:
-        """Create a session held by ``peer``; a retried request id answers the first one."""
+    async def create(
+        self, peer: Peer, client_id: str, request_id: str, mode: str = EXCLUSIVE
+    ) -> tuple[SessionMeta, bool]:
+        """Create a session held by ``peer``; a retried request id answers the first one.
+
+        ``mode`` shared: the creator attaches shared at once (the session starts shared).
+        """
         meta, replayed = await self.store.create(client_id, request_id)
         if replayed:
             meta, _ = await self.store.take_over(meta.session_id, peer.client_id)
-        self.attachments.attach(peer, meta.session_id, meta.epoch)
+        if mode == SHARED:
+            async with self.locks.hold(meta.session_id):
+                done = await self._attach(peer, meta.session_id, None, SHARED)
+            return done.committed.meta, replayed
+        attachment_id, since = self._new_attachment_id(), time.time()
+        self.attachments.attach(
+            peer, meta.session_id, meta.epoch, EXCLUSIVE,
+            attachment_id=attachment_id, since=since, seen=meta.event_seq,
+        )
+        try:
+            await self.store.presence_put(
+                meta.session_id, attachment_id, self._presence(peer, meta, EXCLUSIVE, since)
+            )
+        except StuiError as exc:  # presence is advisory: the session is created all the same
+            log.info("presence not recorded", extra={"error": repr(exc)})
         return meta, replayed
 
     async def restore(
-        self, peer: Peer, session_id: str, last_seq: int | None
+        self, peer: Peer, session_id: str, last_seq: int | None, mode: str | None = None
     ) -> tuple[SessionMeta, Records, int | None, bool]:
         """Resume ``session_id`` on ``peer``: (meta, records, ttl ms or None, resumed).
 
-        A connection that does not hold the session takes it over and reads everything in the
-        same MULTI (two round trips); one that holds it re-reads it (one round trip): if it was
+        ``mode``: ``exclusive`` (the owner's default) takes the session over (a new epoch:
+        every other holder is closed); ``shared`` (a grantee's default, and its only choice)
+        joins the holders at the current epoch, closing nobody. A connection that does not
+        hold the session in that mode attaches in a commit that also reads everything (two
+        round trips); one that already holds it so re-reads it (one round trip): if it was
         taken over meanwhile, its next write is refused by the fence.
         """
         spec = attrs.evolve(RESTORE, events_after=last_seq)
-        if self.attachments.epoch(peer, session_id) is not None:
+        held = self.attachments.held(peer, session_id)
+        if held is not None and mode in (None, held.mode):
             snapshot: Snapshot = await self.store.read(session_id, peer.client_id, spec)
             self._check_cached(session_id, snapshot.meta.version)
             return snapshot.meta, snapshot.records, snapshot.ttl_ms, False
         async with self.locks.hold(session_id):
-            committed = await self._take_over(peer, session_id, spec)
-        self._took_over(peer, session_id, committed.meta.epoch)
-        self._check_cached(session_id, committed.meta.version)
-        return committed.meta, committed.records, None, True
+            done = await self._attach(peer, session_id, spec, mode)
+        self._check_cached(session_id, done.committed.meta.version)
+        return done.committed.meta, done.committed.records, None, True
 
-    async def _take_over(self, peer: Peer, session_id: str, spec: ReadSpec) -> Committed:
-        async def attempt() -> Committed:
+    async def _attach(
+        self, peer: Peer, session_id: str, spec: ReadSpec | None, mode: str | None
+    ) -> _Attached:
+        """Attach ``peer`` in ``mode`` (None: exclusive for the owner, shared for a client the
+        session was shared with) in one commit; the caller holds the session's lock."""
+
+        async def attempt() -> _Attached:
             async with self.store.transaction(session_id, peer.client_id) as (tx, _):
-                commit = Commit(
-                    request_id=None,
-                    take_over=True,
-                    new_version=False,
-                    publish=self._takeover_notice(tx.meta),
+                owner = sharing.access(tx.meta, peer.client_id) == sharing.OWNER
+                if mode == SHARED or (mode is None and not owner):
+                    return await self._join_in(tx, peer, spec)
+                sharing.require(tx.meta, peer.client_id, sharing.OWNER, "an exclusive attach")
+                attachment_id = self._new_attachment_id()
+                commit = self._exclusively(
+                    Commit(request_id=None, new_version=False), peer, tx.meta, attachment_id
                 )
-                return await tx.commit(commit, reads=spec)
+                committed = await tx.commit(commit, reads=spec)
+                return _Attached(committed, attachment_id, time.time(), EXCLUSIVE)
 
-        return await _retrying_races(session_id, attempt)
+        done = await _retrying_races(session_id, attempt)
+        if done.mode == EXCLUSIVE:
+            self._took_over(peer, session_id, done.committed, done.attachment_id)
+        else:
+            self.attachments.attach(
+                peer, session_id, done.committed.meta.epoch, SHARED,
+                attachment_id=done.attachment_id, since=done.since,
+                seen=done.committed.meta.event_seq,
+            )
+            self.fanout.follow(session_id)
+            self.fanout.offer(session_id, done.committed.events)  # the other local holders
+        return done
+
+    async def _join_in(self, tx: Transaction, peer: Peer, spec: ReadSpec | None) -> _Attached:
+        """The shared attach commit inside transaction ``tx``: presence, the ``attached``
+        event (on the channel), ``shared`` set; the epoch stays. When the session becomes
+        shared, its owner node is told, so an exclusive holder there starts listening too."""
+        meta = tx.meta
+        sharing.require(meta, peer.client_id, sharing.READ, "restore_session")
+        attachment_id, since = self._new_attachment_id(), time.time()
+        presence = self._presence(peer, meta, SHARED, since)
+        notice = shared_events.attached(
+            meta.session_id, attachment_id, presence.client_id, self.node_id, SHARED, since,
+            meta.epoch,
+        )
+        publish: tuple[tuple[str, bytes], ...] = ()
+        if not meta.shared and meta.owner and meta.owner != self.node_id:
+            message = orjson.dumps({"type": "shared", "session_id": meta.session_id})
+            publish = ((keys.node_channel(meta.owner), message),)
+        held = self.attachments.held(peer, meta.session_id)
+        commit = Commit(
+            request_id=None,
+            new_version=False,
+            meta_changes={"shared": 1},
+            presence={attachment_id: sharing.encode_attachment(presence)},
+            presence_removed=(held.attachment_id,) if held and held.attachment_id else (),
+            events=(notice,),
+            fanout=True,
+            publish=publish,
+        )
+        return _Attached(await tx.commit(commit, reads=spec), attachment_id, since, SHARED)
+
+    # -- leaving, presence ------------------------------------------------------------------
+
+    def _released(self, peer: Peer, released: dict[str, Held]) -> None:
+        """A connection closed: its attachments leave the sessions' presence (a commit with a
+        ``detached`` event where the session is shared, else a plain HDEL)."""
+        for session_id, held in released.items():
+            if held.attachment_id:
+                self.spawn(self._leave, session_id, held)
+
+    async def _leave(self, session_id: str, held: Held) -> None:
+        try:
+            if held.mode == EXCLUSIVE and not self.fanout.following(session_id):
+                await self.store.presence_drop(session_id, held.attachment_id)
+                return
+            incarnations = await self.incarnations()
+            async with self.locks.hold(session_id):
+                committed = await _retrying_races(
+                    session_id, lambda: self._detach_commit(session_id, held, incarnations)
+                )
+        except StuiError as exc:  # gone, expired, or Redis away: presence is advisory
+            log.info("detach not recorded", extra={"session_id": session_id,
+                                                   "error": repr(exc)})
+            return
+        if committed is not None:
+            await self._deliver(session_id, committed)
+
+    async def _detach_commit(
+        self, session_id: str, held: Held, incarnations: dict[str, str]
+    ) -> Committed | None:
+        async with self.store.transaction(
+            session_id, None, reads=ReadSpec(attached=True)
+        ) as (tx, records):
+            mine = records.attached.get(held.attachment_id)
+            live, stale = sharing.split_live(records.attached, incarnations)
+            live.pop(held.attachment_id, None)
+            events: list[SessionEvent] = []
+            if mine is not None:
+                events.append(shared_events.detached(
+                    session_id, held.attachment_id, mine.client_id, mine.node_id, "closed"))
+            for gone in stale:
+                if gone != held.attachment_id:
+                    left = records.attached[gone]
+                    events.append(shared_events.detached(
+                        session_id, gone, left.client_id, left.node_id, "node_gone"))
+            if not events:
+                return None
+            commit = Commit(
+                request_id=None,
+                new_version=False,
+                presence_removed=tuple(dict.fromkeys([held.attachment_id, *stale])),
+                events=tuple(events),
+                fanout=bool(tx.meta.shared),
+                meta_changes={} if live else {"shared": 0},
+            )
+            committed: Committed = await tx.commit(commit)
+            return committed
+
+    async def incarnations(self) -> dict[str, str]:
+        """Live node id -> its incarnation (this node's own, even before its first heartbeat)."""
+        try:
+            nodes = await live_nodes(self.store.redis)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise Unavailable(f"node registry unavailable ({exc!r})") from exc
+        found = {str(n.get("node_id")): str(n.get("incarnation", "")) for n in nodes}
+        found[self.node_id] = self.incarnation
+        return found
+
+    async def attached(self, peer: Peer, session_id: str) -> tuple[Snapshot, dict[str, Attachment]]:
+        """The session (one read) and its live attachments (``list_attached``,
+        ``get_session_info``): entries of nodes gone are left out."""
+        snapshot = await self.store.read(session_id, peer.client_id, ReadSpec(attached=True))
+        live, _stale = sharing.split_live(snapshot.records.attached, await self.incarnations())
+        return snapshot, live
+
+    def _on_fanout_event(self, session_id: str, session_event: SessionEvent) -> None:
+        """What an event means for this node's connections, besides being sent to them."""
+        data = session_event.data
+        if session_event.name == "attached" and data.get("mode") == EXCLUSIVE:
+            self.on_taken_over(session_id, int(data.get("epoch", 0)))
+        elif session_event.name == "share_revoked":
+            for peer, _held in self.attachments.attached(session_id):
+                if peer.client_id == data.get("client_id"):
+                    self.attachments.detach(peer, session_id)
+
+    def on_shared(self, session_id: str) -> None:
+        """The session became shared elsewhere: listen if a local connection holds it."""
+        if session_id in self.attachments:
+            self.fanout.follow(session_id)
 
     def _check_cached(self, session_id: str, version: int) -> None:
         cached = self.images.get(session_id)
@@ -346,15 +618,24 @@ class SessionService:
 
     # -- events, interrupts, limits --------------------------------------------------------
 
-    def _deliver(self, session_id: str, committed: Committed) -> None:
-        """A commit's events to every local connection holding the session, with ``seq``."""
+    async def _deliver(self, session_id: str, committed: Committed) -> None:
+        """A commit's events to every local connection holding the session, with ``seq``.
+
+        On a shared session they go through the fan-out's feed, which delivers in ``seq``
+        order with the other nodes' events; the writer waits (briefly) until its own events
+        went out, so they still arrive before its answer.
+        """
         if not committed.events:
             return
-        holders = self.attachments.holders(session_id)
+        if committed.meta.shared or self.fanout.following(session_id):
+            if session_id in self.attachments:
+                self.fanout.follow(session_id)
+            self.fanout.offer(session_id, committed.events)
+            await self.fanout.delivered(session_id, committed.events[-1].seq)
+            return
         for session_event in committed.events:
-            message = event(session_event.name, session_event.data, seq=session_event.seq)
-            for peer, _epoch in holders:
-                peer.send_nowait(message)
+            self.fanout.send(session_id, session_event)
+            self._on_fanout_event(session_id, session_event)
 
     def notify(self, session_id: str, name: str, data: dict[str, Any]) -> int:
         """Push an event to every local connection holding ``session_id``; how many got it."""
