@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("stui.connection")
 
 SEND_BUFFER = 256
+CLOSE_TOO_SLOW = 4008
 
 
 class Connection:
@@ -85,6 +86,12 @@ class Connection:
         # Let the writer flush the notice before the close frame.
         await trio.sleep(0.05)
         await self.close(4001, "session taken over")
+
+    async def overwhelmed(self) -> None:
+        """Events came faster than this connection took them and one could not be queued:
+        close it (4008) rather than leave a hole in what it saw; the client reconnects and
+        replays the session's events from ``last_seq``."""
+        await self.close(CLOSE_TOO_SLOW, "too slow for the session's events: replay them")
 
     # -- sending ---------------------------------------------------------------------------
 

@@ -14,7 +14,9 @@ arrives after a gap waits; a gap still open after :data:`GAP_WAIT` is filled fro
 events stream (``XRANGE``), which holds every event (the replay source, as for ``last_seq``).
 After every (re)subscription the feed also reads the stream from where it stands, so nothing
 published before the subscription was active is missed. Each connection's attachment remembers
-the newest ``seq`` it was sent, so no path sends it an event twice.
+the newest ``seq`` it was sent, so no path sends it an event twice; a connection whose queue
+is full when an event is due is closed rather than skipped (a hole in what it saw would go
+unnoticed): its client reconnects and replays from the stream.
 
 The subscription is one RESP connection of its own per node (coredis 6.9 offers sharded
 pub/sub only on its cluster client), with a keep-alive PING; it reconnects by itself. On a
@@ -105,6 +107,8 @@ class Fanout:
         """Sessions whose channel the current subscription has confirmed."""
         self.received = 0
         self.repairs = 0
+        self.overwhelmed = 0
+        """Connections closed because their queue could not take their session's events."""
         self.latencies: list[float] = []
         """Seconds from a remote commit's publication to its delivery here (bounded list)."""
         self._wanted = trio.Event()
@@ -167,9 +171,18 @@ class Fanout:
         """One event to every local connection attached to the session that has not had it."""
         message = event(session_event.name, session_event.data, seq=session_event.seq)
         for peer, held in self.attachments.attached(session_id):
-            if session_event.seq > held.seen:
-                held.seen = session_event.seq
-                peer.send_nowait(message)
+            if session_event.seq > held.seen and not held.overwhelmed:
+                if peer.send_nowait(message):
+                    held.seen = session_event.seq
+                    continue
+                # Its queue is full (a burst, e.g. after a pause): a dropped event would leave
+                # a hole in what it saw. Close it instead; its client reconnects and replays
+                # from the stream (restore_session with last_seq).
+                held.overwhelmed = True
+                self.overwhelmed += 1
+                log.warning("connection too slow for its session's events: closed",
+                            extra={"session_id": session_id, "seq": session_event.seq})
+                self.spawn(peer.overwhelmed)
 
     async def delivered(self, session_id: str, seq: int) -> None:
         """Wait (at most :data:`GAP_WAIT`, then read the stream) until events up to ``seq``

@@ -35,6 +35,9 @@ class Peer(Hashable, Protocol):
 
     async def taken_over(self, session_id: str, epoch: int) -> None: ...
 
+    async def overwhelmed(self) -> None:
+        """Its send queue could not take a session event: close it (its client replays)."""
+
 
 @attrs.define
 class Held:
@@ -47,6 +50,8 @@ class Held:
     """Its field in the session's presence hash ("" when none was written)."""
     seen: int = 0
     """The newest event ``seq`` sent to the connection for this session."""
+    overwhelmed: bool = False
+    """An event could not be queued for it: it is being closed (and gets no more)."""
 
 
 class Attachments:
