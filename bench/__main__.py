@@ -19,8 +19,10 @@ import trio
 
 from .procs import StartFailed
 
-SUITES = ("sessions", "smalltalk", "persistence", "fairness", "failover", "idle", "scaling")
-SUITE_MODULES = ("persistence", "fairness", "failover", "idle", "scaling")
+SUITES = (
+    "sessions", "smalltalk", "persistence", "fairness", "failover", "idle", "scaling", "shared",
+)
+SUITE_MODULES = ("persistence", "fairness", "failover", "idle", "scaling", "shared")
 """Suites run by :func:`run_suite`: each module has ``options(args)``, ``cap(options)`` and
 ``async run(options, progress) -> common.Report``."""
 SHORT_OPERATIONS = {
@@ -85,7 +87,9 @@ def parser() -> argparse.ArgumentParser:
         "persistence (x := x + 1 as the session's heap grows), fairness (other clients "
         "beside an endless loop), failover (restore after SIGKILL of a node, conflict "
         "retries, expiry cleanup), idle (idle connections per node), scaling (evaluation "
-        "throughput on one node and two).",
+        "throughput on one node and two), shared (a shared session's conflict retries "
+        "and its fan-out latency from a commit on one node to the event on the other, with "
+        "the pub/sub floor of the same run).",
         epilog="Results and how to read them: docs/performance.md. The smalltalk suite is "
         "bench/bench_smalltalk.py; arguments other than --suite are passed to it.",
     )
@@ -107,7 +111,8 @@ def parser() -> argparse.ArgumentParser:
         "--clients", type=_counts, default=None,
         help="concurrent clients (connections) for the node and the echo floor (sessions, "
         "default 1,50,200; scaling, default 50); fairness: the number of other clients "
-        "(default 10); failover: the writers of the conflict cells (default 2,8,16)",
+        "(default 10); failover: the writers of the conflict cells (default 2,8,16); "
+        "shared: the shared writers of the contention cells (default 2,8)",
     )
     p.add_argument(
         "--sizes", type=_counts, default=None,

@@ -11,6 +11,7 @@ their commits cost what they cost before sharing existed.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -86,6 +87,9 @@ def evaluated(
         "object_id": object_id,
         "has_error": outcome.has_error,
         "version": version,
+        # When the evaluation ended, just before its commit's round trip: the bench measures
+        # fan-out latency from it (scripts/bench --suite shared).
+        "at": time.time(),
     }
     if outcome.has_error:
         data["error_class"] = outcome.error_class
