@@ -107,6 +107,8 @@ class Fanout:
         """Sessions whose channel the current subscription has confirmed."""
         self.received = 0
         self.repairs = 0
+        self.from_stream = 0
+        """Events read from the stream (gap repairs and catch-ups after a subscription)."""
         self.overwhelmed = 0
         """Connections closed because their queue could not take their session's events."""
         self.latencies: list[float] = []
@@ -218,6 +220,7 @@ class Fanout:
             log.info("fan-out gap not repaired", extra={"error": repr(exc)})
             return
         self.repairs += 1
+        self.from_stream += len(events)
         self.offer(feed.session_id, events)
         if feed.pending and feed.next_seq < min(feed.pending):
             # Older events are gone from the capped stream (or never were): go on without.
@@ -237,6 +240,7 @@ class Fanout:
         except StuiError as exc:
             log.info("fan-out catch-up failed", extra={"error": repr(exc)})
             return
+        self.from_stream += len(events)
         self.offer(session_id, events)
 
     # -- the channel's messages ------------------------------------------------------------

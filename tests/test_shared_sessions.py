@@ -393,3 +393,69 @@ def _metrics(node: Any) -> str:
 
     with urllib.request.urlopen(f"http://127.0.0.1:{node.health_port}/metrics", timeout=5) as r:
         return r.read().decode()
+
+
+async def test_events_published_while_a_subscription_is_down_come_from_the_stream(
+    start_node, redis
+):
+    """Pub/sub is at most once: kill every subscription in Redis (CLIENT KILL TYPE pubsub)
+    and commit at once on the other node; the node that lost its subscription subscribes
+    again and fills what it missed from the session's events stream, in order."""
+    a, b = await start_node(), await start_node()
+    async with member(url_of(a), "alice", "writer") as writer, \
+            member(url_of(b), "alice", "reader") as reader:
+        sid = (await writer.ask("create_session", client_id="alice", attach="shared"))[
+            "session_id"]
+        await writer.ask("evaluate", session_id=sid, code="n := 0")
+        await reader.ask("restore_session", session_id=sid, attach="shared")
+        await eventually(lambda: sid in b.service.fanout.subscribed, "b subscribed")
+        redis_call(redis, "CLIENT", "KILL", "TYPE", "pubsub")
+        before = b.service.fanout.from_stream
+        for _ in range(5):
+            await writer.ask("evaluate", session_id=sid, code="n := n + 1")
+        await eventually(lambda: len(reader.named("evaluated")) == 5, "reader sees all five",
+                         timeout=10)
+        results = [e["data"]["result"] for e in reader.named("evaluated")]
+        assert results == ["1", "2", "3", "4", "5"]
+        seqs = [e["seq"] for e in reader.events if "seq" in e]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs  # no gap, no repeat
+        assert not reader.closed
+        # They were published while b had no subscription (it waits 50 ms before it
+        # subscribes again; five evaluations take a few): b read them from the stream.
+        assert b.service.fanout.from_stream > before
+
+
+class SlowPeer:
+    """A connection whose send queue is always full."""
+
+    client_id = None
+
+    def __init__(self) -> None:
+        self.closed = trio.Event()
+
+    def send_nowait(self, message: dict[str, Any]) -> bool:
+        return False
+
+    async def taken_over(self, session_id: str, epoch: int) -> None:
+        raise AssertionError("not taken over")
+
+    async def overwhelmed(self) -> None:
+        self.closed.set()
+
+
+async def test_a_connection_too_slow_for_its_sessions_events_is_closed_not_skipped(start_node):
+    """An event that cannot be queued would leave a hole in what that connection saw: it is
+    closed instead (its client reconnects and replays from last_seq), and gets nothing more."""
+    node = await start_node()
+    async with member(url_of(node), "alice") as alice:
+        sid = (await alice.ask("create_session", client_id="alice", attach="shared"))[
+            "session_id"]
+        slow = SlowPeer()
+        node.service.attachments.attach(slow, sid, 1, "shared", seen=0)
+        await alice.ask("evaluate", session_id=sid, code="1 + 1")
+        with trio.fail_after(5):
+            await slow.closed.wait()
+        held = node.service.attachments.held(slow, sid)
+        assert held is not None and held.overwhelmed and held.seen == 0
+        assert node.service.fanout.overwhelmed == 1
+        assert alice.named("evaluated") and not alice.closed
