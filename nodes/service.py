@@ -27,7 +27,6 @@ on every node by :mod:`nodes.fanout`.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import random
 import secrets
@@ -40,7 +39,6 @@ from typing import Any, TypeVar
 import attrs
 import orjson
 import trio
-from coredis.exceptions import RedisError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -56,11 +54,10 @@ from cluster.errors import (
     PermissionDenied,
     SessionTakenOver,
     StuiError,
-    Unavailable,
 )
-from cluster.model import Attachment, SessionEvent, SessionMeta
+from cluster.model import SessionEvent, SessionMeta
 from cluster.ratelimit import ClientBuckets
-from cluster.registry import NodeRegistry, live_nodes
+from cluster.registry import NodeRegistry
 from cluster.settings import Settings
 from cluster.store import (
     RESTORE,
@@ -78,7 +75,8 @@ from cluster.store import (
 from . import sharing as shared_events
 from .fanout import Fanout
 from .metrics import NodeMetrics
-from .ownership import EXCLUSIVE, SHARED, Attachments, Held, Peer
+from .ownership import EXCLUSIVE, SHARED, Attachments, Peer
+from .presence import Presence
 from .protocol import event
 from .smalltalk import Limits
 from .workspace import ImageCache, Workspace, collected, garbage, wants_collection, workspace_from
@@ -169,10 +167,9 @@ class SessionService:
         self.connection_count = connection_count
         self.images = ImageCache(settings.max_cached_sessions, settings.max_cached_objects)
         self.attachments = Attachments()
-        self.attachments.on_forget = self._released
+        self.locks = SessionLocks()
         self.incarnation = secrets.token_hex(6)
         """This process among nodes of the same id (presence entries name it)."""
-        self._attachment_ids = itertools.count(1)
         self.fanout = Fanout(
             self.attachments,
             store,
@@ -181,7 +178,11 @@ class SessionService:
             self._on_fanout_event,
             timeout=settings.redis_timeout,
         )
-        self.locks = SessionLocks()
+        self.presence = Presence(
+            node_id, self.incarnation, store, self.locks, self.fanout, spawn, self._deliver,
+            _retrying_races,
+        )
+        self.attachments.on_forget = self.presence.released
         self.buckets = ClientBuckets(settings.client_rate, settings.client_burst)
         self.interrupts: dict[str, threading.Event] = {}
         # Evaluations run in worker threads; more than a few at once only queue for the GIL.
@@ -255,7 +256,7 @@ class SessionService:
             try:
                 commit = await prepare(Prepared(session_id, tx.meta, records, entry))
                 if take_over:
-                    attachment_id = self._new_attachment_id()
+                    attachment_id = self.presence.new_id()
                     commit = self._exclusively(commit, peer, tx.meta, attachment_id)
                 elif tx.meta.shared:
                     commit = attrs.evolve(commit, fanout=True)
@@ -335,18 +336,6 @@ class SessionService:
         )
         return ((keys.node_channel(meta.owner), notice),)
 
-    def _new_attachment_id(self) -> str:
-        return f"{self.node_id}#{self.incarnation}.{next(self._attachment_ids)}"
-
-    def _presence(self, peer: Peer, meta: SessionMeta, mode: str, since: float) -> Attachment:
-        return Attachment(
-            client_id=peer.client_id or meta.client_id,
-            node_id=self.node_id,
-            since=since,
-            mode=mode,
-            incarnation=self.incarnation,
-        )
-
     def _exclusively(
         self, commit: Commit, peer: Peer, meta: SessionMeta, attachment_id: str
     ) -> Commit:
@@ -355,7 +344,7 @@ class SessionService:
         a shared session, an ``attached`` event on its channel that closes every shared holder
         on every node; the session is no longer shared after it."""
         since = time.time()
-        presence = self._presence(peer, meta, EXCLUSIVE, since)
+        presence = self.presence.entry(peer, meta, EXCLUSIVE, since)
         events = commit.events
         if meta.shared:
             notice = shared_events.attached(
@@ -425,14 +414,14 @@ class SessionService:
             async with self.locks.hold(meta.session_id):
                 done = await self._attach(peer, meta.session_id, None, SHARED)
             return done.committed.meta, replayed
-        attachment_id, since = self._new_attachment_id(), time.time()
+        attachment_id, since = self.presence.new_id(), time.time()
         self.attachments.attach(
             peer, meta.session_id, meta.epoch, EXCLUSIVE,
             attachment_id=attachment_id, since=since, seen=meta.event_seq,
         )
         try:
             await self.store.presence_put(
-                meta.session_id, attachment_id, self._presence(peer, meta, EXCLUSIVE, since)
+                meta.session_id, attachment_id, self.presence.entry(peer, meta, EXCLUSIVE, since)
             )
         except StuiError as exc:  # presence is advisory: the session is created all the same
             log.info("presence not recorded", extra={"error": repr(exc)})
@@ -473,7 +462,7 @@ class SessionService:
                 if mode == SHARED or (mode is None and not owner):
                     return await self._join_in(tx, peer, spec)
                 sharing.require(tx.meta, peer.client_id, sharing.OWNER, "an exclusive attach")
-                attachment_id = self._new_attachment_id()
+                attachment_id = self.presence.new_id()
                 commit = self._exclusively(
                     Commit(request_id=None, new_version=False), peer, tx.meta, attachment_id
                 )
@@ -499,8 +488,8 @@ class SessionService:
         shared, its owner node is told, so an exclusive holder there starts listening too."""
         meta = tx.meta
         sharing.require(meta, peer.client_id, sharing.READ, "restore_session")
-        attachment_id, since = self._new_attachment_id(), time.time()
-        presence = self._presence(peer, meta, SHARED, since)
+        attachment_id, since = self.presence.new_id(), time.time()
+        presence = self.presence.entry(peer, meta, SHARED, since)
         notice = shared_events.attached(
             meta.session_id, attachment_id, presence.client_id, self.node_id, SHARED, since,
             meta.epoch,
@@ -521,80 +510,6 @@ class SessionService:
             publish=publish,
         )
         return _Attached(await tx.commit(commit, reads=spec), attachment_id, since, SHARED)
-
-    # -- leaving, presence ------------------------------------------------------------------
-
-    def _released(self, peer: Peer, released: dict[str, Held]) -> None:
-        """A connection closed: its attachments leave the sessions' presence (a commit with a
-        ``detached`` event where the session is shared, else a plain HDEL)."""
-        for session_id, held in released.items():
-            if held.attachment_id:
-                self.spawn(self._leave, session_id, held)
-
-    async def _leave(self, session_id: str, held: Held) -> None:
-        try:
-            if held.mode == EXCLUSIVE and not self.fanout.following(session_id):
-                await self.store.presence_drop(session_id, held.attachment_id)
-                return
-            incarnations = await self.incarnations()
-            async with self.locks.hold(session_id):
-                committed = await _retrying_races(
-                    session_id, lambda: self._detach_commit(session_id, held, incarnations)
-                )
-        except StuiError as exc:  # gone, expired, or Redis away: presence is advisory
-            log.info("detach not recorded", extra={"session_id": session_id,
-                                                   "error": repr(exc)})
-            return
-        if committed is not None:
-            await self._deliver(session_id, committed)
-
-    async def _detach_commit(
-        self, session_id: str, held: Held, incarnations: dict[str, str]
-    ) -> Committed | None:
-        async with self.store.transaction(
-            session_id, None, reads=ReadSpec(attached=True)
-        ) as (tx, records):
-            mine = records.attached.get(held.attachment_id)
-            live, stale = sharing.split_live(records.attached, incarnations)
-            live.pop(held.attachment_id, None)
-            events: list[SessionEvent] = []
-            if mine is not None:
-                events.append(shared_events.detached(
-                    session_id, held.attachment_id, mine.client_id, mine.node_id, "closed"))
-            for gone in stale:
-                if gone != held.attachment_id:
-                    left = records.attached[gone]
-                    events.append(shared_events.detached(
-                        session_id, gone, left.client_id, left.node_id, "node_gone"))
-            if not events:
-                return None
-            commit = Commit(
-                request_id=None,
-                new_version=False,
-                presence_removed=tuple(dict.fromkeys([held.attachment_id, *stale])),
-                events=tuple(events),
-                fanout=bool(tx.meta.shared),
-                meta_changes={} if live else {"shared": 0},
-            )
-            committed: Committed = await tx.commit(commit)
-            return committed
-
-    async def incarnations(self) -> dict[str, str]:
-        """Live node id -> its incarnation (this node's own, even before its first heartbeat)."""
-        try:
-            nodes = await live_nodes(self.store.redis)
-        except (RedisError, OSError, TimeoutError) as exc:
-            raise Unavailable(f"node registry unavailable ({exc!r})") from exc
-        found = {str(n.get("node_id")): str(n.get("incarnation", "")) for n in nodes}
-        found[self.node_id] = self.incarnation
-        return found
-
-    async def attached(self, peer: Peer, session_id: str) -> tuple[Snapshot, dict[str, Attachment]]:
-        """The session (one read) and its live attachments (``list_attached``,
-        ``get_session_info``): entries of nodes gone are left out."""
-        snapshot = await self.store.read(session_id, peer.client_id, ReadSpec(attached=True))
-        live, _stale = sharing.split_live(snapshot.records.attached, await self.incarnations())
-        return snapshot, live
 
     def _on_fanout_event(self, session_id: str, session_event: SessionEvent) -> None:
         """What an event means for this node's connections, besides being sent to them."""

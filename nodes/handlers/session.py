@@ -222,7 +222,7 @@ async def close_session(call: Call) -> dict[str, Any]:
 @commands.command("get_session_info")
 async def get_session_info(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
-    snapshot, attached = await call.service.attached(call.peer, session_id)
+    snapshot, attached = await call.service.presence.attached(call.peer, session_id)
     result = _session_fields(snapshot.meta)
     result["time_until_expiry"] = seconds_until(snapshot.ttl_ms)
     result["is_expired"] = False

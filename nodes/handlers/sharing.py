@@ -107,7 +107,7 @@ def _answer(stored: dict[str, Any], replayed: bool) -> dict[str, Any]:
 async def list_attached(call: Call) -> dict[str, Any]:
     """Who is attached to the session now, on every node (entries of dead nodes left out)."""
     session_id = validation.session_id(call.params)
-    snapshot, live = await call.service.attached(call.peer, session_id)
+    snapshot, live = await call.service.presence.attached(call.peer, session_id)
     access = sharing.require(snapshot.meta, call.peer.client_id, sharing.READ, "list_attached")
     rows = sorted(
         (sharing.describe(attachment_id, attachment) for attachment_id, attachment in live.items()),
