@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -54,9 +54,24 @@ class NodeMetrics:
         self.evictions = Counter(
             "stui_evictions", "sessions cleaned up after expiry", registry=self.registry
         )
+        self._answered: dict[tuple[str, str], Any] = {}
+        self._latencies: dict[str, Any] = {}
         self.rate_limited = Counter(
             "stui_rate_limited", "requests refused by a limit", registry=self.registry
         )
+
+    def answered(self, command: str, outcome: str, seconds: float) -> None:
+        """One request answered: count it and its latency. The labelled children are cached
+        (``labels()`` takes a lock and builds a key on every call; this runs per request)."""
+        key = (command, outcome)
+        counter = self._answered.get(key)
+        if counter is None:
+            counter = self._answered[key] = self.requests.labels(command, outcome)
+        counter.inc()
+        histogram = self._latencies.get(command)
+        if histogram is None:
+            histogram = self._latencies[command] = self.latency.labels(command)
+        histogram.observe(seconds)
 
     def watch_cache(self, images: ImageCache) -> None:
         """Gauges read from the node's image cache at scrape time."""
