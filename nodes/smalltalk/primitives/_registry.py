@@ -33,12 +33,20 @@ def install() -> None:
         if _INSTALLED:
             return
         from . import (  # noqa: F401  (imported for their registrations)
+            association,
             behavior,
             blocks,
-            collections,
+            bytearray,
+            collection,
+            dictionary,
             exceptions,
+            hashed,
+            interval,
             numbers,
             objects,
+            ordered,
+            point,
+            sequenceable,
             streams,
             strings,
         )

@@ -28,7 +28,7 @@ from ..objects import (
 )
 from ..parser import parse_method
 from ._registry import primitive
-from .support import Args, text_of
+from .support import Args, elements, stable_hash, text_of
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -273,8 +273,6 @@ def _equal(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Behavior", "hash")
 def _hash(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .objects import stable_hash
-
     return stable_hash(rcv.name)
 
 
@@ -536,8 +534,6 @@ def _fluid_subclass(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 def _names_of(value: Any) -> list[str] | None:
-    from .support import elements
-
     text = text_of(value)
     if text is not None:
         return text.split()

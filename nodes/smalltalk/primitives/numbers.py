@@ -17,7 +17,7 @@ from ..limits import check_int_bits
 from ..objects import Char, StInterval
 from ..printing import float_to_str, int_to_str
 from ._registry import primitive
-from .support import Args, is_num
+from .support import Args, is_num, read_number_or_fail, text_of
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -749,9 +749,10 @@ primitive("Float class", "fmax")(_constant(1.7976931348623157e308))
 
 @primitive("Number class", "readFrom:", "readFromString:")
 def _read_from(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .strings import _as_number
-
-    return _as_number(it, args[0], ())
+    text = text_of(args[0])
+    if text is None:
+        return it.error("Error", "readFrom: needs a String or a ReadStream")
+    return read_number_or_fail(it, text)
 
 
 @primitive("Number class", "new")

@@ -23,7 +23,7 @@ from ..objects import (
 )
 from ..printing import native_print_string
 from ._registry import primitive
-from .support import Args, not_indexable, text_of
+from .support import Args, elements, not_indexable, stable_hash, text_of
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -50,15 +50,6 @@ def _equal(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Object", "~=")
 def _not_equal(it: Interpreter, rcv: Any, args: Args) -> Any:
     return it.send(rcv, "=", args) is not True
-
-
-def stable_hash(text: str) -> int:
-    """FNV-1a over the characters: deterministic across processes (Python's str hash
-    is salted per process)."""
-    value = 2166136261
-    for ch in text:
-        value = ((value ^ ord(ch)) * 16777619) & 0x0FFFFFFF
-    return value
 
 
 @primitive("Object", "hash")
@@ -361,8 +352,6 @@ def _perform_with3(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Object", "perform:withArguments:")
 def _perform_with_arguments(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .support import elements
-
     return it.perform(rcv, args[0], tuple(elements(args[1])))
 
 

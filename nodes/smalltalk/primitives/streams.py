@@ -8,11 +8,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
-from ..kernel import new_array, new_string
+from ..kernel import new_string
 from ..limits import check_string
-from ..objects import Char, StArray, StClass, StOrdered, StStream, StString
+from ..objects import Char, StStream, StString
 from ._registry import primitive
-from .support import Args, elements, size_of, text_of, touch
+from .support import (
+    Args,
+    elements,
+    make_read_stream,
+    make_write_stream,
+    read_stream_items,
+    size_of,
+    stream_contents,
+    text_of,
+    touch,
+)
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -22,37 +32,8 @@ _WRITE = S["WriteStream"]
 _READ_WRITE = S["ReadWriteStream"]
 
 
-def make_read_stream(it: Interpreter, coll: Any) -> StStream:
-    if type(coll) is str:
-        coll = new_string(coll)
-    elif not isinstance(coll, (StString, StArray, StOrdered)):
-        coll = new_array(elements(coll))
-    return StStream(_READ, coll, 0, size_of(coll))
-
-
-def make_write_stream(it: Interpreter, cls: StClass, coll: Any, append: bool) -> StStream:
-    if type(coll) is str:
-        coll = new_string(coll)
-    elif type(coll) is StString:
-        coll = StString(coll.cls, coll.chars if append else "")
-    elif isinstance(coll, (StArray, StOrdered)):
-        coll = StArray(S["Array"], list(coll.items) if append else [])
-    else:
-        coll = StArray(S["Array"], [])
-    size = size_of(coll)
-    return StStream(cls, coll, size, size)
-
-
 def _is_text(stream: StStream) -> bool:
     return type(stream.coll) is StString
-
-
-def _read_items(stream: StStream, start: int, stop: int) -> Any:
-    stream.flush()
-    coll: Any = stream.coll
-    if type(coll) is StString:
-        return new_string(coll.chars[start:stop])
-    return new_array(list(coll.items[start:stop]))
 
 
 def _element(stream: StStream, index: int) -> Any:
@@ -61,12 +42,6 @@ def _element(stream: StStream, index: int) -> Any:
     if type(coll) is StString:
         return Char.of(ord(coll.chars[index]))
     return coll.items[index]
-
-
-def stream_contents(it: Interpreter, stream: StStream) -> Any:
-    if stream.cls is _READ:
-        return _read_items(stream, 0, stream.limit)
-    return _read_items(stream, 0, max(stream.limit, stream.pos))
 
 
 def write_text(it: Interpreter, stream: StStream, text: str) -> None:
@@ -167,7 +142,7 @@ def _next(it: Interpreter, rcv: Any, args: Args) -> Any:
 def _next_n(it: Interpreter, rcv: Any, args: Args) -> Any:
     count = args[0]
     stop = min(rcv.limit, rcv.pos + count)
-    result = _read_items(rcv, rcv.pos, stop)
+    result = read_stream_items(rcv, rcv.pos, stop)
     touch(it, rcv)
     rcv.pos = stop
     return result
@@ -197,7 +172,7 @@ def _is_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("PositionableStream", "upToEnd")
 def _up_to_end(it: Interpreter, rcv: Any, args: Args) -> Any:
-    result = _read_items(rcv, rcv.pos, rcv.limit)
+    result = read_stream_items(rcv, rcv.pos, rcv.limit)
     touch(it, rcv)
     rcv.pos = rcv.limit
     return result
@@ -209,7 +184,7 @@ def _up_to(it: Interpreter, rcv: Any, args: Args) -> Any:
     index = start
     while index < rcv.limit and not it.equal(_element(rcv, index), args[0]):
         index += 1
-    result = _read_items(rcv, start, index)
+    result = read_stream_items(rcv, start, index)
     touch(it, rcv)
     rcv.pos = min(index + 1, rcv.limit)
     return result

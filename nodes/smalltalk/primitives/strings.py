@@ -11,11 +11,22 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
-from ..kernel import is_byte_text, new_array, new_string
+from ..kernel import is_byte_text, new_array, new_bytes, new_ordered, new_string
+from ..limits import check_string
 from ..objects import Char, StString
-from ..parser import parse_number
 from ._registry import primitive
-from .support import Args, elements, index_error, text_of, touch
+from .support import (
+    Args,
+    concatenate,
+    elements,
+    index_error,
+    make_write_stream,
+    read_number_or_fail,
+    stable_hash,
+    stream_contents,
+    text_of,
+    touch,
+)
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -47,8 +58,6 @@ def _equal(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "hash")
 def _hash(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .objects import stable_hash
-
     return stable_hash(text_of(rcv) or "")
 
 
@@ -117,9 +126,7 @@ def _concat(it: Interpreter, rcv: Any, args: Args) -> Any:
     if other_text is None:
         if type(other) is Char:
             return it.error("Error", "Improper store into indexable object")
-        from .collections import _concat as seq_concat
-
-        return seq_concat(it, rcv, args)
+        return concatenate(it, rcv, other)
     return new_string((text_of(rcv) or "") + other_text)
 
 
@@ -169,11 +176,7 @@ def _reversed(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "asNumber")
 def _as_number(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = (text_of(rcv) or "").strip()
-    match = re.match(r"-?[0-9]+(r-?[0-9A-Z]+)?(\.[0-9]+)?(e-?[0-9]+)?", text)
-    if not match:
-        return it.error("Error", "Reading a number failed: a digit between 0 and 9 expected")
-    return parse_number(match.group(0))
+    return read_number_or_fail(it, text_of(rcv) or "")
 
 
 @primitive("String", "asInteger")
@@ -264,8 +267,6 @@ def _substrings_by(it: Interpreter, rcv: Any, args: Args) -> Any:
 def _split_on(it: Interpreter, rcv: Any, args: Args) -> Any:
     sep = args[0]
     sep_text = sep.text if type(sep) is Char else (text_of(sep) or "")
-    from ..kernel import new_ordered
-
     return new_ordered([new_string(p) for p in (text_of(rcv) or "").split(sep_text)])
 
 
@@ -329,12 +330,10 @@ def _copy_without(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "format:")
 def _format(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .support import elements as items_of
-
     values = args[0]
     template = text_of(rcv) or ""
     is_dict = type(values).__name__ == "StDict"
-    items = items_of(values) if not is_dict else []
+    items = elements(values) if not is_dict else []
 
     def substitute(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -389,8 +388,6 @@ def _keywords(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "asByteArray")
 def _as_byte_array(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..kernel import new_bytes
-
     return new_bytes(bytearray((text_of(rcv) or "").encode("latin-1", errors="replace")))
 
 
@@ -521,8 +518,6 @@ def _string_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String class", "streamContents:")
 def _stream_contents(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .streams import make_write_stream, stream_contents
-
     stream = make_write_stream(it, S["WriteStream"], new_string(""), append=False)
     it.call_block(args[0], (stream,))
     return stream_contents(it, stream)
@@ -533,8 +528,6 @@ def _string_new_with_all(it: Interpreter, rcv: Any, args: Args) -> Any:
     size, char = args
     if type(size) is not int or type(char) is not Char:
         return it.error("Error", "new:withAll: needs an Integer and a Character")
-    from ..limits import check_string
-
     check_string(size)
     return new_string(char.text * size)
 
@@ -675,8 +668,6 @@ def _char_copy(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Character", "*")
 def _char_times(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..limits import check_string
-
     count = args[0]
     if type(count) is not int:
         return it.error("Error", "* needs an Integer")
