@@ -37,6 +37,7 @@ def install() -> None:
             behavior,
             blocks,
             bytearray,
+            characters,
             collection,
             dictionary,
             exceptions,
@@ -48,7 +49,9 @@ def install() -> None:
             point,
             sequenceable,
             streams,
+            string_search,
             strings,
+            symbols,
         )
 
         for class_name, selectors, fn in _PENDING:

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 Args = tuple[Any, ...]
 
+# Pharo's Character>>isSeparator: space, tab, cr, lf, newPage (what trimming removes).
+SEPARATORS = " \t\r\n\f"
+
 
 def is_num(value: Any) -> bool:
     t = type(value)
@@ -54,6 +57,14 @@ def text_of(value: Any) -> str | None:
     if type(value) is str:
         return value
     return None
+
+
+def text_arg(it: Interpreter, value: Any) -> str | None:
+    """The characters of a String or Symbol argument; an Error (and None) otherwise."""
+    text = text_of(value)
+    if text is None:
+        it.error("Error", f"{it.print_string(value)} is not a String")
+    return text
 
 
 def elements(value: Any) -> list[Any]:
