@@ -114,30 +114,34 @@ def _last_index_of(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("String", "beginsWith:", "startsWith:")
 def _begins_with(it: Interpreter, rcv: Any, args: Args) -> Any:
     prefix = text_arg(it, args[0])
-    return prefix is not None and _rcv_text(rcv).startswith(prefix)
+    return prefix is not None and prefix != "" and _rcv_text(rcv).startswith(prefix)
 
 
 @primitive("String", "beginsWith:caseSensitive:")
 def _begins_with_case(it: Interpreter, rcv: Any, args: Args) -> Any:
     prefix = text_arg(it, args[0])
     sensitive = args[1] is not False
-    return prefix is not None and _fold(_rcv_text(rcv), sensitive).startswith(
-        _fold(prefix, sensitive)
+    return (
+        prefix is not None
+        and prefix != ""
+        and _fold(_rcv_text(rcv), sensitive).startswith(_fold(prefix, sensitive))
     )
 
 
 @primitive("String", "endsWith:")
 def _ends_with(it: Interpreter, rcv: Any, args: Args) -> Any:
     suffix = text_arg(it, args[0])
-    return suffix is not None and _rcv_text(rcv).endswith(suffix)
+    return suffix is not None and suffix != "" and _rcv_text(rcv).endswith(suffix)
 
 
 @primitive("String", "endsWith:caseSensitive:")
 def _ends_with_case(it: Interpreter, rcv: Any, args: Args) -> Any:
     suffix = text_arg(it, args[0])
     sensitive = args[1] is not False
-    return suffix is not None and _fold(_rcv_text(rcv), sensitive).endswith(
-        _fold(suffix, sensitive)
+    return (
+        suffix is not None
+        and suffix != ""
+        and _fold(_rcv_text(rcv), sensitive).endswith(_fold(suffix, sensitive))
     )
 
 

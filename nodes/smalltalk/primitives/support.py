@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
 from ..compiler import BlockCode
-from ..kernel import class_of, new_array, new_string
-from ..limits import check_collection
+from ..kernel import class_of, new_array, new_string, normalize
+from ..limits import check_collection, check_int_bits
 from ..objects import (
     Char,
     HeapObject,
+    ScaledDecimal,
     StArray,
     StBag,
     StBlock,
@@ -29,7 +30,7 @@ from ..objects import (
     StString,
 )
 from ..printing import collection_elements
-from .number_parser import read_number_prefix
+from .number_parser import NumberReader, read_number_prefix
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -406,6 +407,57 @@ def stream_contents(it: Interpreter, stream: StStream) -> Any:
     if stream.cls is S["ReadStream"]:
         return read_stream_items(stream, 0, stream.limit)
     return read_stream_items(stream, 0, max(stream.limit, stream.pos))
+
+
+# ---------------------------------------------------------------------- numbers
+
+
+def zero_divide(it: Interpreter, dividend: Any) -> Any:
+    return it.error("ZeroDivide", None, dividend=dividend)
+
+
+def to_float(value: Any) -> float:
+    """asFloat: the nearest Float; beyond the Float range, +/- infinity."""
+    if type(value) is ScaledDecimal:
+        value = value.fraction
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+def number_result(value: Any) -> Any:
+    """An arithmetic result as Smalltalk holds it: a Fraction with denominator 1 is an
+    Integer; an Integer may not grow past the limit on bits."""
+    if type(value) is Fraction:
+        return normalize(value)
+    if type(value) is int:
+        bits = value.bit_length()
+        if bits > 4096:
+            check_int_bits(bits)
+    return value
+
+
+def read_number_from(it: Interpreter, source: Any, read: Callable[[NumberReader], Any]) -> Any:
+    """`read` applied to a NumberReader over a String, or over a ReadStream on a String
+    from its position (the stream is then left after what was read); None when no
+    number starts there (leading separators are skipped)."""
+    if type(source) is StStream and type(source.coll) is StString:
+        source.flush()
+        reader = NumberReader(source.coll.chars[: source.limit], source.pos)
+        reader.skip_separators()
+        value = read(reader)
+        if value is not None:
+            touch(it, source)
+            source.pos = reader.pos
+        return value
+    text = text_of(source)
+    if text is None:
+        it.error("Error", "a number is read from a String or a ReadStream on one")
+        return None
+    reader = NumberReader(text)
+    reader.skip_separators()
+    return read(reader)
 
 
 def read_number_or_fail(it: Interpreter, text: str) -> Any:
