@@ -56,3 +56,8 @@ def _read_fraction(reader: NumberReader) -> Any:
     if denominator == 0:
         return _ZERO_DENOMINATOR
     return normalize(Fraction(numerator, denominator))
+
+
+@primitive("Fraction", "asFraction", "asExactFraction")
+def _as_fraction(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return rcv

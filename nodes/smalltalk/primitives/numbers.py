@@ -230,9 +230,8 @@ def _rounded(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "roundTo:")
 def _round_to(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """`(self / quantum) rounded * quantum` (a zero quantum is a ZeroDivide)."""
     quantum = args[0]
-    if not is_num(quantum) or quantum == 0:
-        return it.error("Error", "roundTo: needs a non-zero number")
     scaled = it.send(rcv, "/", (quantum,))
     return it.send(it.send(scaled, "rounded", ()), "*", (quantum,))
 
@@ -254,7 +253,7 @@ def _reciprocal(it: Interpreter, rcv: Any, args: Args) -> Any:
 def _max(it: Interpreter, rcv: Any, args: Args) -> Any:
     """Magnitude>>max:: `self > aMagnitude ifTrue: [self] ifFalse: [aMagnitude]`."""
     arg = args[0]
-    if not is_num(arg):
+    if not (is_num(arg) and is_num(rcv)):
         return rcv if it.send(rcv, ">", (arg,)) is True else arg
     return rcv if rcv > arg else arg
 
@@ -262,7 +261,7 @@ def _max(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Number", "min:")
 def _min(it: Interpreter, rcv: Any, args: Args) -> Any:
     arg = args[0]
-    if not is_num(arg):
+    if not (is_num(arg) and is_num(rcv)):
         return rcv if it.send(rcv, "<", (arg,)) is True else arg
     return rcv if rcv < arg else arg
 
@@ -380,7 +379,7 @@ def nth_root(it: Interpreter, rcv: Any, n: int) -> Any:
         root = _integer_root(abs(rcv), n)
         if root**n == abs(rcv):
             return -root if rcv < 0 else root
-        value = math.exp(math.log(abs(rcv)) / n) if abs(rcv) > 0 else 0.0
+        value = _nearest_float_root(abs(rcv), n)
         return -value if rcv < 0 else value
     if type(rcv) is Fraction:
         top, bottom = nth_root(it, rcv.numerator, n), nth_root(it, rcv.denominator, n)
@@ -389,6 +388,19 @@ def nth_root(it: Interpreter, rcv: Any, n: int) -> Any:
     if value < 0 and n % 2 == 1:
         return -((-value) ** (1.0 / n))
     return value ** (1.0 / n) if value >= 0 else float("nan")
+
+
+def _nearest_float_root(value: int, n: int) -> float:
+    """The Float nearest the exact n-th root of a positive Integer: an estimate, moved
+    to the Floats around the root and rounded by comparing with their midpoint exactly."""
+    estimate = math.exp(math.log(value) / n)
+    while Fraction(estimate) ** n > value:
+        estimate = math.nextafter(estimate, 0.0)
+    while Fraction(math.nextafter(estimate, math.inf)) ** n <= value:
+        estimate = math.nextafter(estimate, math.inf)
+    above = math.nextafter(estimate, math.inf)
+    midpoint = (Fraction(estimate) + Fraction(above)) / 2
+    return above if midpoint**n < value else estimate
 
 
 def _integer_root(value: int, n: int) -> int:
