@@ -55,6 +55,7 @@ def install() -> None:
             streams,
             string_search,
             strings,
+            subsequences,
             symbols,
         )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
-from ..kernel import identical, new_array
+from ..kernel import class_of, identical, new_array, new_string
 from ..objects import (
     StArray,
     StAssoc,
@@ -39,6 +39,7 @@ from .support import (
     species_copy,
     species_new,
     string_from_items,
+    text_of,
     truth,
 )
 
@@ -51,7 +52,6 @@ _SET = S["Set"]
 _BAG = S["Bag"]
 _SORTED = S["SortedCollection"]
 _DICT = S["Dictionary"]
-_INTERVAL = S["Interval"]
 
 
 # ---------------------------------------------------------------------- enumeration
@@ -479,3 +479,172 @@ def _remove_all_such_that(it: Interpreter, rcv: Any, args: Args) -> Any:
         if truth(it, it.call_block(args[0], (item,))):
             it.send(rcv, "remove:", (item,))
     return rcv
+
+
+# ---------------------------------------------------------------------- more enumeration
+
+
+@primitive("Collection", "detect:ifFound:")
+def _detect_if_found(it: Interpreter, rcv: Any, args: Args) -> Any:
+    for item in elements(rcv):
+        if truth(it, it.call_block(args[0], (item,))):
+            return it.call_block_flexible(args[1], (item,))
+    return None
+
+
+@primitive("Collection", "fold:", "reduce:")
+def _fold_block(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """`#(1 2 3) fold: [:a :b | a + b]` is 6; an empty collection is an error."""
+    items = elements(rcv)
+    if not items:
+        return empty_error(it, rcv)
+    acc = items[0]
+    for item in items[1:]:
+        acc = it.call_block(args[0], (acc, item))
+    return acc
+
+
+@primitive("Collection", "flatCollect:", "gather:")
+def _flat_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """The elements of the collections the block answers, in a collection like the
+    receiver (one level flattened)."""
+    out: list[Any] = []
+    for item in elements(rcv):
+        out.extend(elements(it.call_block(args[0], (item,))))
+    if type(rcv) in (StString, str):
+        return new_array(out)
+    return species_new(it, rcv, out)
+
+
+@primitive("Collection", "flattened", "flatten")
+def _flattened(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Nested collections flattened at every level into an Array (Strings and Symbols
+    are atoms)."""
+    out: list[Any] = []
+    stack: list[Any] = [iter(elements(rcv))]
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+        elif class_of(item).inherits_from(S["Collection"]) and text_of(item) is None:
+            stack.append(iter(elements(item)))
+        else:
+            out.append(item)
+    return new_array(out)
+
+
+_END = object()
+
+
+@primitive("Collection", "sumNumbers")
+def _sum_numbers(it: Interpreter, rcv: Any, args: Args) -> Any:
+    acc: Any = 0
+    for item in elements(rcv):
+        acc = it.send(acc, "+", (item,))
+    return acc
+
+
+# ---------------------------------------------------------------------- set operations
+
+
+@primitive("Collection", "includesAll:")
+def _includes_all(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return all(it.send(rcv, "includes:", (x,)) is True for x in elements(args[0]))
+
+
+@primitive("Collection", "includesAny:")
+def _includes_any(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return any(it.send(rcv, "includes:", (x,)) is True for x in elements(args[0]))
+
+
+@primitive("Collection", "difference:")
+def _difference(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """The receiver's elements that `aCollection` does not include (`reject:`)."""
+    other = args[0]
+    return species_new(
+        it, rcv, [x for x in elements(rcv) if it.send(other, "includes:", (x,)) is not True]
+    )
+
+
+@primitive("Collection", "intersection:", "&")
+def _intersection(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """The receiver's elements that `aCollection` includes, each once."""
+    other = args[0]
+    kept = new_collection(it, _SET, elements(rcv))
+    items = [x for x in elements(kept) if it.send(other, "includes:", (x,)) is True]
+    return species_new(it, rcv, items)
+
+
+@primitive("Collection", "union:", "|")
+def _union(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """`self asSet addAll: aCollection; yourself`: a Set."""
+    return new_collection(it, _SET, elements(rcv) + elements(args[0]))
+
+
+# ---------------------------------------------------------------------- adding
+
+
+@primitive("Collection", "addIfNotPresent:")
+def _add_if_not_present(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if it.send(rcv, "includes:", args) is not True:
+        it.send(rcv, "add:", args)
+    return args[0]
+
+
+@primitive("Collection", "add:withOccurrences:")
+def _add_with_occurrences(it: Interpreter, rcv: Any, args: Args) -> Any:
+    item, count = args
+    if type(count) is not int:
+        return it.error("Error", "add:withOccurrences: needs an Integer")
+    for _ in range(count):
+        it.send(rcv, "add:", (item,))
+    return item
+
+
+# ---------------------------------------------------------------------- converting
+
+
+@primitive("Collection", "asDictionary")
+def _as_dictionary(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """A Dictionary of the receiver's Associations."""
+    result = new_dict(it, _DICT)
+    for item in elements(rcv):
+        if type(item) is not StAssoc:
+            return it.error("Error", "asDictionary needs a collection of Associations")
+        dict_put(it, result, item.key, item.value)
+    return result
+
+
+def _display_text(it: Interpreter, item: Any) -> str:
+    text = text_of(item)
+    return text if text is not None else text_of(it.send(item, "asString", ())) or ""
+
+
+@primitive("Collection", "asCommaString")
+def _as_comma_string(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """'a, b, c' (each element by asString)."""
+    return new_string(", ".join(_display_text(it, x) for x in elements(rcv)))
+
+
+@primitive("Collection", "asCommaStringAnd")
+def _as_comma_string_and(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """'a, b and c'."""
+    parts = [_display_text(it, x) for x in elements(rcv)]
+    if len(parts) < 2:
+        return new_string("".join(parts))
+    return new_string(", ".join(parts[:-1]) + " and " + parts[-1])
+
+
+@primitive("Collection class", "empty")
+def _empty(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return it.send(rcv, "new", ())
+
+
+@primitive("Object", "as:")
+def _as(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Object>>as:: the receiver if it already is an instance of the class, else
+    `aClass newFrom: self`."""
+    target = args[0]
+    if class_of(rcv) is target:
+        return rcv
+    return it.send(target, "newFrom:", (rcv,))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..classes import SYSTEM_CLASSES as S
 from ..kernel import identical, new_array, new_assoc
 from ..objects import (
     StAssoc,
@@ -27,14 +26,6 @@ from .support import (
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
-
-_ARRAY = S["Array"]
-_ORDERED = S["OrderedCollection"]
-_SET = S["Set"]
-_BAG = S["Bag"]
-_SORTED = S["SortedCollection"]
-_DICT = S["Dictionary"]
-_INTERVAL = S["Interval"]
 
 
 @primitive("Dictionary", "at:")
@@ -265,3 +256,72 @@ def _dict_any_one(it: Interpreter, rcv: Any, args: Args) -> Any:
     if not items:
         return empty_error(it, rcv)
     return items[0][1]
+
+
+@primitive("Dictionary", "at:update:")
+def _dict_at_update(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """The value at `key` replaced by `aBlock value: oldValue` (KeyNotFound if absent)."""
+    key, block = args
+    entry = rcv.table.get(dict_key(it, rcv, key))
+    if entry is None:
+        return key_not_found(it, key)
+    return dict_put(it, rcv, key, it.call_block(block, (entry[1],)))
+
+
+@primitive("Dictionary", "at:update:initial:")
+def _dict_at_update_initial(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """As at:update:, but an absent key gets `initBlock value` (not updated)."""
+    key, block, initial = args
+    entry = rcv.table.get(dict_key(it, rcv, key))
+    if entry is None:
+        return dict_put(it, rcv, key, it.send(initial, "value", ()))
+    return dict_put(it, rcv, key, it.call_block(block, (entry[1],)))
+
+
+@primitive("Dictionary", "associationAt:ifAbsent:")
+def _dict_association_at_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any:
+    entry = rcv.table.get(dict_key(it, rcv, args[0]))
+    if entry is None:
+        return it.send(args[1], "value", ())
+    return new_assoc(entry[0], entry[1])
+
+
+@primitive("Dictionary", "keysSelect:")
+def _dict_keys_select(it: Interpreter, rcv: Any, args: Args) -> Any:
+    result = new_dict(it, rcv.cls)
+    for key, value in dict_items(rcv):
+        if truth(it, it.call_block(args[0], (key,))):
+            dict_put(it, result, key, value)
+    return result
+
+
+@primitive("Dictionary", "associationsSelect:")
+def _dict_associations_select(it: Interpreter, rcv: Any, args: Args) -> Any:
+    result = new_dict(it, rcv.cls)
+    for key, value in dict_items(rcv):
+        if truth(it, it.call_block(args[0], (new_assoc(key, value),))):
+            dict_put(it, result, key, value)
+    return result
+
+
+@primitive("Dictionary", "keysAndValuesCollect:")
+def _dict_keys_and_values_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
+    result = new_dict(it, rcv.cls)
+    for key, value in dict_items(rcv):
+        dict_put(it, result, key, it.call_block(args[0], (key, value)))
+    return result
+
+
+@primitive("Dictionary", "asDictionary")
+def _dict_as_dictionary(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return rcv
+
+
+@primitive("Dictionary class", "newFromPairs:")
+def _dict_new_from_pairs(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """`Dictionary newFromPairs: #(#a 1 #b 2)`: keys and values alternate."""
+    items = elements(args[0])
+    result = new_dict(it, rcv)
+    for index in range(0, len(items) - 1, 2):
+        dict_put(it, result, items[index], items[index + 1])
+    return result

@@ -9,28 +9,25 @@ from ..kernel import new_array, new_assoc
 from ._registry import primitive
 from .support import (
     Args,
+    dict_put,
     is_identity_hashed,
     new_collection,
+    new_dict,
+    sort_items,
     touch,
 )
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
 
-_ARRAY = S["Array"]
-_ORDERED = S["OrderedCollection"]
 _SET = S["Set"]
-_BAG = S["Bag"]
-_SORTED = S["SortedCollection"]
 _DICT = S["Dictionary"]
-_INTERVAL = S["Interval"]
 
 
 @primitive("Set", "add:")
 def _set_add(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """nil is an element like any other (Pharo wraps it as a SetElement)."""
     value = args[0]
-    if value is None:
-        return value
     key = it.hash_key(value, is_identity_hashed(rcv))
     if key not in rcv.table:
         touch(it, rcv)
@@ -95,3 +92,37 @@ def _bag_as_set(it: Interpreter, rcv: Any, args: Args) -> Any:
 def _sorted_counts(it: Interpreter, rcv: Any, args: Args) -> Any:
     pairs = sorted(rcv.table.values(), key=lambda ec: -ec[1])
     return new_array([new_assoc(c, e) for e, c in pairs])
+
+
+@primitive("Bag", "sortedElements")
+def _sorted_elements(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Associations element -> count, sorted by element."""
+    elements_sorted = sort_items(it, [e for e, _c in rcv.table.values()], None)
+    counts = {it.hash_key(e): c for e, c in rcv.table.values()}
+    return new_array([new_assoc(e, counts[it.hash_key(e)]) for e in elements_sorted])
+
+
+@primitive("Bag", "valuesAndCounts")
+def _values_and_counts(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """A Dictionary element -> occurrences."""
+    result = new_dict(it, _DICT)
+    for element, count in rcv.table.values():
+        dict_put(it, result, element, count)
+    return result
+
+
+@primitive("Bag", "includes:")
+def _bag_includes(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return it.hash_key(args[0]) in rcv.table
+
+
+@primitive("Bag", "removeAll")
+def _bag_remove_all(it: Interpreter, rcv: Any, args: Args) -> Any:
+    touch(it, rcv)
+    rcv.table.clear()
+    return rcv
+
+
+@primitive("Set", "occurrencesOf:")
+def _set_occurrences_of(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return 1 if it.hash_key(args[0], is_identity_hashed(rcv)) in rcv.table else 0

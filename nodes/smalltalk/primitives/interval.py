@@ -12,21 +12,11 @@ from ..objects import (
     StInterval,
 )
 from ._registry import primitive
-from .support import (
-    Args,
-    empty_error,
-    is_num,
-)
+from .support import Args, elements, empty_error, is_num, number_result
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
 
-_ARRAY = S["Array"]
-_ORDERED = S["OrderedCollection"]
-_SET = S["Set"]
-_BAG = S["Bag"]
-_SORTED = S["SortedCollection"]
-_DICT = S["Dictionary"]
 _INTERVAL = S["Interval"]
 
 
@@ -99,3 +89,43 @@ def _interval_includes(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Interval", "at:put:", "add:", "remove:")
 def _interval_immutable(it: Interpreter, rcv: Any, args: Args) -> Any:
     return it.error("Error", "This message is not appropriate for this object")
+
+
+@primitive("Interval class", "newFrom:", "withAll:")
+def _interval_new_from(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Interval class>>newFrom:: the Interval with the elements of an arithmetic
+    progression (`Interval newFrom: #(1 3 5)` is (1 to: 5 by: 2)); an Error for any
+    other collection."""
+    items = elements(args[0])
+    if not items:
+        return StInterval(_INTERVAL, 1, 0, 1)
+    if not all(is_num(x) for x in items):
+        return it.error("Error", "The argument is not an arithmetic progression")
+    if len(items) == 1:
+        return StInterval(_INTERVAL, items[0], items[0], 1)
+    step = number_result(Fraction(items[-1] - items[0]) / (len(items) - 1))
+    result = StInterval(_INTERVAL, items[0], items[-1], step if step != 0 else 1)
+    if step == 0 or not it.equal(result, new_array(items)):
+        return it.error("Error", "The argument is not an arithmetic progression")
+    return result
+
+
+@primitive("Interval", "reversed", "reverse")
+def _interval_reversed(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Interval>>reversed: an Interval from the last element back to the first (an
+    empty one answers `stop to: start by: step negated`)."""
+    size = rcv.size()
+    if size == 0:
+        return StInterval(_INTERVAL, rcv.stop, rcv.start, -rcv.step)
+    return StInterval(_INTERVAL, rcv.element(size - 1), rcv.start, -rcv.step)
+
+
+@primitive("Interval", "isInterval")
+def _interval_is_interval(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return True
+
+
+@primitive("Interval", "hash")
+def _interval_hash(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Equal to the hash of an equal Array (an Interval = an Array with its elements)."""
+    return it.send(new_array(rcv.values()), "hash", ())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..classes import SYSTEM_CLASSES as S
 from ..kernel import new_array
 from ..limits import check_collection
 from ..objects import (
@@ -25,14 +24,6 @@ from .support import (
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
-
-_ARRAY = S["Array"]
-_ORDERED = S["OrderedCollection"]
-_SET = S["Set"]
-_BAG = S["Bag"]
-_SORTED = S["SortedCollection"]
-_DICT = S["Dictionary"]
-_INTERVAL = S["Interval"]
 
 
 @primitive("OrderedCollection", "at:put:")
@@ -182,3 +173,33 @@ def _sorted_add_all(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("SortedCollection", "median")
 def _median(it: Interpreter, rcv: Any, args: Args) -> Any:
     return seq_at(it, rcv, (len(rcv.items) + 1) // 2)
+
+
+@primitive("SortedCollection", "sortBlock:")
+def _set_sort_block(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """A new sort block re-sorts the elements."""
+    touch(it, rcv)
+    rcv.sort_block = args[0]
+    items = list(rcv.items)
+    rcv.items.clear()
+    sorted_insert_all(it, rcv, items)
+    return rcv
+
+
+@primitive("OrderedCollection", "add:afterIndex:")
+def _add_after_index(it: Interpreter, rcv: Any, args: Args) -> Any:
+    value, index = args
+    if isinstance(rcv, StSorted):
+        return it.error("Error", "This message is not appropriate for this object")
+    if type(index) is not int or not 0 <= index <= len(rcv.items):
+        return index_error(it, rcv, index, len(rcv.items))
+    touch(it, rcv)
+    rcv.items.insert(index, value)
+    return value
+
+
+@primitive("OrderedCollection", "addAllLast:")
+def _add_all_last(it: Interpreter, rcv: Any, args: Args) -> Any:
+    for item in elements(args[0]):
+        it.send(rcv, "addLast:", (item,))
+    return args[0]

@@ -43,10 +43,6 @@ if TYPE_CHECKING:
 
 _ARRAY = S["Array"]
 _ORDERED = S["OrderedCollection"]
-_SET = S["Set"]
-_BAG = S["Bag"]
-_SORTED = S["SortedCollection"]
-_DICT = S["Dictionary"]
 _INTERVAL = S["Interval"]
 
 

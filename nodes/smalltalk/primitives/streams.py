@@ -465,3 +465,59 @@ def _smalltalk_includes_key(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("SmalltalkImage", "version")
 def _smalltalk_version(it: Interpreter, rcv: Any, args: Args) -> Any:
     return new_string("Pharo-12.0 (STUI evaluator)")
+
+
+# ---------------------------------------------------------------------- searching
+
+
+@primitive("PositionableStream", "skipTo:")
+def _skip_to(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Move past the next occurrence of the element; false (at the end) if none."""
+    touch(it, rcv)
+    while rcv.pos < rcv.limit:
+        item = _element(rcv, rcv.pos)
+        rcv.pos += 1
+        if it.equal(item, args[0]):
+            return True
+    return False
+
+
+@primitive("PositionableStream", "peekFor:")
+def _peek_for(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Consume the next element if it equals the argument; answer whether it did."""
+    if rcv.pos >= rcv.limit or not it.equal(_element(rcv, rcv.pos), args[0]):
+        return False
+    touch(it, rcv)
+    rcv.pos += 1
+    return True
+
+
+@primitive("PositionableStream", "upToAll:")
+def _up_to_all(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """The elements before the next occurrence of the subsequence (the stream is left
+    after it), or up to the end when it does not occur."""
+    rcv.flush()
+    run = elements(args[0])
+    start = rcv.pos
+    items = [_element(rcv, i) for i in range(start, rcv.limit)]
+    found = -1
+    for index in range(len(items) - len(run) + 1):
+        if run and all(it.equal(items[index + k], run[k]) for k in range(len(run))):
+            found = index
+            break
+    touch(it, rcv)
+    if found < 0:
+        rcv.pos = rcv.limit
+        return read_stream_items(rcv, start, rcv.limit)
+    rcv.pos = start + found + len(run)
+    return read_stream_items(rcv, start, start + found)
+
+
+@primitive("PositionableStream", "back")
+def _back(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Step back one element and answer it."""
+    if rcv.pos == 0:
+        return it.error("Error", "CantGoBack")
+    touch(it, rcv)
+    rcv.pos -= 1
+    return _element(rcv, rcv.pos)
