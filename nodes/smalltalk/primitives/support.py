@@ -4,16 +4,19 @@ Pharo signals, element views of collections, and species-preserving constructors
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from ..chronology import NANOS_PER_SECOND
 from ..classes import SYSTEM_CLASSES as S
 from ..compiler import BlockCode
 from ..kernel import class_of, new_array, new_string, normalize
 from ..limits import check_collection, check_int_bits
 from ..objects import (
     Char,
+    Duration,
     HeapObject,
     ScaledDecimal,
     StArray,
@@ -436,6 +439,35 @@ def number_result(value: Any) -> Any:
         if bits > 4096:
             check_int_bits(bits)
     return value
+
+
+# ---------------------------------------------------------------------- chronology
+
+
+def nanos_from_seconds(seconds: Any) -> int:
+    """A number of seconds (any Number) as whole nanoseconds (fractions of a
+    nanosecond are dropped toward zero, as Pharo's `truncated`)."""
+    return math.trunc(Fraction(seconds) * NANOS_PER_SECOND)
+
+
+def duration_arg(it: Interpreter, value: Any) -> int | None:
+    """The nanoseconds of a Duration argument; an Error (and None) otherwise."""
+    if type(value) is Duration:
+        return value.nanos
+    it.error("Error", f"{it.print_string(value)} is not a Duration")
+    return None
+
+
+def text_or_stream_rest(it: Interpreter, source: Any) -> str | None:
+    """The text of a String, or what is left to read in a ReadStream on one; an Error
+    (and None) for anything else."""
+    text = text_of(source)
+    if text is not None:
+        return text
+    if type(source) is StStream and type(source.coll) is StString:
+        source.flush()
+        return str(source.coll.chars[source.pos : source.limit])
+    return text_arg(it, source)
 
 
 def read_number_from(it: Interpreter, source: Any, read: Callable[[NumberReader], Any]) -> Any:
