@@ -63,7 +63,8 @@ INTERVALS = [
         "an OrderedCollection(3 2 1)",
     ),
     (
-        "| r | r := OrderedCollection new. (1 to: 3) do: [:x | r add: x] separatedBy: [r add: 0]. r",
+        "| r | r := OrderedCollection new. "
+        "(1 to: 3) do: [:x | r add: x] separatedBy: [r add: 0]. r",
         "an OrderedCollection(1 0 2 0 3)",
     ),
     ("(1 to: 5) + 1", "(2 to: 6)"),

@@ -144,7 +144,8 @@ FORMATTING = [
     ("'{1}' format: {'str'}", "'str'"),
     ("'{1}{1}' format: #(7)", "'77'"),
     (
-        "'{name} is {age}' format: (Dictionary new at: #name put: 'Bob'; at: #age put: 42; yourself)",
+        "'{name} is {age}' format: "
+        "(Dictionary new at: #name put: 'Bob'; at: #age put: 42; yourself)",
         "'Bob is 42'",
     ),
     # a backslash makes the next character literal
