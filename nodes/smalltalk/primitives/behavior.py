@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..classes import SYSTEM_CLASSES as S
 from ..classes import global_named
 from ..errors import SmalltalkSyntaxError
-from ..kernel import new_array, new_string
+from ..kernel import new_array, new_ordered, new_string
 from ..objects import (
     Method,
     StArray,
@@ -225,8 +225,6 @@ def _all_superclasses(it: Interpreter, rcv: Any, args: Args) -> Any:
     while cls is not None:
         out.append(cls)
         cls = cls.superclass
-    from ..kernel import new_ordered
-
     return new_ordered(out)
 
 

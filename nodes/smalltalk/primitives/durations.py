@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -319,8 +320,6 @@ def _noon(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Time class", "now")
 def _now(it: Interpreter, rcv: Any, args: Args) -> Any:
     """The time of day in UTC (the evaluator's local time zone)."""
-    import time
-
     return Time(time.time_ns() % NANOS_PER_DAY)
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
-from ..kernel import new_string
-from ..objects import StClass, StException, StExceptionSet
+from ..errors import UnhandledError
+from ..kernel import new_array, new_string
+from ..objects import StClass, StException, StExceptionSet, StMessage
 from ..printing import exception_description, exception_message_text
 from ._registry import primitive
-from .support import Args, text_of
+from .support import Args, elements, text_of
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -160,8 +161,6 @@ def _is_resumable(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Exception", "defaultAction")
 def _default_action(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..errors import UnhandledError
-
     if rcv.cls.inherits_from(S["Notification"]):
         return None
     raise UnhandledError(rcv)
@@ -232,16 +231,11 @@ def _message_selector(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Message", "arguments")
 def _message_arguments(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..kernel import new_array
-
     return new_array(list(rcv.args))
 
 
 @primitive("Message class", "selector:arguments:")
 def _message_new(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..objects import StMessage
-    from .support import elements
-
     return StMessage(rcv, args[0], elements(args[1]))
 
 

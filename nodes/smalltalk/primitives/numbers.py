@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
-from ..kernel import class_of, new_point, new_string, normalize
+from ..kernel import class_of, new_array, new_point, new_string, normalize
 from ..limits import check_int_bits
 from ..objects import ScaledDecimal, StInterval
 from ..printing import float_to_str
@@ -522,18 +522,14 @@ def _at(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "to:")
 def _to(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..classes import SYSTEM_CLASSES
-
-    return StInterval(SYSTEM_CLASSES["Interval"], rcv, args[0], 1)
+    return StInterval(S["Interval"], rcv, args[0], 1)
 
 
 @primitive("Number", "to:by:")
 def _to_by(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..classes import SYSTEM_CLASSES
-
     if args[1] == 0:
         return it.error("Error", "step must not be zero")
-    return StInterval(SYSTEM_CLASSES["Interval"], rcv, args[0], args[1])
+    return StInterval(S["Interval"], rcv, args[0], args[1])
 
 
 @primitive("Number", "to:do:")
@@ -628,8 +624,6 @@ def _number_new(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "to:collect:")
 def _to_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..kernel import new_array
-
     stop, block = args
     run = it.block_fn(block, 1)
     items = []

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..classes import SYSTEM_CLASSES as S
 from ..equality import equal
 from ..kernel import class_of, identical, new_assoc, new_string
+from ..limits import charge_objects
 from ..objects import (
     Char,
     HeapObject,
@@ -17,6 +18,7 @@ from ..objects import (
     StClass,
     StDict,
     StException,
+    StMessage,
     StOrdered,
     StSet,
     StStream,
@@ -316,8 +318,6 @@ def _not_yet_implemented(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Object", "doesNotUnderstand:")
 def _does_not_understand(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..objects import StMessage
-
     message = args[0]
     if isinstance(message, StMessage):
         exc = it.new_exception(S["MessageNotUnderstood"], None, message=message, receiver=rcv)
@@ -391,8 +391,6 @@ def shallow_copy(it: Interpreter, rcv: Any) -> Any:
     and well-known objects answer themselves)."""
     if not isinstance(rcv, HeapObject) or isinstance(rcv, StClass) or rcv.kind == "global":
         return rcv
-    from ..limits import charge_objects
-
     charge_objects()
     original: Any = rcv
     clone: Any = _copy.copy(rcv)

@@ -58,8 +58,6 @@ def _point_new(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 def _point_arith(selector: str) -> Any:
     def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
-        from ..objects import StPoint
-
         other = args[0]
         if type(other) is StPoint:
             return new_point(

@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
+from ..classes import global_named
 from ..kernel import new_string
 from ..limits import check_string
 from ..objects import Char, StStream, StString
+from ..printing import write_print_to_stream
 from ._registry import primitive
 from .support import (
     Args,
@@ -309,8 +311,6 @@ def _shift(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("PositionableStream", "print:")
 def _print(it: Interpreter, rcv: Any, args: Args) -> Any:
     if _writable(it, rcv):
-        from ..printing import write_print_to_stream
-
         write_print_to_stream(it, args[0], rcv)
     return rcv
 
@@ -446,8 +446,6 @@ def _smalltalk_at_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("SmalltalkImage", "at:put:")
 def _smalltalk_at_put(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..classes import global_named
-
     name = text_of(args[0])
     if name is None or global_named(name) is not None or name in it.classes:
         return it.error("Error", f"Cannot store into {name}")
