@@ -632,3 +632,19 @@ def _to_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
         items.append(run(i))
         i += 1
     return new_array(items)
+
+
+@primitive("Number class", "newFrom:")
+def _number_new_from(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """What `aNumber as: Float` (Object>>as:) reaches: the argument converted to the
+    receiver class (Float asFloat, Integer truncated, Fraction the exact value)."""
+    value = args[0]
+    if not (is_num(value) or type(value) is ScaledDecimal):
+        return it.error("Error", f"{it.print_string(value)} is not a Number")
+    if rcv.inherits_from(S["Float"]):
+        return to_float(value)
+    if rcv.inherits_from(S["Integer"]):
+        return it.send(value, "truncated", ())
+    if rcv.inherits_from(S["Fraction"]):
+        return it.send(value, "asExactFraction", ())
+    return value
