@@ -64,6 +64,8 @@ def _bag_add(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Bag", "add:withOccurrences:")
 def _bag_add_n(it: Interpreter, rcv: Any, args: Args) -> Any:
     value, count = args
+    if type(count) is not int or count < 0:
+        return it.error("Error", "add:withOccurrences: needs a non-negative Integer")
     touch(it, rcv)
     entry = rcv.table.setdefault(it.hash_key(value), [value, 0])
     entry[1] += count

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..kernel import new_bytes, new_string
-from ..limits import check_int_bits
+from ..limits import check_int_bits, check_string
 from ..objects import Char
 from ..printing import int_to_str
 from ._registry import primitive
@@ -130,7 +130,10 @@ def _bit_invert(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Integer", "bitAt:")
 def _bit_at(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return (rcv >> (args[0] - 1)) & 1
+    index = args[0]
+    if type(index) is not int or index < 1:
+        return it.error("Error", "bitAt: needs a positive Integer")
+    return (rcv >> (index - 1)) & 1
 
 
 @primitive("Integer", "bitShift:")
@@ -186,6 +189,9 @@ def _print_base(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Integer", "printPaddedWith:to:")
 def _print_padded(it: Interpreter, rcv: Any, args: Args) -> Any:
     pad, width = args
+    if type(pad) is not Char or type(width) is not int:
+        return it.error("Error", "printPaddedWith:to: needs a Character and an Integer")
+    check_string(width)
     text = int_to_str(abs(rcv))
     fill = pad.text if type(pad) is Char else " "
     text = text.rjust(width - (1 if rcv < 0 else 0), fill)
@@ -263,7 +269,7 @@ def _as_byte_array(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Integer", "asByteArrayOfSize:")
 def _as_byte_array_of_size(it: Interpreter, rcv: Any, args: Args) -> Any:
     size = _int_arg(it, args[0], "asByteArrayOfSize:")
-    if size is None or rcv < 0 or rcv.bit_length() > 8 * size:
+    if size is None or rcv < 0 or size < 0 or rcv.bit_length() > 8 * size:
         return it.error("Error", "the integer does not fit in that many bytes")
     return new_bytes(bytearray(rcv.to_bytes(size, "big")))
 
@@ -358,6 +364,7 @@ def _print_string_hex(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 def _padded(value: int, base: int, width: int, zeros: bool) -> str:
     """Integer>>printOn:base:length:padded:: the sign stays in front of zero padding."""
+    check_string(width)
     sign = "-" if value < 0 else ""
     digits = int_to_str(abs(value), base)
     if zeros:
@@ -386,6 +393,9 @@ def _print_padded_base(it: Interpreter, rcv: Any, args: Args) -> Any:
     pad, width, base = args
     if type(pad) is not Char or type(width) is not int or type(base) is not int:
         return it.error("Error", "printPaddedWith:to:base: needs a Character and Integers")
+    if not 2 <= base <= 36:
+        return it.error("Error", "base must be an Integer between 2 and 36")
+    check_string(width)
     sign = "-" if rcv < 0 else ""
     return new_string(sign + int_to_str(abs(rcv), base).rjust(width - len(sign), pad.text))
 

@@ -306,6 +306,10 @@ def _raised_to(it: Interpreter, rcv: Any, args: Args) -> Any:
     exponent takes the exact root when there is one (`8 raisedTo: 1/3` is 2), any other
     exponent goes through logarithms, `(aNumber * self ln) exp`."""
     exponent = args[0]
+    if type(exponent) is ScaledDecimal:
+        exponent = number_result(exponent.fraction)
+    if type(rcv) is ScaledDecimal:
+        return _scaled_raised_to(it, rcv, exponent)
     if type(exponent) is int:
         return raised_to_integer(it, rcv, exponent)
     if type(exponent) is Fraction:
@@ -325,6 +329,14 @@ def _raised_to(it: Interpreter, rcv: Any, args: Args) -> Any:
         return math.exp(exponent * math.log(to_float(rcv)))
     except OverflowError:
         return float("inf")
+
+
+def _scaled_raised_to(it: Interpreter, rcv: ScaledDecimal, exponent: Any) -> Any:
+    """A ScaledDecimal to an Integer power stays one (of the same scale); to any other
+    power, the power of its exact value."""
+    if type(exponent) is int:
+        return it.send(rcv, "raisedToInteger:", (exponent,))
+    return it.send(number_result(rcv.fraction), "raisedTo:", (exponent,))
 
 
 @primitive("Number", "raisedToInteger:")
@@ -475,7 +487,12 @@ def _floor_log(it: Interpreter, rcv: Any, args: Args) -> Any:
             value //= base
             result += 1
         return result
-    return math.floor(math.log(to_float(rcv)) / math.log(to_float(base)))
+    if not (is_num(base) or type(base) is ScaledDecimal) or it.send(rcv, "<=", (0,)) is True:
+        return it.error("DomainError", "floorLog: needs a positive receiver and a Number base")
+    try:
+        return math.floor(math.log(to_float(rcv)) / math.log(to_float(base)))
+    except (ValueError, ZeroDivisionError):
+        return it.error("DomainError", "floorLog: undefined for that base")
 
 
 # ---------------------------------------------------------------------- integer specific
@@ -522,11 +539,15 @@ def _at(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "to:")
 def _to(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if not (is_num(rcv) and is_num(args[0])):
+        return it.error("Error", "an Interval is made of Integers, Fractions or Floats")
     return StInterval(S["Interval"], rcv, args[0], 1)
 
 
 @primitive("Number", "to:by:")
 def _to_by(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if not (is_num(rcv) and is_num(args[0]) and is_num(args[1])):
+        return it.error("Error", "an Interval is made of Integers, Fractions or Floats")
     if args[1] == 0:
         return it.error("Error", "step must not be zero")
     return StInterval(S["Interval"], rcv, args[0], args[1])
@@ -535,6 +556,8 @@ def _to_by(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Number", "to:do:")
 def _to_do(it: Interpreter, rcv: Any, args: Args) -> Any:
     stop, block = args
+    if not (is_num(rcv) and is_num(stop)):
+        return _to_by_do_sending(it, rcv, stop, 1, block)
     i = rcv
     while i <= stop:
         it.call_block(block, (i,))
@@ -542,9 +565,23 @@ def _to_do(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv
 
 
+def _to_by_do_sending(it: Interpreter, start: Any, stop: Any, step: Any, block: Any) -> Any:
+    """to:by:do: through messages, for numbers Python cannot compare (ScaledDecimals)."""
+    if it.send(step, "isZero", ()) is not False:
+        return it.error("Error", "step must not be zero")
+    test = "<=" if it.send(step, ">", (0,)) is True else ">="
+    i = start
+    while it.send(i, test, (stop,)) is True:
+        it.call_block(block, (i,))
+        i = it.send(i, "+", (step,))
+    return start
+
+
 @primitive("Number", "to:by:do:")
 def _to_by_do(it: Interpreter, rcv: Any, args: Args) -> Any:
     stop, step, block = args
+    if not (is_num(rcv) and is_num(stop) and is_num(step)):
+        return _to_by_do_sending(it, rcv, stop, step, block)
     if step == 0:
         return it.error("Error", "step must not be zero")
     i = rcv
@@ -566,7 +603,7 @@ def _as_number(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "adaptToInteger:andSend:", "adaptToFloat:andSend:", "adaptToFraction:andSend:")
 def _adapt(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return it.send(args[0], args[1], (rcv,))
+    return it.perform(args[0], args[1], (rcv,))
 
 
 @primitive("Number", "deepCopy", "shallowCopy", "copy")
@@ -625,6 +662,8 @@ def _number_new(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Number", "to:collect:")
 def _to_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
     stop, block = args
+    if not (is_num(rcv) and is_num(stop)):
+        return it.error("Error", "to:collect: needs Integers, Fractions or Floats")
     run = it.block_fn(block, 1)
     items = []
     i = rcv

@@ -151,14 +151,17 @@ def _adapt_send(convert: Callable[[Any, ScaledDecimal], Any]) -> Any:
 
     def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
         receiver, selector = args
+        if exact(receiver) is None and type(receiver) is not float:
+            return it.error("Error", f"{it.print_string(receiver)} is not a Number")
         left, right = convert(receiver, rcv)
-        return it.send(left, selector, (right,))
+        return it.perform(left, selector, (right,))
 
     return prim
 
 
 def _as_ours(receiver: Any, us: ScaledDecimal) -> tuple[Any, Any]:
-    return scaled(receiver, us.scale), us
+    value = exact(receiver)
+    return (receiver if value is None else scaled(value, us.scale)), us
 
 
 def _as_float(receiver: Any, us: ScaledDecimal) -> tuple[Any, Any]:

@@ -142,13 +142,17 @@ def _all_but_last(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("SequenceableCollection", "allButFirst:")
 def _all_but_first_n(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return species_copy(it, rcv, elements(rcv)[args[0] :])
+    if type(args[0]) is not int:
+        return it.error("Error", "allButFirst: needs an Integer")
+    return species_copy(it, rcv, elements(rcv)[max(0, args[0]) :])
 
 
 @primitive("SequenceableCollection", "allButLast:")
 def _all_but_last_n(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(args[0]) is not int:
+        return it.error("Error", "allButLast: needs an Integer")
     items = elements(rcv)
-    return species_copy(it, rcv, items[: max(0, len(items) - args[0])])
+    return species_copy(it, rcv, items[: max(0, len(items) - max(0, args[0]))])
 
 
 @primitive("SequenceableCollection", "copyFrom:to:")

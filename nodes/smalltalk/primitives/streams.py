@@ -143,6 +143,8 @@ def _next(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("PositionableStream", "next:")
 def _next_n(it: Interpreter, rcv: Any, args: Args) -> Any:
     count = args[0]
+    if type(count) is not int or count < 0:
+        return it.error("Error", "next: needs a non-negative Integer")
     stop = min(rcv.limit, rcv.pos + count)
     result = read_stream_items(rcv, rcv.pos, stop)
     touch(it, rcv)
@@ -199,6 +201,8 @@ def _next_line(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("PositionableStream", "skip:")
 def _skip(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(args[0]) is not int:
+        return it.error("Error", "skip: needs an Integer")
     touch(it, rcv)
     rcv.pos = max(0, min(rcv.limit, rcv.pos + args[0]))
     return rcv

@@ -8,6 +8,7 @@ import fnmatch
 from typing import TYPE_CHECKING, Any
 
 from ..kernel import new_array, new_ordered, new_string
+from ..limits import check_string
 from ..objects import Char, StDict, StString
 from ._registry import primitive
 from .support import SEPARATORS, Args, elements, size_of, text_arg, text_of, touch, truth
@@ -229,6 +230,8 @@ def _copy_up_to_last(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("String", "skipAnySubstring:startingAt:")
 def _skip_any_substring(it: Interpreter, rcv: Any, args: Args) -> Any:
     delimiters, start = args
+    if type(start) is not int or start < 1:
+        return it.error("Error", "skipAnySubstring:startingAt: needs a positive Integer")
     return skip_any_substring(_rcv_text(rcv), elements(delimiters), start)
 
 
@@ -246,6 +249,8 @@ def skip_any_substring(text: str, delimiters: list[Any], start: int) -> int:
                     matched = True
                 continue
             piece = text_of(delimiter) or ""
+            if not piece:
+                continue
             if len(piece) > len(text) - index + 1:
                 matched = False
             elif text.startswith(piece, index - 1):
@@ -490,6 +495,7 @@ def _pad(it: Interpreter, rcv: Any, width: Any, fill: Any, left: bool) -> Any:
     if type(width) is not int or type(fill) is not Char:
         return it.error("Error", "padding needs an Integer and a Character")
     text = _rcv_text(rcv)
+    check_string(width)
     padding = fill.text * max(0, width - len(text))
     return new_string(padding + text if left else text + padding)
 
