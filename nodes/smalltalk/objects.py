@@ -673,10 +673,8 @@ class ScaledDecimal(ValueObject):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ScaledDecimal):
             return self.fraction == other.fraction
-        if type(other) is float:
-            return float(self.fraction) == other
-        if type(other) is int or type(other) is Fraction:
-            return self.fraction == other
+        if type(other) is int or type(other) is Fraction or type(other) is float:
+            return self.fraction == other  # exact, as Fraction = Float
         return False
 
     def __hash__(self) -> int:

@@ -129,8 +129,6 @@ CONVERSIONS = [
     ("'abc' asWideString isWideString", "true"),
     ("'λx' isWideString", "true"),
     ("'abc' isByteString", "true"),
-    ("'MCMXCIV' romanNumber", "1994"),
-    ("'xiv' romanNumber", "14"),
     ("'  ' isAllSeparators", "true"),
     ("' a ' isAllSeparators", "false"),
     ("'123' isAllDigits", "true"),

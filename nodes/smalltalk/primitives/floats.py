@@ -138,24 +138,29 @@ def _is_negative_zero(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Float", "asApproximateFraction")
 def _as_approximate_fraction(it: Interpreter, rcv: Any, args: Args) -> Any:
-    """The first continued-fraction convergent that reads back as the receiver:
-    `0.1 asApproximateFraction` is (1/10)."""
+    """Float>>asApproximateFractionAtOrder: 0: continued fractions computed in Float
+    arithmetic, stopping when the fraction part is zero or a denominator passes 1e10
+    (then the previous convergent): `0.1 asApproximateFraction` is (1/10)."""
     if not math.isfinite(rcv):
         return it.error("Error", "Cannot represent infinity or NaN as a fraction")
     return approximate_fraction(rcv)
 
 
 def approximate_fraction(value: float) -> Any:
-    exact = Fraction(value)
-    num0, den0, num1, den1 = 0, 1, 1, 0
-    rest = exact
-    while True:
-        whole = math.floor(rest)
-        num0, den0, num1, den1 = num1, den1, whole * num1 + num0, whole * den1 + den0
-        candidate = Fraction(num1, den1)
-        if float(candidate) == value or rest == whole:
-            return normalize(candidate)
-        rest = 1 / (rest - whole)
+    num1, denom1 = math.trunc(value), 1
+    num2, denom2 = 1, 0
+    frac = value - math.trunc(value)
+    while frac != 0:
+        new_d = 1.0 / frac
+        whole = math.trunc(new_d)
+        frac = new_d - whole
+        num1, num2 = num1 * whole + num2, num1
+        denom1, denom2 = whole * denom1 + denom2, denom1
+        if denom1 > 10_000_000_000:
+            if num2 == 0:
+                return normalize(Fraction(num1, denom1))
+            return normalize(Fraction(num2, denom2))
+    return num1 if denom1 == 1 else normalize(Fraction(num1, denom1))
 
 
 @primitive("Float", "isFloat")

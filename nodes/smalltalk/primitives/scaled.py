@@ -105,7 +105,7 @@ def _comparison(selector: str, test: Callable[[Any, Any], bool]) -> Any:
         if other is not None:
             return test(rcv.fraction, other)
         if type(arg) is float:
-            return test(to_float(rcv), arg)
+            return test(rcv.fraction, arg)  # exact, as Fraction < Float
         return it.send(arg, "adaptToScaledDecimal:andCompare:", (rcv, selector))
 
     return prim
