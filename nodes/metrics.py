@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 if TYPE_CHECKING:
     from cluster.wire import WireStats
 
-    from .workspace import ImageCache
+    from .workspace import ImageCache, Pacing
 
 
 class NodeMetrics:
@@ -92,6 +92,10 @@ class NodeMetrics:
         """Redis round trips and commands of the request path (read at scrape time)."""
         self.registry.register(_WireCollector(stats))
 
+    def watch_pacing(self, pacing: Pacing) -> None:
+        """Evaluations run inline, in worker threads, and inline attempts that fell back."""
+        self.registry.register(_PacingCollector(pacing))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -113,4 +117,22 @@ class _WireCollector(Collector):
             "stui_redis_commands",
             "Redis commands sent on the request path (commands inside scripts not counted)",
             value=self.stats.commands,
+        )
+
+
+class _PacingCollector(Collector):
+    def __init__(self, pacing: Pacing) -> None:
+        self.pacing = pacing
+
+    def collect(self) -> Iterator[Metric]:
+        runs = CounterMetricFamily(
+            "stui_evaluations", "evaluations by where they ran", labels=["where"]
+        )
+        runs.add_metric(["inline"], self.pacing.inline_runs)
+        runs.add_metric(["thread"], self.pacing.thread_runs)
+        yield runs
+        yield CounterMetricFamily(
+            "stui_evaluation_fallbacks",
+            "inline evaluations that outgrew the inline limits and ran again in a thread",
+            value=self.pacing.fallbacks,
         )
