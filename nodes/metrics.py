@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 if TYPE_CHECKING:
     from cluster.wire import WireStats
 
-    from .workspace import ImageCache
+    from .workspace import ImageCache, Pacing
 
 
 class NodeMetrics:
@@ -54,9 +54,24 @@ class NodeMetrics:
         self.evictions = Counter(
             "stui_evictions", "sessions cleaned up after expiry", registry=self.registry
         )
+        self._answered: dict[tuple[str, str], Any] = {}
+        self._latencies: dict[str, Any] = {}
         self.rate_limited = Counter(
             "stui_rate_limited", "requests refused by a limit", registry=self.registry
         )
+
+    def answered(self, command: str, outcome: str, seconds: float) -> None:
+        """One request answered: count it and its latency. The labelled children are cached
+        (``labels()`` takes a lock and builds a key on every call; this runs per request)."""
+        key = (command, outcome)
+        counter = self._answered.get(key)
+        if counter is None:
+            counter = self._answered[key] = self.requests.labels(command, outcome)
+        counter.inc()
+        histogram = self._latencies.get(command)
+        if histogram is None:
+            histogram = self._latencies[command] = self.latency.labels(command)
+        histogram.observe(seconds)
 
     def watch_cache(self, images: ImageCache) -> None:
         """Gauges read from the node's image cache at scrape time."""
@@ -76,6 +91,10 @@ class NodeMetrics:
     def watch_wire(self, stats: WireStats) -> None:
         """Redis round trips and commands of the request path (read at scrape time)."""
         self.registry.register(_WireCollector(stats))
+
+    def watch_pacing(self, pacing: Pacing) -> None:
+        """Evaluations run inline, in worker threads, and inline attempts that fell back."""
+        self.registry.register(_PacingCollector(pacing))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -98,4 +117,22 @@ class _WireCollector(Collector):
             "stui_redis_commands",
             "Redis commands sent on the request path (commands inside scripts not counted)",
             value=self.stats.commands,
+        )
+
+
+class _PacingCollector(Collector):
+    def __init__(self, pacing: Pacing) -> None:
+        self.pacing = pacing
+
+    def collect(self) -> Iterator[Metric]:
+        runs = CounterMetricFamily(
+            "stui_evaluations", "evaluations by where they ran", labels=["where"]
+        )
+        runs.add_metric(["inline"], self.pacing.inline_runs)
+        runs.add_metric(["thread"], self.pacing.thread_runs)
+        yield runs
+        yield CounterMetricFamily(
+            "stui_evaluation_fallbacks",
+            "inline evaluations that outgrew the inline limits and ran again in a thread",
+            value=self.pacing.fallbacks,
         )

@@ -79,7 +79,15 @@ from .ownership import EXCLUSIVE, SHARED, Attachments, Peer
 from .presence import Presence
 from .protocol import event
 from .smalltalk import Limits
-from .workspace import ImageCache, Workspace, collected, garbage, wants_collection, workspace_from
+from .workspace import (
+    ImageCache,
+    Pacing,
+    Workspace,
+    collected,
+    garbage,
+    wants_collection,
+    workspace_from,
+)
 
 log = logging.getLogger("stui.service")
 
@@ -187,6 +195,7 @@ class SessionService:
         self.interrupts: dict[str, threading.Event] = {}
         # Evaluations run in worker threads; more than a few at once only queue for the GIL.
         self.eval_slots = trio.CapacityLimiter(8)
+        self.pacing = Pacing()
         self.limits = Limits(
             max_steps=settings.eval_max_steps, max_seconds=settings.eval_max_seconds
         )

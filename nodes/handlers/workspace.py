@@ -93,8 +93,14 @@ async def evaluate(call: Call) -> dict[str, Any]:
         assert entry is not None
         bindings = dict(entry.bindings)
         async with service.interruptible(session_id) as interrupt:
-            outcome, elapsed = await ws.run_in_thread(
-                entry, code, limits=service.limits, interrupt=interrupt, limiter=service.eval_slots
+            outcome, elapsed = await ws.run_evaluation(
+                entry,
+                code,
+                session_id=session_id,
+                limits=service.limits,
+                interrupt=interrupt,
+                limiter=service.eval_slots,
+                pacing=service.pacing,
             )
         commit = ws.evaluation_commit(
             entry,
