@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from cluster.wire import WireStats
 
+    from .fanout import Fanout
     from .workspace import ImageCache, Pacing
 
 
@@ -96,6 +97,10 @@ class NodeMetrics:
         """Evaluations run inline, in worker threads, and inline attempts that fell back."""
         self.registry.register(_PacingCollector(pacing))
 
+    def watch_fanout(self, fanout: Fanout) -> None:
+        """Shared sessions' fan-out: channel messages, stream reads, slow connections."""
+        self.registry.register(_FanoutCollector(fanout))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -135,4 +140,33 @@ class _PacingCollector(Collector):
             "stui_evaluation_fallbacks",
             "inline evaluations that outgrew the inline limits and ran again in a thread",
             value=self.pacing.fallbacks,
+        )
+
+
+class _FanoutCollector(Collector):
+    def __init__(self, fanout: Fanout) -> None:
+        self.fanout = fanout
+
+    def collect(self) -> Iterator[Metric]:
+        fanout = self.fanout
+        yield GaugeMetricFamily(
+            "stui_fanout_sessions", "shared sessions this node follows", value=len(fanout.feeds)
+        )
+        yield CounterMetricFamily(
+            "stui_fanout_messages", "messages received on shared sessions' channels",
+            value=fanout.received,
+        )
+        yield CounterMetricFamily(
+            "stui_fanout_stream_events",
+            "events read from the stream (gaps, and catching up after a subscription)",
+            value=fanout.from_stream,
+        )
+        yield CounterMetricFamily(
+            "stui_fanout_gap_repairs", "gaps in a feed filled from the stream",
+            value=fanout.repairs,
+        )
+        yield CounterMetricFamily(
+            "stui_fanout_overwhelmed",
+            "connections closed because their queue could not take a session event (4008)",
+            value=fanout.overwhelmed,
         )

@@ -101,6 +101,7 @@ class Node:
         )
         self.service.attachments.on_change = self.held.changed
         self.metrics.watch_cache(self.service.images)
+        self.metrics.watch_fanout(self.service.fanout)
         self.metrics.watch_pacing(self.service.pacing)
         self._drain_requested = trio.Event()
         self._stopped = trio.Event()
