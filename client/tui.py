@@ -858,8 +858,11 @@ class App:
                 self.show_evaluation(client, event)
             elif name == "attached":
                 self.presence[str(data.get("attachment_id"))] = str(data.get("client_id"))
-                if data.get("mode") == "shared":
-                    self.shared = self.shared or len(self.presence) > 1
+                if data.get("mode") == "shared" and len(self.presence) > 1:
+                    # Someone joined: from now on this terminal too rejoins shared after a
+                    # failover, rather than taking the session from them.
+                    self.shared = True
+                    client.attach = "shared"
                 self.say(f"{data.get('client_id')} attached on {data.get('node_id')}")
                 self.render_status()
             elif name == "detached":
