@@ -459,3 +459,27 @@ async def test_a_connection_too_slow_for_its_sessions_events_is_closed_not_skipp
         assert held is not None and held.overwhelmed and held.seen == 0
         assert node.service.fanout.overwhelmed == 1
         assert alice.named("evaluated") and not alice.closed
+
+
+async def test_expected_version_still_lets_shared_writers_merge_themselves(start_node):
+    """``update_session_state`` with a stale ``expected_version`` on a shared session answers
+    the current version and state (one snapshot) and closes nobody; every attached connection
+    sees the update that won as a ``state_updated`` event."""
+    a, b = await start_node(), await start_node()
+    async with member(url_of(a), "alice", "one") as one, \
+            member(url_of(b), "alice", "two") as two:
+        sid = (await one.ask("create_session", client_id="alice", attach="shared"))[
+            "session_id"]
+        joined = await two.ask("restore_session", session_id=sid, attach="shared")
+        version = joined["version"]
+        won = await one.ask("update_session_state", session_id=sid, state_data={"by": "one"},
+                            expected_version=version)
+        lost = await two.call("update_session_state", session_id=sid,
+                              state_data={"by": "two"}, expected_version=version)
+        assert lost["error_type"] == "SessionConflict"
+        assert lost["details"] == {"current_version": won["version"],
+                                   "session_state": {"by": "one"}}
+        await eventually(lambda: two.named("state_updated"), "two sees the winning update")
+        update = two.named("state_updated")[-1]["data"]
+        assert update["state_data"] == {"by": "one"} and update["version"] == won["version"]
+        assert not one.closed and not two.closed
