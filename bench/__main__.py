@@ -19,9 +19,11 @@ import trio
 
 from .procs import StartFailed
 
-SUITES = ("sessions", "smalltalk", "persistence", "fairness", "failover", "idle", "scaling",
-          "redis-ha")
-SUITE_MODULES = ("persistence", "fairness", "failover", "idle", "scaling", "redis-ha")
+SUITES = (
+    "sessions", "smalltalk", "persistence", "fairness", "failover", "idle", "scaling", "shared",
+    "redis-ha",
+)
+SUITE_MODULES = ("persistence", "fairness", "failover", "idle", "scaling", "shared", "redis-ha")
 """Suites run by :func:`run_suite`: each module has ``options(args)``, ``cap(options)`` and
 ``async run(options, progress) -> common.Report``."""
 SHORT_OPERATIONS = {
@@ -86,7 +88,9 @@ def parser() -> argparse.ArgumentParser:
         "persistence (x := x + 1 as the session's heap grows), fairness (other clients "
         "beside an endless loop), failover (restore after SIGKILL of a node, conflict "
         "retries, expiry cleanup), idle (idle connections per node), scaling (evaluation "
-        "throughput on one node and two), redis-ha (requests on Redis Sentinel and Redis "
+        "throughput on one node and two), shared (a shared session's conflict retries "
+        "and its fan-out latency from a commit on one node to the event on the other, with "
+        "the pub/sub floor of the same run), redis-ha (requests on Redis Sentinel and Redis "
         "Cluster beside standalone, at --min-replicas 0 and 1, and the time from a primary's "
         "kill -9 or a graceful failover to the first commit).",
         epilog="Results and how to read them: docs/performance.md. The smalltalk suite is "
@@ -111,7 +115,8 @@ def parser() -> argparse.ArgumentParser:
         help="concurrent clients (connections) for the node and the echo floor (sessions, "
         "default 1,50,200; scaling, default 50); fairness: the number of other clients "
         "(default 10); failover: the writers of the conflict cells (default 2,8,16); "
-        "redis-ha: default 1,50",
+        "shared: the shared writers of the contention cells (default 2,8); redis-ha: "
+        "default 1,50",
     )
     p.add_argument(
         "--sizes", type=_counts, default=None,

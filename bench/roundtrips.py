@@ -15,23 +15,20 @@ from typing import Any
 
 import trio
 
+from nodes.health import http_get
+
 METRIC = "stui_redis_round_trips_total"
 READ_TIMEOUT = 5.0
 
 
 async def read_metrics(port: int, host: str = "127.0.0.1") -> str:
     """``GET /metrics`` of a health port (plain HTTP, one request per connection)."""
-    with trio.fail_after(READ_TIMEOUT):
-        stream = await trio.open_tcp_stream(host, port)
-        async with stream:
-            await stream.send_all(f"GET /metrics HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-            data = b""
-            while chunk := await stream.receive_some(65536):
-                data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = head.split(b" ", 2)[1] if b" " in head else b"?"
-    if status != b"200":
-        raise OSError(f"/metrics on port {port} answered {status.decode(errors='replace')}")
+    try:
+        status, body = await http_get(host, port, "/metrics", READ_TIMEOUT)
+    except (ValueError, IndexError) as exc:
+        raise OSError(f"/metrics on port {port} answered no HTTP status") from exc
+    if status != 200:
+        raise OSError(f"/metrics on port {port} answered {status}")
     return body.decode(errors="replace")
 
 

@@ -29,6 +29,12 @@ node, or a restore that finds the session older than what was acknowledged (sent
 ``acked_version``), is delivered as a ``session_rolled_back`` event and kept in
 :attr:`SessionClient.rolled_back`; :meth:`SessionClient.resend_lost` sends the lost requests
 again with their own ids (the store has forgotten them with the rollback, so they run once).
+
+Shared sessions (issue 11): ``attach="shared"`` joins the session beside its other connections
+(closing none) on every connect and reconnect; ``attach=None`` leaves it to the server (the
+owner attaches exclusively, a client the session was shared with attaches shared). A
+revoked grant (``share_revoked`` naming this client) ends the session for this client
+(``SessionLost`` with reason ``revoked``).
 """
 
 from __future__ import annotations
@@ -87,7 +93,8 @@ class SessionLost(Exception):
 
     ``reason`` says which: ``not_found`` (expired or closed; the server no longer has it),
     ``expired``, ``taken_over``, ``closed`` (by this client), ``refused`` (authentication or
-    permission) or ``unreachable`` (no node answered in time: the session may still exist).
+    permission), ``revoked`` (the owner of a shared session revoked this client's share) or
+    ``unreachable`` (no node answered in time: the session may still exist).
     """
 
     def __init__(self, message: str, reason: str = "not_found") -> None:
@@ -141,6 +148,7 @@ class SessionClient:
         connect_timeout: float = 5.0,
         ping_interval: float | None = 5.0,
         ping_timeout: float = 5.0,
+        attach: str | None = None,
     ) -> None:
         if not urls:
             raise ValueError("at least one URL is needed")
@@ -155,6 +163,8 @@ class SessionClient:
         self.connect_timeout = connect_timeout
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
+        self.attach = attach
+        """``exclusive``, ``shared`` or None (the server's default for this client)."""
         self.state = CONNECTING
         self.url: str | None = None
         self.node_id: str | None = None
@@ -219,6 +229,11 @@ class SessionClient:
 
     def new_request_id(self) -> str:
         return f"{self._prefix}-{next(self._ids)}"
+
+    def sent(self, request_id: object) -> bool:
+        """Whether ``request_id`` is one of this client's (an ``evaluated`` event of its own,
+        as opposed to one of another connection of a shared session)."""
+        return isinstance(request_id, str) and request_id.startswith(f"{self._prefix}-")
 
     # -- connection management -------------------------------------------------------------
 
@@ -360,6 +375,12 @@ class SessionClient:
             elif name == "token_expiring" and callable(self.token):
                 self._deliver(message)
                 self._nursery_start(self._reauthenticate, conn)
+            elif name == "share_revoked" and data.get("session_id") == self.session_id and (
+                data.get("client_id") == self.client_id
+            ):
+                self._deliver(message)
+                self._fail(SessionLost(
+                    f"the owner of session {self.session_id} revoked its share", "revoked"))
             elif name in ("session_taken_over", "session_expired") and (
                 data.get("session_id") in (None, self.session_id)
             ):
@@ -416,13 +437,18 @@ class SessionClient:
         token = self._current_token()
         if token is not None:
             await conn.request("authenticate", client_id=self.client_id, token=token)
+        elif self.attach == "shared":
+            # Without a secret a session id is a capability, but a shared attachment names
+            # who is there (presence, others' evaluations): say which client this is.
+            await conn.request("authenticate", client_id=self.client_id)
         ping = await conn.request("ping")
         self.node_id = str(ping.get("node_id"))
         if self.session_id is None:
             # One id for every attempt: a create whose answer was lost is answered (replayed)
             # on the retry instead of making a second session.
             created = await conn.request(
-                "create_session", request_id=self._create_id, client_id=self.client_id
+                "create_session", request_id=self._create_id, client_id=self.client_id,
+                **self._attach_parameter(),
             )
             self.session_id = str(created["session_id"])
             self.restore_result = created
@@ -434,7 +460,8 @@ class SessionClient:
         if self.acked is not None:  # the node then finds a rollback by it (and skips past it)
             acked = {"acked_version": self.acked[0], "acked_commit_id": self.acked[1]}
         restored = await conn.request(
-            "restore_session", session_id=self.session_id, last_seq=self.last_seq, **acked
+            "restore_session", session_id=self.session_id, last_seq=self.last_seq,
+            **self._attach_parameter(), **acked,
         )
         self.restore_result = restored
         self._check_restored(restored)
@@ -452,6 +479,9 @@ class SessionClient:
             missed=len(missed),
             truncated=bool(restored.get("missed_events_truncated")),
         )
+
+    def _attach_parameter(self) -> dict[str, str]:
+        return {} if self.attach is None else {"attach": self.attach}
 
     async def _ready_connection(self) -> Connection:
         """The restored connection, waiting through reconnects; raises SessionLost."""

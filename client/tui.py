@@ -10,6 +10,11 @@ and retries requests with their ids, so an evaluation typed while a node dies is
 the session is restored. The client's own UI state (history, results, inspector, focus,
 scroll) is saved in the session with ``update_session_state`` (debounced) and read back when
 ``stui`` resumes the session (``--session-id``, or the session file).
+
+Shared sessions (``--shared``, issue 11): several terminals, on any nodes, on one workspace.
+Others' evaluations appear in the results pane marked with their client id, the status line
+shows who is attached, and the UI state is not saved (each terminal has its own screen; the
+results come back from the workspace's history).
 """
 
 from __future__ import annotations
@@ -174,7 +179,34 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start a new session even when the session file names one",
     )
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="attach to the session shared: beside its other terminals, closing none (without "
+        "it the owner's terminal takes the session over; another client's is always shared)",
+    )
+    p.add_argument(
+        "--share-with",
+        action="append",
+        metavar="CLIENT[:read|write]",
+        default=[],
+        help="let another client id attach to this session (write rights by default); repeat "
+        "for more",
+    )
     return p
+
+
+def share_grants(values: Sequence[str]) -> list[tuple[str, str]]:
+    """``--share-with`` values as (client id, rights); raises ValueError on a bad one."""
+    grants = []
+    for value in values:
+        client, _, rights = value.partition(":")
+        rights = rights or "write"
+        if not CLIENT_ID_RE.match(client) or rights not in ("read", "write"):
+            raise ValueError(f"--share-with {value!r}: give CLIENT_ID, CLIENT_ID:read or "
+                             "CLIENT_ID:write")
+        grants.append((client, rights))
+    return grants
 
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
@@ -201,6 +233,8 @@ class Config:
     reconnect_timeout: float = 60.0
     request_timeout: float = 60.0
     ca: str | None = None
+    shared: bool = False
+    share_with: list[tuple[str, str]] | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Config:
@@ -235,6 +269,8 @@ class Config:
             session_from_file=from_file,
             session_file=path,
             ca=ca,
+            shared=bool(getattr(args, "shared", False)),
+            share_with=share_grants(getattr(args, "share_with", None) or []),
         )
 
 
@@ -373,6 +409,11 @@ class App:
         self.notices: list[str] = []
         self.pending_scroll: dict[str, int] = {}
         self.evaluating = 0
+        self.shared = config.shared
+        """Attached shared (asked for, or the server's choice for another client's session)."""
+        self.presence: dict[str, str] = {}
+        """Attachment id -> client id of everyone attached (shared sessions)."""
+        self._history_seq = 0
         self.saves = 0
         self._last_saved: dict[str, Any] | None = None
         self._dirty = trio.Event()
@@ -461,8 +502,11 @@ class App:
             f"url: {self.url or '-'}  ",
             "state: ",
             (STATE_ATTR.get(state, "status_state"), f" {state} "),
-            f"  session: {session}  client: {self.config.client_id}",
         ]
+        if self.shared or len(self.presence) > 1:  # who is here, before it gets clipped
+            names = sorted(set(self.presence.values()))
+            markup.append(f"  attached: {len(self.presence)} ({', '.join(names)})")
+        markup.append(f"  session: {session}  client: {self.config.client_id}")
         if self.reconnects:
             markup.append(f"  reconnects: {self.reconnects}")
         if self.evaluating:
@@ -499,6 +543,8 @@ class App:
             self.mark_dirty()  # a save that did not land before the loss goes out again
             missed = info.get("missed") or 0
             self.say(f"restored on {self.node_id} ({missed} missed events)")
+            if self.client is not None:
+                self.spawn(self._refresh_presence, self.client)
         elif state in FINAL_STATES:
             if not self._starts_over(info.get("reason")):
                 self.say(f"{state}: {info.get('error')}  (F5 reconnects)")
@@ -511,7 +557,8 @@ class App:
         attr = {"ok": "ok", "error": "error"}.get(entry.kind, "pending")
         text = entry.text if entry.kind != "pending" else "… evaluating"
         suffix = f"   ({entry.result_type})" if entry.kind == "ok" and entry.result_type else ""
-        return row([("code", f"› {entry.code}\n"), (attr, text), ("dim", suffix)], index)
+        who = f"[{entry.by}] " if entry.by else ""
+        return row([("code", f"› {who}{entry.code}\n"), (attr, text), ("dim", suffix)], index)
 
     def render_results(self, follow: bool = True) -> None:
         self.results_walker[:] = [self._result_widget(i, e) for i, e in enumerate(self.results)]
@@ -600,8 +647,11 @@ class App:
         return state.to_json()
 
     def restore_ui(self, restore_result: dict[str, Any]) -> None:
-        """Show the session as this client left it (its saved UI state)."""
-        state = UiState.from_session(restore_result)
+        """Show the session as this client left it (its saved UI state; shared: the
+        workspace's history, which others' evaluations are part of)."""
+        last_seq = restore_result.get("last_seq")
+        self._history_seq = last_seq if isinstance(last_seq, int) else 0
+        state = UiState.from_session(restore_result, use_saved=not self.shared)
         if state is None:
             return
         self.history = History(state.history)
@@ -668,6 +718,8 @@ class App:
             client = self.client
             if client is None or client.state in FINAL_STATES or not self.ui_restored:
                 return False
+            if self.shared:
+                return True  # one screen per terminal: a shared session keeps nobody's
             data = self.snapshot()
             if data == self._last_saved:
                 return True
@@ -697,6 +749,7 @@ class App:
                     on_state=self.on_state,
                     reconnect_timeout=self.config.reconnect_timeout,
                     request_timeout=self.config.request_timeout,
+                    attach="shared" if self.config.shared else None,
                 ) as client:
                     await self._use(client)
             except SessionLost as exc:
@@ -726,6 +779,7 @@ class App:
     async def _use(self, client: SessionClient) -> None:
         self.client = client
         self.session_id = client.session_id
+        self.shared = self.config.shared or client.restore_result.get("attach") == "shared"
         self.render_status()
         self._remember_session(client)
         if not self.ui_restored:
@@ -736,6 +790,7 @@ class App:
         self._client_changed = trio.Event()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._pump_events, client)
+            nursery.start_soon(self._share, client)
             await self._client_over.wait()
             nursery.cancel_scope.cancel()
         self.last_seq = client.last_seq
@@ -756,12 +811,74 @@ class App:
         except OSError as exc:
             self.say(f"could not write {self.config.session_file}: {exc}")
 
+    async def _share(self, client: SessionClient) -> None:
+        """Grant ``--share-with`` (once per run), then show who is attached."""
+        grants, self.config.share_with = self.config.share_with or [], []
+        for other, rights in grants:
+            try:
+                await client.request("share_session", client_id=other, rights=rights)
+            except (RequestFailed, SessionLost, trio.TooSlowError) as exc:
+                self.say(f"could not share with {other}: {exc}")
+        await self._refresh_presence(client)
+
+    async def _refresh_presence(self, client: SessionClient) -> None:
+        try:
+            listed = await client.request("list_attached")
+        except (RequestFailed, SessionLost, trio.TooSlowError) as exc:
+            self.say(f"could not list who is attached: {exc}")
+            return
+        self.presence = {
+            str(row.get("attachment_id")): str(row.get("client_id"))
+            for row in listed.get("attached") or []
+        }
+        self.render_status()
+
+    def show_evaluation(self, client: SessionClient, event: dict[str, Any]) -> None:
+        """Another connection's evaluation (in a shared session) in the results pane."""
+        data = event.get("data") or {}
+        seq = event.get("seq")
+        if client.sent(data.get("request_id")) or (
+            isinstance(seq, int) and seq <= self._history_seq
+        ):
+            return  # our own (answered already), or part of the history shown at restore
+        entry = ResultEntry(code=str(data.get("code", "")), by=str(data.get("client_id")))
+        if data.get("has_error"):
+            cls, message = data.get("error_class"), data.get("error_message")
+            entry.kind = "error"
+            entry.text = f"{cls}: {message}" if message and message != cls else str(cls)
+        else:
+            entry.kind, entry.text = "ok", str(data.get("result"))
+            entry.result_type = data.get("result_type")
+            entry.object_id = data.get("object_id")
+        self.results.append(entry)
+        del self.results[:-100]
+        self.render_results()
+
     async def _pump_events(self, client: SessionClient) -> None:
         async for event in client.events:
             name = event.get("event")
             data = event.get("data") or {}
             if name == "transcript":
                 self.add_transcript(str(data.get("text", "")))
+            elif name == "evaluated":
+                self.show_evaluation(client, event)
+            elif name == "attached":
+                self.presence[str(data.get("attachment_id"))] = str(data.get("client_id"))
+                if data.get("mode") == "shared" and len(self.presence) > 1:
+                    # Someone joined: from now on this terminal too rejoins shared after a
+                    # failover, rather than taking the session from them.
+                    self.shared = True
+                    client.attach = "shared"
+                self.say(f"{data.get('client_id')} attached on {data.get('node_id')}")
+                self.render_status()
+            elif name == "detached":
+                self.presence.pop(str(data.get("attachment_id")), None)
+                self.say(f"{data.get('client_id')} left ({data.get('reason')})")
+                self.render_status()
+            elif name == "shared_with":
+                self.say(f"shared with {data.get('client_id')} ({data.get('rights')})")
+            elif name == "share_revoked":
+                self.say(f"share revoked for {data.get('client_id')}")
             elif name == "server_draining":
                 self.say(f"{data.get('node_id', 'the node')} is draining: moving on")
             elif name == "error":
@@ -1021,7 +1138,11 @@ def _log_to_file(path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    config = Config.from_args(args)
+    try:
+        config = Config.from_args(args)
+    except ValueError as exc:
+        print(f"stui: {exc}", file=sys.stderr)
+        return 2
     if not CLIENT_ID_RE.match(config.client_id):
         print(f"stui: invalid client id {config.client_id!r}", file=sys.stderr)
         return 2

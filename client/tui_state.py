@@ -92,15 +92,20 @@ class ResultEntry:
     kind: str = "pending"  # pending | ok | error
     result_type: str | None = None
     object_id: str | None = None
+    by: str | None = None
+    """Another client's evaluation in a shared session: its client id."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "code": _text(self.code),
             "text": _text(self.text),
             "kind": self.kind if self.kind in ("ok", "error") else "error",
             "result_type": self.result_type,
             "object_id": self.object_id,
         }
+        if self.by is not None:
+            data["by"] = self.by
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> ResultEntry | None:
@@ -113,6 +118,7 @@ class ResultEntry:
             kind=kind if kind in ("ok", "error") else "error",
             result_type=_opt_text(data.get("result_type")),
             object_id=_opt_text(data.get("object_id")),
+            by=_opt_text(data.get("by")),
         )
 
     @classmethod
@@ -248,11 +254,14 @@ class UiState:
         )
 
     @classmethod
-    def from_session(cls, restore_result: dict[str, Any]) -> UiState | None:
-        """The state saved in a ``restore_session`` result, else one rebuilt from the
-        workspace history the server kept (a session first used by another client)."""
+    def from_session(
+        cls, restore_result: dict[str, Any], use_saved: bool = True
+    ) -> UiState | None:
+        """The state saved in a ``restore_session`` result, else (or with ``use_saved`` False:
+        a shared attachment, where the saved state is the owner's own screen) one rebuilt
+        from the workspace history the server kept."""
         session_state = restore_result.get("session_state")
-        if isinstance(session_state, dict):
+        if use_saved and isinstance(session_state, dict):
             saved = cls.from_json(session_state.get(STATE_KEY))
             if saved is not None:
                 return saved

@@ -18,6 +18,8 @@ never part of a session's transaction.
 | ``stui:{sid}:events`` | stream | transcript and other events; the stream id is the ``seq`` |
 | ``stui:{sid}:alive`` | string | shadow key, TTL = timeout; its expiry starts cleanup |
 | ``stui:{sid}:quarantine`` | hash | key name -> raw bytes of a record that failed its check |
+| ``stui:{sid}:attached`` | hash | attachment id -> who is attached (client, node, since, mode) |
+| ``stui:{sid}:fan`` | sharded channel | the session's events, live, to every node attached to it |
 | ``stui:{sid}:ctl`` | channel | handoff between nodes |
 | ``stui:client:{cid}:sessions`` | sorted set | a client's session ids, scored by creation time |
 | ``stui:client:{cid}:creates`` | hash | create request id -> session id (idempotent create) |
@@ -145,6 +147,18 @@ class SessionKeys:
     def control_channel(self) -> str:
         return self._key("ctl")
 
+    @property
+    def attached(self) -> str:
+        """Presence: attachment id -> the attachment (client, node, since, mode), JSON."""
+        return self._key("attached")
+
+    @property
+    def fanout(self) -> str:
+        """The session's sharded pub/sub channel (``SPUBLISH``/``SSUBSCRIBE``): its events,
+        live, for every node holding an attachment to a shared session. The hash tag puts it
+        in the session's slot, so on Redis Cluster it is served by the session's shard."""
+        return self._key("fan")
+
     def data_keys(self) -> tuple[str, ...]:
         """Every key that holds session data (expired together, deleted together)."""
         return (
@@ -158,6 +172,7 @@ class SessionKeys:
             self.done,
             self.done_prev,
             self.events,
+            self.attached,
         )
 
     def all_keys(self) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 import cattrs.gen
+import orjson
 
 from .errors import CorruptRecord
 from .integrity import SCHEMA, seal_fields, unseal_fields
@@ -37,6 +38,13 @@ class SessionMeta:
     :mod:`cluster.store`). The timers are epoch seconds: ``expires_at`` is a lower bound of
     when the session expires (reads extend the ``alive`` key without moving it), and
     ``data_until`` is when the data keys' TTL runs out.
+
+    Sharing (issue 11): ``shared`` is 1 while the session may have shared attachments (its
+    commits then also publish their events on the session's channel, and shared attachments
+    on any node write at the current ``epoch`` without raising it); an exclusive attach sets it
+    back to 0. ``shares`` maps the other client ids the owner shared the session with to their
+    rights (``read`` or ``write``); it is in the meta so that round trip 1 of every command,
+    which reads the meta anyway, also checks the caller's rights.
     """
 
     session_id: str
@@ -57,10 +65,13 @@ class SessionMeta:
     """A random id written with every new ``version``: the same version with another id means
     the session was rolled back (a failover lost acknowledged commits) and written again
     (:mod:`cluster.rollback`). Empty for sessions written before it existed."""
+    shared: int = 0
+    shares: dict[str, str] = attrs.field(factory=dict, hash=False)
 
     def to_fields(self) -> dict[str, str]:
         """The hash fields to store: everything but the timers sealed with a digest."""
         raw = converter.unstructure(self)
+        raw["shares"] = orjson.dumps(raw["shares"], option=orjson.OPT_SORT_KEYS).decode()
         sealed = seal_fields({key: str(value) for key, value in raw.items() if key not in TIMERS})
         for timer in TIMERS:
             sealed[timer] = repr(raw[timer])
@@ -74,12 +85,45 @@ class SessionMeta:
         body: dict[str, Any] = dict(unseal_fields(raw, name))
         try:
             body.update({timer: float(value) for timer, value in timers.items()})
+            if "shares" in body:
+                body["shares"] = _shares(orjson.loads(body["shares"]))
             return converter.structure(body, cls)
         except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
             raise CorruptRecord(f"stored record {name} is malformed ({exc.__class__.__name__})")
 
     def with_changes(self, **changes: Any) -> SessionMeta:
         return attrs.evolve(self, **changes)
+
+
+RIGHTS = ("read", "write")
+"""What a grant may give another client: ``read`` (attach, receive events, inspect) or
+``write`` (also evaluate and update the state)."""
+
+
+def _shares(raw: Any) -> dict[str, str]:
+    """The stored ``shares`` field, checked: client id -> one of :data:`RIGHTS`."""
+    if not isinstance(raw, dict) or not all(
+        isinstance(client, str) and rights in RIGHTS for client, rights in raw.items()
+    ):
+        raise ValueError("shares must map client ids to 'read' or 'write'")
+    return dict(raw)
+
+
+@attrs.frozen
+class Attachment:
+    """One connection attached to a session, as the presence hash stores it.
+
+    ``incarnation`` names the node process (a node restarted under the same id gets a new
+    one), so an entry left by a killed node is recognised as stale even after the node id is
+    live again.
+    """
+
+    client_id: str
+    node_id: str
+    since: float
+    mode: str
+    """``exclusive`` or ``shared``."""
+    incarnation: str = ""
 
 
 @attrs.frozen

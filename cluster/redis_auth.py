@@ -47,8 +47,9 @@ NODE_COMMANDS = (
     "watch", "unwatch", "multi", "exec", "discard",
     # Lua scripts (cluster/lua/*.lua)
     "eval", "evalsha", "script|load", "script|exists",
-    # pub/sub: takeover notices, expired-key events
+    # pub/sub: takeover notices, expired-key events; shared sessions' events (sharded)
     "publish", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ping",
+    "spublish", "ssubscribe", "sunsubscribe",
     # keyspace events: read, never set (see the module docstring)
     "config|get",
     # Redis that fails over (cluster/router.py, cluster/rollback.py, cluster/durability.py):

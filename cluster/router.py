@@ -364,6 +364,18 @@ class WireRouter:
             return _cluster_view(reply)
         raise WireError("no cluster node answered CLUSTER SLOTS: " + "; ".join(errors[-3:]))
 
+    @property
+    def endpoint(self) -> Endpoint:
+        """The (first) primary's address and login, for a user that keeps one connection of
+        its own to "the" primary (the shared sessions' fan-out subscription): with Sentinel it
+        follows failovers as that user reconnects. Raises :class:`WireError` before the first
+        refresh. On a Redis Cluster it is one primary of several (see ``nodes/fanout.py``)."""
+        if self.view is None:
+            raise WireError("the store's primaries are not known yet")
+        address, t = self.view.shards[0].primary, self.topology
+        return Endpoint(host=address.host, port=address.port, db=t.db, username=t.username,
+                        password=t.password)
+
     # -- state -----------------------------------------------------------------------------
 
     def describe(self) -> dict[str, Any]:

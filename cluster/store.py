@@ -41,7 +41,7 @@ import coredis
 import orjson
 import trio
 
-from . import clients, keys
+from . import clients, keys, sharing
 from .auth import new_session_id
 from .durability import NOT_ASKED, Durability, DurabilityPolicy, supports_waitaof
 from .errors import (
@@ -53,6 +53,7 @@ from .errors import (
 )
 from .integrity import seal, unseal
 from .model import (
+    Attachment,
     HistoryEntry,
     InspectorState,
     RegistryEntry,
@@ -93,7 +94,10 @@ HISTORY_LIMIT = 50
 EVENTS_LIMIT = 1000
 """Events kept per session for replay after a reconnect (approximately; oldest first)."""
 
-TTL_BITS = {"heap": 1, "registry": 2, "done": 4, "done_prev": 8, "events": 16, "workspace": 32}
+TTL_BITS = {
+    "heap": 1, "registry": 2, "done": 4, "done_prev": 8, "events": 16, "workspace": 32,
+    "attached": 64,
+}
 """``SessionMeta.ttl_keys``: hash and stream keys known to carry the data TTL."""
 
 DAMAGED_META = -3
@@ -137,6 +141,8 @@ class ReadSpec:
     inspectors: bool = False
     heap: bool = False
     events_after: int | None = None
+    attached: bool = False
+    """The presence hash (who is attached to the session)."""
 
 
 WORKSPACE = ReadSpec(state=True, workspace=True, registry=True, inspectors=True, heap=True)
@@ -159,6 +165,8 @@ class Records:
     workspace_moves: bool = False
     """``workspace`` was read in the first format: its next write must carry its history."""
     damaged: dict[str, str] = attrs.field(factory=dict)
+    attached: dict[str, Attachment] = attrs.field(factory=dict)
+    """Presence entries as stored (stale ones included: see :mod:`cluster.sharing`)."""
 
 
 @attrs.frozen
@@ -197,6 +205,15 @@ class Commit:
     version_floor: int = 0
     """The new version is above this too: after a rollback, versions already acknowledged
     are never given again (:mod:`cluster.rollback`)."""
+    meta_changes: dict[str, Any] = attrs.field(factory=dict)
+    """Other meta fields this commit sets (``shared``, ``shares``)."""
+    fanout: bool = False
+    """Also SPUBLISH the numbered events on the session's channel (a shared session)."""
+    presence: dict[str, bytes] = attrs.field(factory=dict)
+    """Presence entries to write (attachment id -> encoded :class:`Attachment`)."""
+    presence_removed: tuple[str, ...] = ()
+    presence_reset: bool = False
+    """Delete every presence entry first (an exclusive attach: everyone else is closed)."""
 
 
 @attrs.frozen
@@ -237,6 +254,8 @@ class _Plan:
             out.append(("HGETALL", k.heap))
         if spec.events_after is not None:
             out.append(("XRANGE", k.events, f"0-{spec.events_after + 1}", "+"))
+        if spec.attached:
+            out.append(("HGETALL", k.attached))
         return out
 
     async def parse(self, store: SessionStore, replies: Sequence[Any]) -> Records:
@@ -271,16 +290,11 @@ class _Plan:
         events: list[SessionEvent] = []
         truncated = False
         if spec.events_after is not None:
-            for _entry_id, flat in next(it) or []:
-                fields = pairs(flat)
-                events.append(
-                    SessionEvent(
-                        name=fields["event"],
-                        data=orjson.loads(fields["data"]),
-                        seq=int(fields["seq"]),
-                    )
-                )
+            events = stream_events(next(it))
             truncated = bool(events) and events[0].seq > spec.events_after + 1
+        attached: dict[str, Attachment] = {}
+        if spec.attached:
+            attached = sharing.decode_attachments(pairs(next(it)), k.attached)
         return Records(
             state=state,
             workspace=workspace,
@@ -291,7 +305,21 @@ class _Plan:
             events_truncated=truncated,
             damaged=damaged,
             workspace_moves=moves,
+            attached=attached,
         )
+
+
+def stream_events(entries: Sequence[Any] | None) -> list[SessionEvent]:
+    """An ``XRANGE`` reply of a session's events stream, as events."""
+    events: list[SessionEvent] = []
+    for _entry_id, flat in entries or []:
+        fields = pairs(flat)
+        events.append(
+            SessionEvent(
+                name=fields["event"], data=orjson.loads(fields["data"]), seq=int(fields["seq"])
+            )
+        )
+    return events
 
 
 class Transaction:
@@ -430,6 +458,12 @@ class _Writes:
             self._wrote("registry", k.registry, emptied=True)
         if commit.events:
             self._wrote("events", k.events)
+        if commit.presence_reset:
+            self._wrote("attached", k.attached, emptied=True)
+        if commit.presence:
+            self._wrote("attached", k.attached)
+        elif commit.presence_removed:
+            self._wrote("attached", k.attached, emptied=True)
         if commit.workspace is not None or commit.history:
             # The hash's first write is also where a session of the first format moves over.
             self.migrate_workspace = not self.ttl_keys & TTL_BITS["workspace"]
@@ -448,6 +482,7 @@ class _Writes:
         if commit.take_over:
             changes["epoch"] = meta.epoch + 1
             changes["owner"] = self.node_id
+        changes.update(commit.meta_changes)
         return meta.with_changes(**changes)
 
     def commands(
@@ -491,6 +526,14 @@ class _Writes:
                     "event", event.name, "data", orjson.dumps(event.data), "seq", seq,
                 )
             )
+        if commit.presence_reset:
+            out.append(("DEL", k.attached))
+        if commit.presence_removed:
+            out.append(("HDEL", k.attached, *commit.presence_removed))
+        if commit.presence:
+            out.append(("HSET", k.attached, *[p for item in commit.presence.items() for p in item]))
+        if commit.fanout and commit.events:
+            out.append(("SPUBLISH", k.fanout, self.fanout_message(commit, new_meta)))
         if commit.request_id:
             out.append(("HSET", k.done, commit.request_id, orjson.dumps(response)))
         expire = k.data_keys() if self.refresh else self.expire
@@ -498,6 +541,22 @@ class _Writes:
         out.append(("SET", k.alive, new_meta.owner, "PX", new_meta.timeout * 1000))
         out.extend(("PUBLISH", channel, message) for channel, message in commit.publish)
         return out
+
+
+    def fanout_message(self, commit: Commit, new_meta: SessionMeta) -> bytes:
+        """What the session's channel carries for one commit: its numbered events, the node
+        and epoch that wrote them, and when (for the fan-out latency the bench reports)."""
+        return orjson.dumps(
+            {
+                "node_id": self.node_id,
+                "epoch": new_meta.epoch,
+                "at": time.time(),
+                "events": [
+                    {"event": event.name, "data": event.data, "seq": self.meta.event_seq + n}
+                    for n, event in enumerate(commit.events, start=1)
+                ],
+            }
+        )
 
 
 def _flat(fields: dict[str, str]) -> list[str]:
@@ -658,7 +717,7 @@ class SessionStore:
 
         Ownership is checked before integrity: another client's damaged session must answer
         exactly as a missing one (and not be quarantined by it)."""
-        if not fields or (client_id is not None and fields.get("client_id") != client_id):
+        if not sharing.visible(fields, client_id):  # the owner, or a client it shared with
             raise SessionNotFound(f"session {k.session_id} not found or expired")
         return await self._checked_meta(k, fields)
 
@@ -1044,6 +1103,33 @@ class SessionStore:
         """The node id that last took ownership of the session (a hint: fencing decides)."""
         owner = (await self._batch([("HGET", keys.SessionKeys(session_id).meta, "owner")]))[0]
         return None if owner is None else str(owner)
+
+    async def events_after(self, session_id: str, seq: int, upto: int | None = None) -> list[
+        SessionEvent
+    ]:
+        """The session's stored events with ``seq < n <= upto`` (the fan-out's gap repair)."""
+        k = keys.SessionKeys(session_id)
+        end = "+" if upto is None else f"0-{upto}"
+        reply = (await self._batch([("XRANGE", k.events, f"0-{seq + 1}", end)]))[0]
+        return stream_events(reply)
+
+    async def presence_put(
+        self, session_id: str, attachment_id: str, attachment: Attachment
+    ) -> None:
+        """Record one attachment outside a commit (``create_session``'s creator); the key
+        lives as long as the session's data keys."""
+        k = keys.SessionKeys(session_id)
+        ttl = int((2 * self.settings.session_timeout + DATA_GRACE) * 1000)
+        await self._batch([
+            ("HSET", k.attached, attachment_id, sharing.encode_attachment(attachment)),
+            ("PEXPIRE", k.attached, ttl),
+        ])
+
+    async def presence_drop(self, session_id: str, *attachment_ids: str) -> None:
+        """Forget attachments outside a commit (a connection of an exclusive session closed,
+        or stale entries found by a reader). Presence is advisory: no WATCH, no event."""
+        if attachment_ids:
+            await self._batch([("HDEL", keys.SessionKeys(session_id).attached, *attachment_ids)])
 
     async def expiry_member_of(self, session_id: str) -> tuple[str, str] | None:
         """(session id, client id) of an expired session, if its meta can still be read."""

@@ -322,6 +322,10 @@ class Wire(Protocol):
 
     stats: WireStats
 
+    @property
+    def endpoint(self) -> Endpoint:
+        """Where "the" primary is (a router: the first primary, as last seen)."""
+
     async def checkout(self, key: str | None = None) -> WireConnection: ...
 
     def checkin(self, connection: WireConnection) -> None: ...

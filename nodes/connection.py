@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("stui.connection")
 
 SEND_BUFFER = 256
+CLOSE_TOO_SLOW = 4008
 
 
 class Connection:
@@ -85,6 +86,12 @@ class Connection:
         # Let the writer flush the notice before the close frame.
         await trio.sleep(0.05)
         await self.close(4001, "session taken over")
+
+    async def overwhelmed(self) -> None:
+        """Events came faster than this connection took them and one could not be queued:
+        close it (4008) rather than leave a hole in what it saw; the client reconnects and
+        replays the session's events from ``last_seq``."""
+        await self.close(CLOSE_TOO_SLOW, "too slow for the session's events: replay them")
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -144,8 +151,11 @@ class Connection:
         idle = settings.idle_timeout or math.inf
         while not self._closing:
             try:
-                with trio.fail_after(idle):
+                if idle == math.inf:  # no idle limit: no cancel scope per frame (~7 µs)
                     frame = await self.ws.get_message()
+                else:
+                    with trio.fail_after(idle):
+                        frame = await self.ws.get_message()
             except ConnectionClosed:
                 return
             except trio.TooSlowError:
@@ -201,9 +211,8 @@ class Connection:
         try:
             await self.send(response)
         finally:
-            command = request.command if request.command in commands.names else "unknown"
-            self.node.metrics.requests.labels(command, outcome).inc()
-            self.node.metrics.latency.labels(command).observe(time.perf_counter() - received)
+            command = request.command if commands.knows(request.command) else "unknown"
+            self.node.metrics.answered(command, outcome, time.perf_counter() - received)
             self._finished()
 
     def _check_rate(self) -> None:

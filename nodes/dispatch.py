@@ -84,6 +84,9 @@ class Dispatcher:
     def names(self) -> list[str]:
         return sorted(self._commands)
 
+    def knows(self, name: str) -> bool:
+        return name in self._commands
+
     async def dispatch(self, call: Call) -> dict[str, Any]:
         command = self._commands.get(call.request.command)
         if command is None:

@@ -12,7 +12,8 @@ from prometheus_client.registry import Collector
 if TYPE_CHECKING:
     from cluster.wire import WireStats
 
-    from .workspace import ImageCache
+    from .fanout import Fanout
+    from .workspace import ImageCache, Pacing
 
 
 class NodeMetrics:
@@ -54,6 +55,8 @@ class NodeMetrics:
         self.evictions = Counter(
             "stui_evictions", "sessions cleaned up after expiry", registry=self.registry
         )
+        self._answered: dict[tuple[str, str], Any] = {}
+        self._latencies: dict[str, Any] = {}
         self.rate_limited = Counter(
             "stui_rate_limited", "requests refused by a limit", registry=self.registry
         )
@@ -72,6 +75,19 @@ class NodeMetrics:
             "sessions found older than a commit this node acknowledged (session_rolled_back)",
             registry=self.registry,
         )
+
+    def answered(self, command: str, outcome: str, seconds: float) -> None:
+        """One request answered: count it and its latency. The labelled children are cached
+        (``labels()`` takes a lock and builds a key on every call; this runs per request)."""
+        key = (command, outcome)
+        counter = self._answered.get(key)
+        if counter is None:
+            counter = self._answered[key] = self.requests.labels(command, outcome)
+        counter.inc()
+        histogram = self._latencies.get(command)
+        if histogram is None:
+            histogram = self._latencies[command] = self.latency.labels(command)
+        histogram.observe(seconds)
 
     def watch_cache(self, images: ImageCache) -> None:
         """Gauges read from the node's image cache at scrape time."""
@@ -96,6 +112,14 @@ class NodeMetrics:
         """The store's topology, primaries, failovers, replication lag and lost writes, from
         ``describe()`` at scrape time (see ``Node.store_state``)."""
         self.registry.register(_StoreCollector(describe))
+
+    def watch_pacing(self, pacing: Pacing) -> None:
+        """Evaluations run inline, in worker threads, and inline attempts that fell back."""
+        self.registry.register(_PacingCollector(pacing))
+
+    def watch_fanout(self, fanout: Fanout) -> None:
+        """Shared sessions' fan-out: channel messages, stream reads, slow connections."""
+        self.registry.register(_FanoutCollector(fanout))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -157,4 +181,51 @@ class _StoreCollector(Collector):
             "stui_redis_lost_write_failovers",
             "failovers whose new primary took over below the last offset seen (writes lost)",
             value=len(state.get("losses") or []),
+        )
+
+
+class _PacingCollector(Collector):
+    def __init__(self, pacing: Pacing) -> None:
+        self.pacing = pacing
+
+    def collect(self) -> Iterator[Metric]:
+        runs = CounterMetricFamily(
+            "stui_evaluations", "evaluations by where they ran", labels=["where"]
+        )
+        runs.add_metric(["inline"], self.pacing.inline_runs)
+        runs.add_metric(["thread"], self.pacing.thread_runs)
+        yield runs
+        yield CounterMetricFamily(
+            "stui_evaluation_fallbacks",
+            "inline evaluations that outgrew the inline limits and ran again in a thread",
+            value=self.pacing.fallbacks,
+        )
+
+
+class _FanoutCollector(Collector):
+    def __init__(self, fanout: Fanout) -> None:
+        self.fanout = fanout
+
+    def collect(self) -> Iterator[Metric]:
+        fanout = self.fanout
+        yield GaugeMetricFamily(
+            "stui_fanout_sessions", "shared sessions this node follows", value=len(fanout.feeds)
+        )
+        yield CounterMetricFamily(
+            "stui_fanout_messages", "messages received on shared sessions' channels",
+            value=fanout.received,
+        )
+        yield CounterMetricFamily(
+            "stui_fanout_stream_events",
+            "events read from the stream (gaps, and catching up after a subscription)",
+            value=fanout.from_stream,
+        )
+        yield CounterMetricFamily(
+            "stui_fanout_gap_repairs", "gaps in a feed filled from the stream",
+            value=fanout.repairs,
+        )
+        yield CounterMetricFamily(
+            "stui_fanout_overwhelmed",
+            "connections closed because their queue could not take a session event (4008)",
+            value=fanout.overwhelmed,
         )

@@ -116,6 +116,8 @@ class Node:
         )
         self.service.attachments.on_change = self.held.changed
         self.metrics.watch_cache(self.service.images)
+        self.metrics.watch_fanout(self.service.fanout)
+        self.metrics.watch_pacing(self.service.pacing)
         self.metrics.watch_store(self.store_state)
         self.server_version = ""
         self._store_down_since: float | None = None
@@ -246,6 +248,7 @@ class Node:
                 self._background = background
                 await enable_keyspace_events(self)
                 await background.start(listen, self)
+                await background.start(self.service.fanout.run)  # shared sessions' events
                 if self.expired_events is not None:
                     await background.start(self.expired_events.run)
                 if self.replication is not None:
@@ -311,6 +314,7 @@ class Node:
             "cached_sessions": len(self.images),
             "draining": int(self.draining),
             "pid": os.getpid(),
+            "incarnation": self.service.incarnation,  # presence entries of this process
         }
 
     async def _drain_connections(self) -> None:

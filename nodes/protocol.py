@@ -7,6 +7,7 @@ connection can answer the spec's error response and go on.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,13 +42,25 @@ class BadFrame(InvalidRequest):
 
 def timestamp() -> str:
     """ISO 8601 UTC with millisecond precision (``2025-08-30T10:30:00.123Z``)."""
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    return iso(time.time())
+
+
+_second: tuple[int, str] = (-1, "")
 
 
 def iso(epoch_seconds: float) -> str:
-    when = datetime.fromtimestamp(epoch_seconds, UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    """``epoch_seconds`` as ISO 8601 UTC with milliseconds. The part up to the second is
+    formatted once per second (every response carries a timestamp: strftime each time cost
+    more than the rest of a ``ping``'s own code)."""
+    global _second
+    whole = int(epoch_seconds // 1)
+    millis = int((epoch_seconds - whole) * 1000)
+    cached_at, prefix = _second
+    if whole != cached_at:
+        prefix = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        if whole >= cached_at:  # keep the newest second (requests are mostly "now")
+            _second = (whole, prefix)
+    return f"{prefix}{millis:03d}Z"
 
 
 def decode(frame: str | bytes, max_bytes: int) -> Request:

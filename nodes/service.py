@@ -16,13 +16,22 @@ The pipeline (:meth:`SessionService.mutate`), in this order:
    back to 2 with jittered back-off, a bounded number of times (then ``SessionConflict``);
 5. **events** from the commit's result: delivered, with their ``seq``, to every local connection
    holding the session, before the response.
+
+Shared sessions (issue 11): step 2 also checks the caller's rights (the owner, or a client the
+owner shared the session with: :mod:`cluster.sharing`); a shared attachment holds the session
+at its current epoch, so shared writers on any node pass the fence and are serialised by the
+WATCH commit alone (a lost race runs ``prepare`` again on the new state); and a shared
+session's commits publish their events on the session's channel, delivered in ``seq`` order
+on every node by :mod:`nodes.fanout`.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import secrets
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -39,10 +48,15 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from cluster import keys
+from cluster import keys, sharing
 from cluster.durability import Durability
-from cluster.errors import ContentionExhausted, SessionTakenOver
-from cluster.model import SessionMeta
+from cluster.errors import (
+    ContentionExhausted,
+    PermissionDenied,
+    SessionTakenOver,
+    StuiError,
+)
+from cluster.model import SessionEvent, SessionMeta
 from cluster.ratelimit import ClientBuckets
 from cluster.registry import NodeRegistry
 from cluster.rollback import AckedVersions, Rollback
@@ -56,14 +70,26 @@ from cluster.store import (
     Records,
     SessionStore,
     Snapshot,
+    Transaction,
     WatchLost,
 )
 
+from . import sharing as shared_events
+from .fanout import Fanout
 from .metrics import NodeMetrics
-from .ownership import Attachments, Peer
+from .ownership import EXCLUSIVE, SHARED, Attachments, Peer
+from .presence import Presence
 from .protocol import event
 from .smalltalk import Limits
-from .workspace import ImageCache, Workspace, collected, garbage, wants_collection, workspace_from
+from .workspace import (
+    ImageCache,
+    Pacing,
+    Workspace,
+    collected,
+    garbage,
+    wants_collection,
+    workspace_from,
+)
 
 log = logging.getLogger("stui.service")
 
@@ -85,6 +111,16 @@ class Prepared:
 
 
 Prepare = Callable[[Prepared], Awaitable[Commit]]
+
+
+@attrs.frozen
+class _Attached:
+    """An attach commit's outcome, before the connection is recorded as attached."""
+
+    committed: Committed
+    attachment_id: str
+    since: float
+    mode: str
 
 
 @attrs.frozen
@@ -142,10 +178,26 @@ class SessionService:
         self.images = ImageCache(settings.max_cached_sessions, settings.max_cached_objects)
         self.attachments = Attachments()
         self.locks = SessionLocks()
+        self.incarnation = secrets.token_hex(6)
+        """This process among nodes of the same id (presence entries name it)."""
+        self.fanout = Fanout(
+            self.attachments,
+            store,
+            lambda: store.wire.endpoint,
+            spawn,
+            self._on_fanout_event,
+            timeout=settings.redis_timeout,
+        )
+        self.presence = Presence(
+            node_id, self.incarnation, store, self.locks, self.fanout, spawn, self._deliver,
+            _retrying_races,
+        )
+        self.attachments.on_forget = self.presence.released
         self.buckets = ClientBuckets(settings.client_rate, settings.client_burst)
         self.interrupts: dict[str, threading.Event] = {}
         # Evaluations run in worker threads; more than a few at once only queue for the GIL.
         self.eval_slots = trio.CapacityLimiter(8)
+        self.pacing = Pacing()
         self.limits = Limits(
             max_steps=settings.eval_max_steps, max_seconds=settings.eval_max_seconds
         )
@@ -164,20 +216,30 @@ class SessionService:
         *,
         workspace: bool = False,
         reads: ReadSpec | None = None,
+        need: str = sharing.WRITE,
+        what: str = "this command",
+        fence: bool = True,
     ) -> Answer:
-        """Run one state-changing command (lock, replay check, fence, run, commit, events).
+        """Run one state-changing command (lock, rights, replay check, fence, run, commit,
+        events).
 
-        Raises the errors of :class:`SessionStore`, :class:`SessionTakenOver`, whatever
-        ``prepare`` raises, and :class:`ContentionExhausted` after ``COMMIT_ATTEMPTS`` lost
-        races.
+        ``need`` is the access the caller must have (:mod:`cluster.sharing`; ``what`` names
+        the command in the refusal); ``fence`` False skips the ownership fence (a command that
+        configures the session rather than writing its workspace, such as a grant).
+
+        Raises the errors of :class:`SessionStore`, :class:`SessionTakenOver`,
+        ``PermissionDenied``, whatever ``prepare`` raises, and :class:`ContentionExhausted`
+        after ``COMMIT_ATTEMPTS`` lost races.
         """
         async with self.locks.hold(session_id):
             outcome = await _retrying_races(
                 session_id,
-                lambda: self._attempt(peer, session_id, request_id, prepare, workspace, reads),
+                lambda: self._attempt(
+                    peer, session_id, request_id, prepare, workspace, reads, need, what, fence
+                ),
             )
         if outcome.committed is not None:
-            self._deliver(session_id, outcome.committed)
+            await self._deliver(session_id, outcome.committed)
         return outcome
 
     async def _attempt(
@@ -188,10 +250,14 @@ class SessionService:
         prepare: Prepare,
         with_workspace: bool,
         reads: ReadSpec | None,
+        need: str,
+        what: str,
+        fence: bool,
     ) -> Answer:
         async with self.store.transaction(
             session_id, peer.client_id, request_id, reads=reads
         ) as (tx, records):
+            access = sharing.require(tx.meta, peer.client_id, need, what)
             if tx.stored is not None:
                 durability = await tx.confirm()  # a replay says what its write reached too
                 return Answer(
@@ -199,7 +265,8 @@ class SessionService:
                     replayed=True,
                 )
             floor = self.check_rollback(session_id, tx.meta)
-            take_over = self._fence(peer, session_id, tx.meta)
+            take_over = self._fence(peer, session_id, tx.meta, access) if fence else False
+            attachment_id = ""
             entry = None
             if with_workspace:
                 entry = self.images.get(session_id)
@@ -210,9 +277,10 @@ class SessionService:
                 if floor:
                     commit = attrs.evolve(commit, version_floor=floor)
                 if take_over:
-                    commit = attrs.evolve(
-                        commit, take_over=True, publish=self._takeover_notice(tx.meta)
-                    )
+                    attachment_id = self.presence.new_id()
+                    commit = self._exclusively(commit, peer, tx.meta, attachment_id)
+                elif tx.meta.shared:
+                    commit = attrs.evolve(commit, fanout=True)
                 committed = await tx.commit(commit)
             except WatchLost:
                 self.images.drop(session_id)
@@ -222,7 +290,7 @@ class SessionService:
                 self.images.drop(session_id)  # prepare may have changed it in place
                 raise
         if take_over:
-            self._took_over(peer, session_id, committed.meta.epoch)
+            self._took_over(peer, session_id, committed, attachment_id)
         if entry is not None:
             entry.version = committed.meta.version
             self.images.put(session_id, entry)  # its heap may have grown: keep within bounds
@@ -266,12 +334,22 @@ class SessionService:
                 found += 1
         return found
 
-    def _fence(self, peer: Peer, session_id: str, meta: SessionMeta) -> bool:
-        """Whether this commit must take the session over; refuse a stale holder."""
+    def _fence(self, peer: Peer, session_id: str, meta: SessionMeta, access: str) -> bool:
+        """Whether this commit must take the session over; refuse a stale holder.
+
+        A shared holder passes while its epoch is the stored one (nobody attached exclusively
+        since it attached); a client the session was shared with must attach before it
+        writes (it never takes the session from its owner).
+        """
         if self.attachments.was_lost(peer, session_id):
             raise SessionTakenOver(f"session {session_id} was taken over by another connection")
         held = self.attachments.epoch(peer, session_id)
         if held is None:
+            if access != sharing.OWNER:
+                raise PermissionDenied(
+                    f"attach to session {session_id} first (restore_session with "
+                    "attach: 'shared'): only its owner takes it over by writing"
+                )
             return True
         if held != meta.epoch:
             self.spawn(self._close_stale, peer, session_id, meta.epoch)
@@ -315,10 +393,43 @@ class SessionService:
         )
         return ((keys.node_channel(meta.owner), notice),)
 
-    def _took_over(self, peer: Peer, session_id: str, epoch: int) -> None:
-        self.attachments.attach(peer, session_id, epoch)
+    def _exclusively(
+        self, commit: Commit, peer: Peer, meta: SessionMeta, attachment_id: str
+    ) -> Commit:
+        """``commit`` as an exclusive attach: a new epoch (fencing every other holder), the
+        notice to the previous owner's node, presence reset to this connection alone, and, on
+        a shared session, an ``attached`` event on its channel that closes every shared holder
+        on every node; the session is no longer shared after it."""
+        since = time.time()
+        presence = self.presence.entry(peer, meta, EXCLUSIVE, since)
+        events = commit.events
+        if meta.shared:
+            notice = shared_events.attached(
+                meta.session_id, attachment_id, presence.client_id, self.node_id, EXCLUSIVE,
+                since, meta.epoch + 1,
+            )
+            events = (*events, notice)
+        return attrs.evolve(
+            commit,
+            take_over=True,
+            publish=(*commit.publish, *self._takeover_notice(meta)),
+            presence_reset=True,
+            presence={attachment_id: sharing.encode_attachment(presence)},
+            meta_changes={**commit.meta_changes, "shared": 0},
+            events=events,
+            fanout=bool(meta.shared),
+        )
+
+    def _took_over(
+        self, peer: Peer, session_id: str, committed: Committed, attachment_id: str
+    ) -> None:
+        self.attachments.attach(
+            peer, session_id, committed.meta.epoch, EXCLUSIVE,
+            attachment_id=attachment_id, since=time.time(), seen=committed.meta.event_seq,
+        )
         self.metrics.handoffs.inc()
-        self.on_taken_over(session_id, epoch)
+        self.on_taken_over(session_id, committed.meta.epoch)
+        self.fanout.unfollow(session_id)  # not shared any more: events go straight out
 
     def on_taken_over(self, session_id: str, epoch: int) -> None:
         """A session now has ``epoch``: close local connections holding an older one."""
@@ -347,51 +458,136 @@ class SessionService:
     # -- create and restore ----------------------------------------------------------------
 
     async def create(
-        self, peer: Peer, client_id: str, request_id: str
+        self, peer: Peer, client_id: str, request_id: str, mode: str = EXCLUSIVE
     ) -> tuple[SessionMeta, bool, Durability]:
         """Create a session held by ``peer``; a retried request id answers the first one.
-        Also answers what the write reached (:mod:`cluster.durability`)."""
+        Also answers what the write reached (:mod:`cluster.durability`).
+
+        ``mode`` shared: the creator attaches shared at once (the session starts shared).
+        """
         meta, replayed, durability = await self.store.create(client_id, request_id)
         if replayed:
             meta, _ = await self.store.take_over(meta.session_id, peer.client_id)
-        self.attachments.attach(peer, meta.session_id, meta.epoch)
         self.rollbacks.remember(meta.session_id, meta.version, meta.commit_id)
+        if mode == SHARED:
+            async with self.locks.hold(meta.session_id):
+                done = await self._attach(peer, meta.session_id, None, SHARED)
+            return done.committed.meta, replayed, durability
+        attachment_id, since = self.presence.new_id(), time.time()
+        self.attachments.attach(
+            peer, meta.session_id, meta.epoch, EXCLUSIVE,
+            attachment_id=attachment_id, since=since, seen=meta.event_seq,
+        )
+        try:
+            await self.store.presence_put(
+                meta.session_id, attachment_id, self.presence.entry(peer, meta, EXCLUSIVE, since)
+            )
+        except StuiError as exc:  # presence is advisory: the session is created all the same
+            log.info("presence not recorded", extra={"error": repr(exc)})
         return meta, replayed, durability
 
+
     async def restore(
-        self, peer: Peer, session_id: str, last_seq: int | None
+        self, peer: Peer, session_id: str, last_seq: int | None, mode: str | None = None
     ) -> tuple[SessionMeta, Records, int | None, bool]:
         """Resume ``session_id`` on ``peer``: (meta, records, ttl ms or None, resumed).
 
-        A connection that does not hold the session takes it over and reads everything in the
-        same MULTI (two round trips); one that holds it re-reads it (one round trip): if it was
+        ``mode``: ``exclusive`` (the owner's default) takes the session over (a new epoch:
+        every other holder is closed); ``shared`` (a grantee's default, and its only choice)
+        joins the holders at the current epoch, closing nobody. A connection that does not
+        hold the session in that mode attaches in a commit that also reads everything (two
+        round trips); one that already holds it so re-reads it (one round trip): if it was
         taken over meanwhile, its next write is refused by the fence.
         """
         spec = attrs.evolve(RESTORE, events_after=last_seq)
-        if self.attachments.epoch(peer, session_id) is not None:
+        held = self.attachments.held(peer, session_id)
+        if held is not None and mode in (None, held.mode):
             snapshot: Snapshot = await self.store.read(session_id, peer.client_id, spec)
             self._check_cached(session_id, snapshot.meta.version)
             self.rollbacks.remember(session_id, snapshot.meta.version, snapshot.meta.commit_id)
             return snapshot.meta, snapshot.records, snapshot.ttl_ms, False
         async with self.locks.hold(session_id):
-            committed = await self._take_over(peer, session_id, spec)
-        self._took_over(peer, session_id, committed.meta.epoch)
-        self._check_cached(session_id, committed.meta.version)
-        self.rollbacks.remember(session_id, committed.meta.version, committed.meta.commit_id)
-        return committed.meta, committed.records, None, True
+            done = await self._attach(peer, session_id, spec, mode)
+        self._check_cached(session_id, done.committed.meta.version)
+        self.rollbacks.remember(session_id, done.committed.meta.version,
+                                done.committed.meta.commit_id)
+        return done.committed.meta, done.committed.records, None, True
 
-    async def _take_over(self, peer: Peer, session_id: str, spec: ReadSpec) -> Committed:
-        async def attempt() -> Committed:
+    async def _attach(
+        self, peer: Peer, session_id: str, spec: ReadSpec | None, mode: str | None
+    ) -> _Attached:
+        """Attach ``peer`` in ``mode`` (None: exclusive for the owner, shared for a client the
+        session was shared with) in one commit; the caller holds the session's lock."""
+
+        async def attempt() -> _Attached:
             async with self.store.transaction(session_id, peer.client_id) as (tx, _):
-                commit = Commit(
-                    request_id=None,
-                    take_over=True,
-                    new_version=False,
-                    publish=self._takeover_notice(tx.meta),
+                owner = sharing.access(tx.meta, peer.client_id) == sharing.OWNER
+                if mode == SHARED or (mode is None and not owner):
+                    return await self._join_in(tx, peer, spec)
+                sharing.require(tx.meta, peer.client_id, sharing.OWNER, "an exclusive attach")
+                attachment_id = self.presence.new_id()
+                commit = self._exclusively(
+                    Commit(request_id=None, new_version=False), peer, tx.meta, attachment_id
                 )
-                return await tx.commit(commit, reads=spec)
+                committed = await tx.commit(commit, reads=spec)
+                return _Attached(committed, attachment_id, time.time(), EXCLUSIVE)
 
-        return await _retrying_races(session_id, attempt)
+        done = await _retrying_races(session_id, attempt)
+        if done.mode == EXCLUSIVE:
+            self._took_over(peer, session_id, done.committed, done.attachment_id)
+        else:
+            self.attachments.attach(
+                peer, session_id, done.committed.meta.epoch, SHARED,
+                attachment_id=done.attachment_id, since=done.since,
+                seen=done.committed.meta.event_seq,
+            )
+            self.fanout.follow(session_id)
+            self.fanout.offer(session_id, done.committed.events)  # the other local holders
+        return done
+
+    async def _join_in(self, tx: Transaction, peer: Peer, spec: ReadSpec | None) -> _Attached:
+        """The shared attach commit inside transaction ``tx``: presence, the ``attached``
+        event (on the channel), ``shared`` set; the epoch stays. When the session becomes
+        shared, its owner node is told, so an exclusive holder there starts listening too."""
+        meta = tx.meta
+        sharing.require(meta, peer.client_id, sharing.READ, "restore_session")
+        attachment_id, since = self.presence.new_id(), time.time()
+        presence = self.presence.entry(peer, meta, SHARED, since)
+        notice = shared_events.attached(
+            meta.session_id, attachment_id, presence.client_id, self.node_id, SHARED, since,
+            meta.epoch,
+        )
+        publish: tuple[tuple[str, bytes], ...] = ()
+        if not meta.shared and meta.owner and meta.owner != self.node_id:
+            message = orjson.dumps({"type": "shared", "session_id": meta.session_id})
+            publish = ((keys.node_channel(meta.owner), message),)
+        held = self.attachments.held(peer, meta.session_id)
+        commit = Commit(
+            request_id=None,
+            new_version=False,
+            meta_changes={"shared": 1},
+            presence={attachment_id: sharing.encode_attachment(presence)},
+            presence_removed=(held.attachment_id,) if held and held.attachment_id else (),
+            events=(notice,),
+            fanout=True,
+            publish=publish,
+        )
+        return _Attached(await tx.commit(commit, reads=spec), attachment_id, since, SHARED)
+
+    def _on_fanout_event(self, session_id: str, session_event: SessionEvent) -> None:
+        """What an event means for this node's connections, besides being sent to them."""
+        data = session_event.data
+        if session_event.name == "attached" and data.get("mode") == EXCLUSIVE:
+            self.on_taken_over(session_id, int(data.get("epoch", 0)))
+        elif session_event.name == "share_revoked":
+            for peer, _held in self.attachments.attached(session_id):
+                if peer.client_id == data.get("client_id"):
+                    self.attachments.detach(peer, session_id)
+
+    def on_shared(self, session_id: str) -> None:
+        """The session became shared elsewhere: listen if a local connection holds it."""
+        if session_id in self.attachments:
+            self.fanout.follow(session_id)
 
     def _check_cached(self, session_id: str, version: int) -> None:
         cached = self.images.get(session_id)
@@ -400,15 +596,24 @@ class SessionService:
 
     # -- events, interrupts, limits --------------------------------------------------------
 
-    def _deliver(self, session_id: str, committed: Committed) -> None:
-        """A commit's events to every local connection holding the session, with ``seq``."""
+    async def _deliver(self, session_id: str, committed: Committed) -> None:
+        """A commit's events to every local connection holding the session, with ``seq``.
+
+        On a shared session they go through the fan-out's feed, which delivers in ``seq``
+        order with the other nodes' events; the writer waits (briefly) until its own events
+        went out, so they still arrive before its answer.
+        """
         if not committed.events:
             return
-        holders = self.attachments.holders(session_id)
+        if committed.meta.shared or self.fanout.following(session_id):
+            if session_id in self.attachments:
+                self.fanout.follow(session_id)
+            self.fanout.offer(session_id, committed.events)
+            await self.fanout.delivered(session_id, committed.events[-1].seq)
+            return
         for session_event in committed.events:
-            message = event(session_event.name, session_event.data, seq=session_event.seq)
-            for peer, _epoch in holders:
-                peer.send_nowait(message)
+            self.fanout.send(session_id, session_event)
+            self._on_fanout_event(session_id, session_event)
 
     def notify(self, session_id: str, name: str, data: dict[str, Any]) -> int:
         """Push an event to every local connection holding ``session_id``; how many got it."""

@@ -14,7 +14,8 @@ its start-up line) at request time:
   ``stui_worker_restarts``. Counters of a restarted worker start from zero again (as for any
   restarted process; Prometheus's ``rate`` handles resets).
 
-Plain HTTP, as in :mod:`nodes.health`: one request per connection, bounded in time.
+Plain HTTP through :func:`nodes.health.serve_http`: one request per connection, bounded in
+time.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
+from .health import http_get, serve_http
+
 if TYPE_CHECKING:
     from .workers import Supervisor, WorkerSlot
 
 log = logging.getLogger("stui.workers")
 
-MAX_REQUEST = 8192
 WORKER_TIMEOUT = 2.0
 """Seconds the supervisor waits for one worker's health port."""
 
@@ -48,62 +50,18 @@ async def serve_supervisor_health(
 ) -> None:
     """Serve until cancelled; ``task_status.started`` gets the bound port."""
 
-    async def handle(stream: trio.SocketStream) -> None:
-        try:
-            with trio.move_on_after(5):
-                await _answer(supervisor, stream)
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-            pass
-        except Exception:
-            log.exception("health request failed")
-        finally:
-            await stream.aclose()
+    async def healthz() -> tuple[bool, dict[str, Any]]:
+        return await health(supervisor)
 
-    listeners = await trio.open_tcp_listeners(port, host=host)
-    task_status.started(int(listeners[0].socket.getsockname()[1]))
-    await trio.serve_listeners(handle, listeners)
+    async def merged() -> bytes:
+        return await metrics(supervisor)
 
-
-async def _answer(supervisor: Supervisor, stream: trio.SocketStream) -> None:
-    data = b""
-    while b"\r\n\r\n" not in data and len(data) < MAX_REQUEST:
-        chunk = await stream.receive_some(1024)
-        if not chunk:
-            return
-        data += chunk
-    parts = data.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
-    path = parts[1].split("?", 1)[0] if len(parts) >= 2 else ""
-    if path in ("/healthz", "/health"):
-        healthy, body = await health(supervisor)
-        status, content, ctype = (200 if healthy else 503), orjson.dumps(body), "application/json"
-    elif path == "/metrics":
-        status, content, ctype = 200, await metrics(supervisor), "text/plain; version=0.0.4"
-    else:
-        status, content, ctype = 404, b'{"error": "not found"}', "application/json"
-    reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\n"
-        f"Content-Length: {len(content)}\r\nConnection: close\r\n\r\n"
-    )
-    await stream.send_all(head.encode() + content)
+    await serve_http(healthz, merged, host, port, task_status=task_status)
 
 
 def _local(host: str) -> str:
     """Where to reach a worker's health port bound on ``host`` (a wildcard: loopback)."""
     return {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
-
-
-async def http_get(host: str, port: int, path: str) -> tuple[int, bytes]:
-    """A plain HTTP/1.0-style GET of a worker's health port: (status, body)."""
-    with trio.fail_after(WORKER_TIMEOUT):
-        stream = await trio.open_tcp_stream(host, port)
-        async with stream:
-            await stream.send_all(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-            data = b""
-            while chunk := await stream.receive_some(65536):
-                data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
 
 
 async def _ask_workers(supervisor: Supervisor, path: str) -> dict[str, tuple[int, bytes] | None]:
@@ -116,7 +74,7 @@ async def _ask_workers(supervisor: Supervisor, path: str) -> dict[str, tuple[int
         if not (slot.serving and slot.health_port):
             return
         try:
-            answers[slot.node_id] = await http_get(host, slot.health_port, path)
+            answers[slot.node_id] = await http_get(host, slot.health_port, path, WORKER_TIMEOUT)
         except (OSError, trio.TooSlowError, ValueError, IndexError) as exc:
             log.info("worker health not read", extra={"worker": slot.node_id, "error": repr(exc)})
 

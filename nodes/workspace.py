@@ -17,6 +17,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
@@ -68,6 +70,8 @@ class Workspace:
     by_value: dict[str, str] = attrs.field(factory=dict)  # registry index: value -> id
     unsaved_history: list[HistoryEntry] = attrs.field(factory=list)
     """History read in the first format, written with the next commit."""
+    largest: int = 0
+    """Elements (or characters) of the biggest object this workspace has held."""
 
     def registry_id_of(self, encoded: Any) -> str | None:
         """The registry id already given to this value, if it is still registered."""
@@ -191,7 +195,17 @@ def workspace_from(session_id: str, version: int, records: Records) -> Workspace
         damaged=dict(records.damaged),
         objects_after_collect=len(objects),
         unsaved_history=list(record.history) if records.workspace_moves else [],
+        largest=max((record_size(r) for r in objects.values()), default=0),
     )
+
+
+def record_size(record: dict[str, Any]) -> int:
+    """Elements or characters of a stored object (its cost for a primitive that scans it)."""
+    for part in ("items", "pairs", "counts", "slots", "chars", "vars"):
+        value = record.get(part)
+        if value:
+            return len(value)
+    return len(record.get("hex") or "") // 2
 
 
 def damaged_placeholder(oid: str, reason: str) -> dict[str, Any]:
@@ -208,16 +222,73 @@ def damaged_placeholder(oid: str, reason: str) -> dict[str, Any]:
     }
 
 
-async def run_in_thread(
+INLINE_STEPS = 2_000
+"""Steps an evaluation may take inline, on the Trio thread, before it is rolled back and run
+again in a worker thread (~1-2 ms of work)."""
+INLINE_NEW_OBJECTS = 2_000
+INLINE_STRING = 64 * 1024
+SHORT_RUN = 0.001
+"""A run this short marks its (session, code) as one to run inline next time."""
+LARGE_OBJECT = 10_000
+"""A session holding an object with this many elements or characters evaluates in a worker
+thread only: one primitive scanning it could hold the event loop for too long."""
+
+
+class Pacing:
+    """Which evaluations run inline, without a worker thread.
+
+    A worker thread costs the node ~350 µs of CPU per evaluation at 50 busy connections (the
+    GIL changing hands with an event loop that never idles), several times a small
+    evaluation's own cost. So a snippet that ran short before in the same session, in a
+    session without large objects, runs inline under tight limits (:data:`INLINE_STEPS`
+    steps, :data:`INLINE_NEW_OBJECTS` new objects, :data:`INLINE_STRING` characters); past
+    them the image is rolled back (as for any limit) and the snippet runs again in a thread,
+    and is not tried inline again. The first run of any snippet is in a thread.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._short: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self.inline_runs = 0
+        self.thread_runs = 0
+        self.fallbacks = 0
+
+    def inline(self, session_id: str, code: str, entry: Workspace) -> bool:
+        key = (session_id, code)
+        if key not in self._short or entry.largest >= LARGE_OBJECT:
+            return False
+        self._short.move_to_end(key)
+        return True
+
+    def ran(self, session_id: str, code: str, outcome: Outcome, entry: Workspace) -> None:
+        """Remember whether ``code`` was short (by the evaluator's own count of steps and
+        time, not the thread's round trip), and how big the session's objects have grown."""
+        if outcome.changed:
+            sizes = (record_size(record) for record in outcome.changed.values())
+            entry.largest = max(entry.largest, *sizes)
+        key = (session_id, code)
+        if outcome.steps < INLINE_STEPS and outcome.elapsed < SHORT_RUN:
+            self._short[key] = None
+            self._short.move_to_end(key)
+            while len(self._short) > self.capacity:
+                self._short.popitem(last=False)
+        else:
+            self._short.pop(key, None)
+
+
+async def run_evaluation(
     entry: Workspace,
     code: str,
     *,
+    session_id: str,
     limits: Limits,
     interrupt: threading.Event,
     limiter: trio.CapacityLimiter,
+    pacing: Pacing,
 ) -> tuple[Outcome, float]:
-    """Evaluate ``code`` in a worker thread (so the node keeps answering others); the outcome
-    and the seconds it ran. ``interrupt`` stops it at its next checkpoint.
+    """Evaluate ``code``: inline if :class:`Pacing` says it is short, else in a worker thread
+    (so the node keeps answering others); the outcome and the seconds it ran. ``interrupt``
+    stops a threaded run at its next checkpoint.
 
     Raises :class:`EvaluationError` (syntax), :class:`ResourceLimit` or
     :class:`EvaluationTimeout`; a cancelled wait interrupts the thread (the caller must drop
@@ -225,6 +296,26 @@ async def run_in_thread(
     """
     if len(code) > MAX_CODE_CHARS:
         raise EvaluationError(f"code is longer than {MAX_CODE_CHARS} characters")
+    if pacing.inline(session_id, code, entry):
+        quick = attrs.evolve(
+            limits,
+            max_steps=min(limits.max_steps, INLINE_STEPS),
+            max_objects=min(limits.max_objects, entry.heap_size + INLINE_NEW_OBJECTS),
+            max_string=min(limits.max_string, INLINE_STRING),
+        )
+        started = time.perf_counter()
+        try:
+            with _evaluation_errors():
+                outcome = entry.image.evaluate(code, limits=quick, interrupt=interrupt)
+        except ResourceLimit as exc:
+            if exc.details is None or exc.details.get("limit") == "depth":
+                raise
+            pacing.fallbacks += 1  # too big to run inline: rolled back, run it in a thread
+        else:
+            elapsed = time.perf_counter() - started
+            pacing.inline_runs += 1
+            pacing.ran(session_id, code, outcome, entry)
+            return outcome, elapsed
 
     def work() -> Outcome:
         return entry.image.evaluate(
@@ -233,10 +324,22 @@ async def run_in_thread(
 
     started = time.perf_counter()
     try:
-        outcome = await trio.to_thread.run_sync(work, limiter=limiter, abandon_on_cancel=True)
+        with _evaluation_errors():
+            outcome = await trio.to_thread.run_sync(work, limiter=limiter, abandon_on_cancel=True)
     except trio.Cancelled:
         interrupt.set()
         raise
+    elapsed = time.perf_counter() - started
+    pacing.thread_runs += 1
+    pacing.ran(session_id, code, outcome, entry)
+    return outcome, elapsed
+
+
+@contextmanager
+def _evaluation_errors() -> Iterator[None]:
+    """The evaluator's errors as the protocol's."""
+    try:
+        yield
     except SmalltalkSyntaxError as exc:
         raise EvaluationError(
             f"syntax error at line {exc.line}, column {exc.column}: {exc.hint}",
@@ -247,7 +350,6 @@ async def run_in_thread(
         if exc.error_type == "Timeout":
             raise EvaluationTimeout(str(exc), details=details)
         raise ResourceLimit(str(exc), details=details)
-    return outcome, time.perf_counter() - started
 
 
 def _release_gil() -> None:

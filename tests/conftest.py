@@ -198,9 +198,10 @@ def redis_keys(redis: RedisServer, pattern: str = "stui:*") -> list[str]:
 
 
 # Node and client bookkeeping that legitimately changes on every request or connection (rate
-# buckets, connection counters, heartbeats, the sweeper lease): not session data.
+# buckets, connection counters, heartbeats, the sweeper lease, who is attached to a session):
+# not session data.
 _BOOKKEEPING = ("stui:sweeper", "stui:{sweeper}", "stui:node:", "stui:nodes", "stui:counters")
-_BOOKKEEPING_SUFFIXES = (":bucket", ":stats")
+_BOOKKEEPING_SUFFIXES = (":bucket", ":stats", ":attached")
 
 
 def dump_keys(redis: RedisServer, pattern: str = "stui:*") -> dict[str, bytes]:

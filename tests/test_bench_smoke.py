@@ -222,6 +222,22 @@ def test_scaling_quick_smoke() -> None:
     assert_numbers(column(out, "node 1 CPU"), "node CPU")
 
 
+@pytest.mark.timeout(RUN_TIMEOUT + 30)
+@needs_evaluator
+def test_shared_quick_smoke() -> None:
+    """Issue 11's numbers: conflict retries and fan-out latency with the floors of the same
+    run (~10 s, so it runs every time)."""
+    out = run_suite("shared")
+    assert_floors(out)
+    assert_numbers(column(out, "p50 ms", "floor"), "pub/sub floor")
+    fanout = column(out, "p99 ms", "fan-out, one writer")
+    assert_numbers(fanout, "fan-out latency")
+    assert_numbers(column(out, "p50 ÷ floor p50"), "fan-out ratio to the floor")
+    assert column(out, "connections closed")[1:] == ["0"]
+    assert column(out, "exact count")[1:] == ["yes"]
+    assert_numbers(column(out, "races lost per success")[1:], "races lost per success")
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(400)
 def test_redis_ha_quick_smoke() -> None:

@@ -52,6 +52,7 @@ def check_table(output: str) -> None:
     assert "(100%" in row(output, "sessions restored")
     assert row(output, "sessions failed") == "0"
     assert int(row(output, "requests acknowledged").split()[0]) > 0
+    assert row(output, "shared event gaps").startswith("0 ")
     assert "PASS" in output
 
 
@@ -62,6 +63,11 @@ def test_bounded_chaos_run_keeps_every_invariant(tmp_path) -> None:
                              "--progress", "5", "--plot", str(plot), timeout=110)
     assert code == 0, "chaos failed: see the table above"
     check_table(output)
+    # Shared sessions (issue 11) go through the same kills: two clients each, nobody thrown
+    # out (a thrown-out client fails its session), every event seen in order.
+    shared = re.match(r"(\d+) \(2 clients each\): (\d+) connection losses, (\d+) events",
+                      row(output, "shared sessions"))
+    assert shared and int(shared.group(1)) == 2 and int(shared.group(3)) > 0, output
     chaos = row(output, "chaos")
     assert "SIGKILL" in chaos and "SIGSTOP" in chaos and "Redis restarted" in chaos
     assert "stopped redis" in output  # everything it started was stopped

@@ -277,3 +277,25 @@ def subprocess_run(args: list[str]) -> str:
     if done.returncode != 0 or "NOAUTH" in done.stdout or "NOPERM" in done.stdout:
         raise RuntimeError(done.stdout + done.stderr)
     return done.stdout
+
+
+async def test_shared_session_events_reach_another_node_on_sentinel(topologies, nursery):
+    """Shared sessions' fan-out (SPUBLISH in the commit, one SSUBSCRIBE connection per node)
+    on the Sentinel primary, found through the router. (On a Redis Cluster the channel lives
+    on the session's shard and ``nodes/fanout.py`` keeps one subscription: not supported.)"""
+    topology = topologies[SENTINEL]
+    flush(topology)
+    node_a = await start_node(nursery, topology.url())
+    node_b = await start_node(nursery, topology.url())
+    try:
+        async with open_connection(url_of(node_a)) as on_a, \
+                open_connection(url_of(node_b)) as on_b:
+            sid = (await on_a.request("create_session", client_id="alice"))["session_id"]
+            joined = await on_b.request("restore_session", session_id=sid, attach="shared")
+            assert joined["attach"] == "shared"
+            await on_a.request("evaluate", session_id=sid, code="n := 7")
+            seen = await on_b.next_event("evaluated", timeout=10)
+        assert seen["data"]["code"] == "n := 7" and seen["data"]["result"] == "7"
+    finally:
+        node_a.drain()
+        node_b.drain()

@@ -312,7 +312,8 @@ def test_redis_refuses_a_node_without_the_password(tmp_path: Path):
 
 async def _workload(url: str, secret: str) -> None:
     """What nodes do with Redis: create, update, evaluate (transcript events), inspect,
-    restore with missed events, take over, list, statistics, close, and an expiry."""
+    shared attach, grants and fan-out, restore with missed events, take over, list,
+    statistics, close, and an expiry."""
     async with open_connection(url) as a, open_connection(url) as b:
         for conn in (a, b):
             await conn.request("authenticate", token=tokens.issue(secret, "erin", ttl=60))
@@ -322,7 +323,14 @@ async def _workload(url: str, secret: str) -> None:
         done = await a.request("evaluate", session_id=sid,
                                code="x := 3. Transcript show: 'hi'. x")
         await a.request("inspect", session_id=sid, object_id=done["object_id"])
-        await b.request("restore_session", session_id=sid, last_seq=0)  # takeover
+        # Shared sessions: presence, grants, SPUBLISH in the commit, SSUBSCRIBE by the node.
+        await b.request("restore_session", session_id=sid, attach="shared")
+        await a.request("share_session", session_id=sid, client_id="frank", rights="read")
+        await b.request("evaluate", session_id=sid, code="x + 1")
+        await a.request("list_attached", session_id=sid)
+        await a.request("revoke_share", session_id=sid, client_id="frank")
+        await b.request("restore_session", session_id=sid, last_seq=0,
+                        attach="exclusive")  # takeover
         await b.request("get_session_info", session_id=sid)
         await b.request("list_client_sessions", client_id="erin")
         await b.request("get_session_statistics")

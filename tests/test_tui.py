@@ -226,6 +226,62 @@ def test_stui_in_a_terminal_survives_a_node_kill_and_a_restart(
     assert time.monotonic() - started < 40
 
 
+def test_two_terminals_on_two_nodes_share_one_workspace_and_survive_a_node_kill(
+    terminal: Terminal, node_process: Any, tmp_path: Path
+) -> None:
+    """Issue 11: alice shares her session with bob; each terminal shows the other's
+    evaluations (marked with the client id) and who is attached, and both go on after the
+    node of one of them is killed."""
+    nodes = {"node-a": node_process("--node-id", "node-a"),
+             "node-b": node_process("--node-id", "node-b")}
+    alice_file, bob_file = tmp_path / "alice.json", tmp_path / "bob.json"
+    terminal.start([*stui_command(), "--url", nodes["node-a"].url, "--url", nodes["node-b"].url,
+                    "--client-id", "alice", "--session-file", str(alice_file), "--shared",
+                    "--share-with", "bob"])
+    alice = terminal.target
+    terminal.wait_for(state_is("connected"))
+    terminal.wait_for(r"shared with bob \(write\)")
+    sid = load_session_file(alice_file)["session_id"]
+    terminal.start([*stui_command(), "--url", nodes["node-b"].url, "--url", nodes["node-a"].url,
+                    "--client-id", "bob", "--session-file", str(bob_file), "--shared",
+                    "--session-id", sid])
+    bob = terminal.target
+    assert "node: node-b" in terminal.wait_for(state_is("connected")).string
+    terminal.wait_for(r"attached: 2 \(alice, bob\)")
+    terminal.target = alice
+    terminal.wait_for(r"attached: 2 \(alice, bob\)")
+    terminal.wait_for(r"bob attached on node-b")
+
+    terminal.enter("x := 6 * 7")
+    terminal.wait_for(result_shown("x := 6 * 7", "42"))
+    terminal.target = bob
+    terminal.wait_for(result_shown("[alice] x := 6 * 7", "42"))
+    terminal.enter("x + 1")
+    terminal.wait_for(result_shown("x + 1", "43"))
+    terminal.target = alice
+    terminal.wait_for(result_shown("[bob] x + 1", "43"))
+
+    # Kill bob's node: bob fails over to node-a and both go on, nobody thrown out.
+    nodes["node-b"].kill()
+    terminal.target = bob
+    screen = terminal.wait_for(state_is("restored")).string
+    assert "node: node-a" in screen
+    terminal.target = alice
+    terminal.enter("x * 2")
+    terminal.wait_for(result_shown("x * 2", "84"))
+    terminal.target = bob
+    terminal.wait_for(result_shown("[alice] x * 2", "84"))
+    terminal.enter("x - 2")
+    terminal.wait_for(result_shown("x - 2", "40"))
+    terminal.target = alice
+    screen = terminal.wait_for(result_shown("[bob] x - 2", "40")).string
+    assert "taken over" not in screen and state_is("connected")
+    for target in (alice, bob):
+        terminal.target = target
+        terminal.keys("C-q")
+        assert terminal.exit_status() == 0
+
+
 def test_stui_starts_a_new_session_when_the_saved_one_is_gone(
     terminal: Terminal, node_process: Any, tmp_path: Path
 ) -> None:

@@ -30,6 +30,7 @@ from client.connection import Connection
 from cluster import keys
 from cluster.ops.embedded_redis import RedisServer
 from cluster.settings import Settings
+from nodes.health import http_get as health_get
 from nodes.workers import settings_env, worker_count
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,15 +125,7 @@ async def wait_until(predicate: Any, timeout: float, what: str) -> None:
 
 
 async def http_get(port: int, path: str) -> tuple[int, bytes]:
-    with trio.fail_after(5):
-        stream = await trio.open_tcp_stream("127.0.0.1", port)
-        async with stream:
-            await stream.send_all(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
-            data = b""
-            while chunk := await stream.receive_some(65536):
-                data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ")[1]), body
+    return await health_get("127.0.0.1", port, path)
 
 
 async def ping_new_connections(url: str, count: int) -> list[str]:

@@ -10,6 +10,13 @@ schedule: nodes are killed with SIGKILL and restarted on their ports, one node i
 SIGSTOP for a few seconds and resumed, and Redis is restarted once (SIGTERM, then started again
 on the same port and data dir, so it reloads its AOF).
 
+Shared sessions (issue 11) are part of the run: ``--shared S`` of the sessions (default a fifth
+of the clients) have two clients each, with two client ids: the first creates the session
+attached shared and grants the second, which joins it shared; both count into the same ``n``
+from wherever the load balancer puts them, through the same kills. Their audit is per session
+(the sum of both clients' acknowledgements), and each of their clients checks the session's
+events as they arrive: consecutive sequence numbers, nothing missed, nothing twice.
+
 At the end every session's stored ``n`` is compared with what its client saw acknowledged:
 
 - *acknowledged but lost*: stored ``n`` below the acknowledged count (must be 0);
@@ -17,7 +24,9 @@ At the end every session's stored ``n`` is compared with what its client saw ack
   client, or was answered with an error, may or may not have run) (must be 0);
 - *sessions restored*: sessions that lost a connection and then got a request answered
   (must be 100%), with the latency from the loss to that answer (p50/p99);
-- errors by type, as the clients saw them.
+- errors by type, as the clients saw them;
+- shared sessions: events seen by their clients and gaps in their sequence numbers (must be 0);
+  a shared client thrown out (``session_taken_over``) fails its session.
 
 With ``--redis-topology sentinel|cluster`` the store is a local Sentinel (1 primary, 2
 replicas, 3 sentinels) or Redis Cluster (3 primaries, 3 replicas) instead, and ``--kill-redis``
@@ -103,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--clients", type=int, default=50, help="clients, one session each "
                    "(default %(default)s)")
+    p.add_argument("--shared", type=int, default=None, help="shared sessions: each takes two "
+                   "of the clients, on one session (default: a fifth of the clients)")
     p.add_argument("--duration", type=float, default=60.0, help="seconds of chaos "
                    "(default %(default)s)")
     p.add_argument("--nodes", type=int, default=3, help="node processes (default %(default)s)")
@@ -153,6 +164,7 @@ def parser() -> argparse.ArgumentParser:
 @attrs.frozen
 class Config:
     clients: int
+    shared: int
     duration: float
     nodes: int
     seed: int
@@ -178,8 +190,11 @@ class Config:
         seed = int(args.seed) if args.seed is not None else random.randrange(1, 1_000_000)
         duration = float(args.duration)
         kills = int(args.kills) if args.kills is not None else max(2, round(duration / 6))
+        clients = int(args.clients)
+        shared = int(args.shared) if args.shared is not None else clients // 5
         return cls(
-            clients=int(args.clients),
+            clients=clients,
+            shared=max(0, min(shared, clients // 2)),
             duration=duration,
             nodes=int(args.nodes),
             seed=seed,
@@ -228,6 +243,13 @@ class Session:
     """Requests it sent again after those notices."""
     waited: int = 0
     """Times it saw the store failing over (requests waited)."""
+    shared: bool = False
+    """Attached shared (the first client of a shared session, or its partner)."""
+    partner_of: int | None = None
+    """The index of the session whose workspace this client joins (a shared session's
+    second client)."""
+    events: int = 0
+    gaps: int = 0
 
 
 @attrs.define
@@ -249,20 +271,36 @@ class Report:
     def acknowledged(self) -> int:
         return sum(s.acked for s in self.sessions)
 
+    def groups(self) -> list[list[Session]]:
+        """Sessions as the server has them: a shared one's clients together, creator first."""
+        by_owner: dict[int, list[Session]] = {}
+        for s in self.sessions:
+            by_owner.setdefault(s.index if s.partner_of is None else s.partner_of, []).append(s)
+        return list(by_owner.values())
+
     @property
     def lost(self) -> int:
-        return sum(max(0, s.acked - s.stored) for s in self.sessions if s.stored is not None)
+        return sum(
+            max(0, sum(s.acked for s in group) - stored)
+            for group in self.groups() if (stored := group[0].stored) is not None
+        )
 
     @property
     def twice(self) -> int:
         excess = sum(
-            max(0, s.stored - s.acked - s.in_doubt) for s in self.sessions if s.stored is not None
+            max(0, stored - sum(s.acked + s.in_doubt for s in group))
+            for group in self.groups() if (stored := group[0].stored) is not None
         )
         return excess + sum(1 for s in self.sessions if s.twice and s.stored is None)
 
     @property
+    def gaps(self) -> int:
+        return sum(s.gaps for s in self.sessions)
+
+    @property
     def unaudited(self) -> int:
-        return sum(1 for s in self.sessions if s.session_id is not None and s.stored is None)
+        return sum(1 for s in self.sessions
+                   if s.session_id is not None and s.stored is None and s.partner_of is None)
 
     @property
     def with_losses(self) -> list[Session]:
@@ -287,6 +325,7 @@ class Report:
             and self.unaudited == 0
             and all(s.session_id is not None and s.failed is None for s in self.sessions)
             and self.restored == len(self.with_losses)
+            and self.gaps == 0
             # --min-replicas 1 promises that no acknowledged commit is lost by a failover
             and not (self.config.min_replicas >= 1 and self.rollbacks)
         )
@@ -299,6 +338,8 @@ class Report:
         in_doubt = sum(s.in_doubt for s in self.sessions)
         with_losses = len(self.with_losses)
         share = 100.0 if not with_losses else 100.0 * self.restored / with_losses
+        shared = [s for s in self.sessions if s.shared]
+        shared_losses = sum(s.losses for s in shared)
         store = self.config.redis_topology + (
             f", --min-replicas {self.config.min_replicas}" if self.config.kill_redis else ""
         )
@@ -307,6 +348,10 @@ class Report:
                      f"{self.config.clients} clients, {self.config.nodes} nodes, "
                      f"seed {self.config.seed}, appendfsync {self.config.appendfsync}, "
                      f"store {store}"),
+            ("shared sessions", f"{self.config.shared} (2 clients each): {shared_losses} "
+                                f"connection losses, {sum(s.events for s in shared)} events "
+                                f"seen"),
+            ("shared event gaps", f"{self.gaps}   (must be 0)"),
             ("chaos", f"{self.elapsed:.1f} s: " + (", ".join(self.events) or "none")),
             ("requests acknowledged", f"{self.acknowledged}"
                                       f" ({self.acknowledged / max(self.elapsed, 1e-9):.0f}/s)"),
@@ -437,7 +482,11 @@ class Chaos:
         self.secret = state.secret  # the cluster's: clients make their own tokens with it
         self.report = Report(
             config=config,
-            sessions=[Session(i, f"chaos-{config.seed}-{i}") for i in range(config.clients)],
+            sessions=[
+                Session(i, f"chaos-{config.seed}-{i}", shared=i < 2 * config.shared,
+                        partner_of=i - 1 if i < 2 * config.shared and i % 2 else None)
+                for i in range(config.clients)
+            ],
             errors=Counter(),
             events=[],
             haproxy=bool(config.haproxy and state.haproxy_pid),
@@ -449,6 +498,7 @@ class Chaos:
         self.started = 0.0
         self.last_event = "-"
         self.ops = trio.Lock()
+        self.shared_ready = {s.index: trio.Event() for s in self.report.sessions if s.shared}
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -464,17 +514,31 @@ class Chaos:
                 session.waited += 1
 
         try:
+            joins = None
+            if session.partner_of is not None:  # wait for the first client's session
+                owner = self.report.sessions[session.partner_of]
+                with trio.move_on_after(45):
+                    await self.shared_ready[owner.index].wait()
+                if owner.session_id is None:
+                    raise SessionLost("the shared session was not created", "not_found")
+                joins = owner.session_id
             async with open_session(
                 self.urls, session.client_id, on_state=on_state, reconnect_timeout=45,
                 token=minter(self.secret, session.client_id) if self.secret else None,
                 request_timeout=30, connect_timeout=3, ping_interval=1.0, ping_timeout=2.0,
-            ) as client:
+                session_id=joins, attach="shared" if session.shared else None,
+            ) as client, trio.open_nursery() as watchers:
                 session.session_id = client.session_id
-                if self.config.mode == EVALUATE:
+                if self.config.mode == EVALUATE and joins is None:
                     await self._setup(client, session)
+                if session.shared:
+                    watchers.start_soon(self._watch_events, client, session)
+                    if joins is None:
+                        await self._share(client, session)
                 session.started = True
                 ready()
                 await self._count(client, session)
+                watchers.cancel_scope.cancel()
         except SessionLost as exc:
             session.failed = f"SessionLost({exc.reason})"
             self.report.errors[f"SessionLost({exc.reason})"] += 1
@@ -484,6 +548,33 @@ class Chaos:
         finally:
             if not session.started:
                 ready()
+            if session.shared and session.partner_of is None:
+                self.shared_ready[session.index].set()
+
+    async def _share(self, client: SessionClient, session: Session) -> None:
+        """Grant the shared session's second client (a client id of its own) write rights."""
+        partner = self.report.sessions[session.index + 1]
+        while True:
+            try:
+                await client.request("share_session", client_id=partner.client_id)
+                break
+            except RequestFailed as exc:
+                self.report.errors[exc.error_type] += 1
+                await trio.sleep(0.1)
+        self.shared_ready[session.index].set()
+
+    async def _watch_events(self, client: SessionClient, session: Session) -> None:
+        """A shared session's events, as its client gets them: each ``seq`` the one after the
+        last (the client drops repeats itself; a jump is an event this client never got)."""
+        last = None
+        async for message in client.events:
+            seq = message.get("seq")
+            if not isinstance(seq, int):
+                continue
+            session.events += 1
+            if last is not None and seq != last + 1:
+                session.gaps += 1
+            last = seq
 
     async def _setup(self, client: SessionClient, session: Session) -> None:
         while True:
@@ -533,8 +624,8 @@ class Chaos:
             if result.get("replayed"):
                 session.replayed += 1
             value = self._value(result)
-            if value > session.acked + session.in_doubt:
-                session.twice = True
+            if value > session.acked + session.in_doubt and not session.shared:
+                session.twice = True  # (a shared session's n counts its partner's too)
             if session.lost_at is not None:
                 session.latencies.append(time.monotonic() - session.lost_at)
                 session.lost_at = None
@@ -737,8 +828,8 @@ class Chaos:
         with trio.fail_after(60):
             async with open_connection(url) as conn:
                 for session in self.report.sessions:
-                    if session.session_id is None:
-                        continue
+                    if session.session_id is None or session.partner_of is not None:
+                        continue  # (a shared session is audited once, for both clients)
                     if self.secret:
                         await conn.request("authenticate", client_id=session.client_id,
                                            token=minter(self.secret, session.client_id)())

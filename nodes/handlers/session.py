@@ -10,11 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from cluster import tokens, validation
-from cluster.errors import PermissionDenied, StaleVersion
+import attrs
+
+from cluster import sharing, tokens, validation
+from cluster.errors import PermissionDenied, SessionNotFound, StaleVersion
 from cluster.model import InspectorState, SessionMeta, WorkspaceRecord, to_record
 from cluster.store import Commit, ReadSpec, Records, seconds_until
 
+from .. import sharing as shared_events
 from ..dispatch import Call, commands
 from ..inspector import wire_state
 from ..protocol import REPLAYED, iso
@@ -71,11 +74,15 @@ async def create_session(call: Call) -> dict[str, Any]:
     caller = call.peer.client_id
     if caller is not None and caller != client_id:
         raise PermissionDenied("a connection may only create sessions for its own client id")
-    meta, replayed, durability = await call.service.create(call.peer, client_id, call.request.id)
+    mode = sharing.attach_mode(call.params, sharing.EXCLUSIVE)
+    meta, replayed, durability = await call.service.create(
+        call.peer, client_id, call.request.id, mode
+    )
     call.peer.identify(client_id)
     fields = _session_fields(meta)
     fields["durability"] = durability.to_wire()
     del fields["last_modified"]
+    fields["attach"] = mode
     if replayed:
         fields[REPLAYED] = True
     return fields
@@ -83,19 +90,25 @@ async def create_session(call: Call) -> dict[str, Any]:
 
 @commands.command("restore_session")
 async def restore_session(call: Call) -> dict[str, Any]:
-    """Resume a session here: take ownership, then answer everything the client needs."""
+    """Resume a session here: attach (take ownership, or join it shared), then answer
+    everything the client needs."""
     session_id = validation.session_id(call.params)
     last_seq = validation.sequence_number(call.params, "last_seq")
+    mode = sharing.attach_mode(call.params, "") or None  # None: by the caller's access
     service = call.service
     acked = validation.optional(call.params, "acked_version", int)
     if acked is not None:  # the client's last acknowledged commit: a rollback is found by it
         commit_id = validation.optional(call.params, "acked_commit_id", str) or ""
         service.rollbacks.remember(session_id, acked, commit_id)
-    meta, records, ttl_ms, resumed = await service.restore(call.peer, session_id, last_seq)
-    call.peer.identify(meta.client_id)
+    meta, records, ttl_ms, resumed = await service.restore(call.peer, session_id, last_seq, mode)
+    access = sharing.access(meta, call.peer.client_id) or sharing.READ
+    call.peer.identify(call.peer.client_id or meta.client_id)
     if resumed:
         service.registry.count("reconnects", meta.client_id)
+    held = service.attachments.held(call.peer, session_id)
     result = _session_fields(meta)
+    result["attach"] = held.mode if held is not None else mode or sharing.EXCLUSIVE
+    result["access"] = access
     result.update(
         {
             "session_state": records.state.state_data if records.state else None,
@@ -151,14 +164,24 @@ async def update_session_state(call: Call) -> dict[str, Any]:
         call.params, max_bytes=settings.max_state_bytes, max_depth=settings.max_state_depth
     )
     expected = validation.optional(call.params, "expected_version", int)
+    service = call.service
 
     async def prepare(session: Prepared) -> Commit:
         if expected is not None and session.meta.version != expected:
             raise StaleVersion(f"session {session_id} is not at version {expected}")
-        return Commit(request_id=call.request.id, response=_stored_update, state_data=state_data)
+        commit = Commit(request_id=call.request.id, response=_stored_update, state_data=state_data)
+        if session.meta.shared:
+            announce = shared_events.state_updated(
+                session_id, state_data, client_id=call.peer.client_id or session.meta.client_id,
+                version=session.meta.version + 1,
+            )
+            commit = attrs.evolve(commit, events=(announce,))
+        return commit
 
     try:
-        answer = await call.service.mutate(call.peer, session_id, call.request.id, prepare)
+        answer = await service.mutate(
+            call.peer, session_id, call.request.id, prepare, what="update_session_state"
+        )
     except StaleVersion:
         # The details a client merges from: version and state of one snapshot (a rare path,
         # so its extra round trip is not in the write's budget).
@@ -194,7 +217,14 @@ def _stored_update(meta: SessionMeta) -> dict[str, Any]:
 @commands.command("close_session")
 async def close_session(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
-    await call.service.store.close(session_id, call.peer.client_id)
+    try:
+        await call.service.store.close(session_id, call.peer.client_id)
+    except SessionNotFound:
+        # A client the session was shared with sees it, but only its owner closes it (one
+        # more read, on this error path only).
+        snapshot = await call.service.store.read(session_id, call.peer.client_id)
+        sharing.require(snapshot.meta, call.peer.client_id, sharing.OWNER, "close_session")
+        raise
     call.service.attachments.detach(call.peer, session_id)
     call.service.images.drop(session_id)
     return {"session_id": session_id, "closed": True}
@@ -203,10 +233,12 @@ async def close_session(call: Call) -> dict[str, Any]:
 @commands.command("get_session_info")
 async def get_session_info(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
-    snapshot = await call.service.store.read(session_id, call.peer.client_id)
+    snapshot, attached = await call.service.presence.attached(call.peer, session_id)
     result = _session_fields(snapshot.meta)
     result["time_until_expiry"] = seconds_until(snapshot.ttl_ms)
     result["is_expired"] = False
+    result["attached_connections"] = len(attached)
+    result["shared"] = bool(snapshot.meta.shared)
     return result
 
 

@@ -11,23 +11,31 @@ from typing import Any
 
 import attrs
 
-from cluster import validation
+from cluster import sharing, validation
 from cluster.errors import InvalidRequest, ObjectNotFound
-from cluster.model import Inspector, SessionMeta, to_record
+from cluster.model import Inspector, SessionEvent, SessionMeta, to_record
 from cluster.store import Commit
 
 from .. import inspector as inspectors
+from .. import sharing as shared_events
 from .. import workspace as ws
 from ..dispatch import Call, commands
-from ..inspector import check_view, child, describe, follow
+from ..inspector import check_view, child, describe, follow, wire_state
 from ..protocol import Request
 from ..service import Prepared
 
 Change = Callable[[ws.Workspace], dict[str, Any]]
 
 
-async def _mutate(call: Call, session_id: str, change: Change) -> dict[str, Any]:
-    """Apply ``change`` to the session's workspace and commit what it changed."""
+async def _mutate(
+    call: Call, session_id: str, change: Change, need: str = sharing.READ
+) -> dict[str, Any]:
+    """Apply ``change`` to the session's workspace and commit what it changed.
+
+    These commands change only the inspectors and the registry (never a variable or an
+    object), so a client with ``read`` access to a shared session may use them; on a shared
+    session their change is an ``inspector`` event for every attached connection.
+    """
 
     async def prepare(session: Prepared) -> Commit:
         entry = session.workspace
@@ -42,6 +50,12 @@ async def _mutate(call: Call, session_id: str, change: Change) -> dict[str, Any]
         }
         removed = tuple(rid for rid in before_registry if rid not in entry.registry)
         workspace_changed = entry.next_registry_id != before_next
+        events: tuple[SessionEvent, ...] = ()
+        if session.meta.shared:
+            events = (shared_events.inspector(
+                session_id, call.request.command, wire_state(entry.inspectors),
+                client_id=call.peer.client_id or session.meta.client_id,
+            ),)
         return Commit(
             request_id=call.request.id,
             response=_with_version(result),
@@ -50,10 +64,12 @@ async def _mutate(call: Call, session_id: str, change: Change) -> dict[str, Any]
             inspectors=entry.inspectors,
             workspace=entry.record() if workspace_changed else None,
             history=entry.take_unsaved_history() if workspace_changed else (),
+            events=events,
         )
 
     answer = await call.service.mutate(
-        call.peer, session_id, call.request.id, prepare, workspace=True
+        call.peer, session_id, call.request.id, prepare, workspace=True, need=need,
+        what=call.request.command,
     )
     return answer.response
 
@@ -75,11 +91,18 @@ async def evaluate(call: Call) -> dict[str, Any]:
     async def prepare(session: Prepared) -> Commit:
         entry = session.workspace
         assert entry is not None
+        bindings = dict(entry.bindings)
         async with service.interruptible(session_id) as interrupt:
-            outcome, elapsed = await ws.run_in_thread(
-                entry, code, limits=service.limits, interrupt=interrupt, limiter=service.eval_slots
+            outcome, elapsed = await ws.run_evaluation(
+                entry,
+                code,
+                session_id=session_id,
+                limits=service.limits,
+                interrupt=interrupt,
+                limiter=service.eval_slots,
+                pacing=service.pacing,
             )
-        return ws.evaluation_commit(
+        commit = ws.evaluation_commit(
             entry,
             outcome,
             session_id=session_id,
@@ -88,8 +111,24 @@ async def evaluate(call: Call) -> dict[str, Any]:
             elapsed=elapsed,
             max_registry=service.settings.max_registry,
         )
+        if session.meta.shared:  # who evaluated what, for every attached connection
+            client_id = call.peer.client_id or session.meta.client_id
+            news = [shared_events.evaluated(
+                session_id, client_id=client_id, node_id=service.node_id,
+                request_id=call.request.id, code=code, outcome=outcome,
+                object_id=next(iter(commit.registry), None), version=session.meta.version + 1,
+            ), *commit.events]
+            changed = shared_events.variables(
+                session_id, bindings, entry.bindings, client_id=client_id
+            )
+            if changed is not None:
+                news.append(changed)
+            commit = attrs.evolve(commit, events=tuple(news))
+        return commit
 
-    answer = await service.mutate(call.peer, session_id, call.request.id, prepare, workspace=True)
+    answer = await service.mutate(
+        call.peer, session_id, call.request.id, prepare, workspace=True, what="evaluate"
+    )
     return answer.response
 
 
@@ -228,7 +267,7 @@ async def release_object(call: Call) -> dict[str, Any]:
         del entry.registry[object_id]
         return {"object_id": object_id, "released": True}
 
-    return await _mutate(call, session_id, change)
+    return await _mutate(call, session_id, change, need=sharing.WRITE)
 
 
 @commands.command("interrupt")
@@ -236,7 +275,8 @@ async def interrupt(call: Call) -> dict[str, Any]:
     """Stop the session's running evaluation (here, or on the node that owns the session)."""
     session_id = validation.session_id(call.params)
     service = call.service
-    await service.store.read(session_id, call.peer.client_id)  # ownership check
+    snapshot = await service.store.read(session_id, call.peer.client_id)  # ownership check
+    sharing.require(snapshot.meta, call.peer.client_id, sharing.WRITE, "interrupt")
     if service.interrupt_local(session_id):
         return {"session_id": session_id, "interrupted": True, "where": "local"}
     sent = await service.interrupt_owner(session_id)

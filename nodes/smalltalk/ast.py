@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .objects import ScaledDecimal
+
 
 @dataclass(frozen=True, slots=True)
 class Pos:
@@ -56,7 +58,9 @@ class LitArray:
     items: tuple[LiteralValue, ...]
 
 
-LiteralValue = int | float | Fraction | bool | None | Char | Sym | Str | ByteArr | LitArray
+LiteralValue = (
+    int | float | Fraction | ScaledDecimal | bool | None | Char | Sym | Str | ByteArr | LitArray
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ metaclass ("Foo class") whose superclass chain ends, as in Pharo, at Class.
 
 from __future__ import annotations
 
-from .objects import StClass, WellKnown
+from .objects import VALUE_TYPES, StClass, WellKnown
 
 _EXCEPTION_IVARS = [
     "messageText",
@@ -108,6 +108,12 @@ _DEFINITIONS: list[tuple[str, str | None, list[str], str, str]] = [
     ("ClassDescription", "Behavior", [], "none", "Kernel-Classes"),
     ("Class", "ClassDescription", [], "none", "Kernel-Classes"),
     ("Metaclass", "ClassDescription", [], "none", "Kernel-Classes"),
+    ("ScaledDecimal", "Number", [], "none", "Kernel-Numbers"),
+    ("Duration", "Magnitude", [], "none", "Kernel-Chronology"),
+    ("Time", "Magnitude", [], "none", "Kernel-Chronology"),
+    ("DateAndTime", "Magnitude", [], "none", "Kernel-Chronology"),
+    ("Timespan", "Magnitude", [], "none", "Kernel-Chronology"),
+    ("Date", "Timespan", [], "none", "Kernel-Chronology"),
 ]
 
 SYSTEM_CLASSES: dict[str, StClass] = {}
@@ -133,6 +139,10 @@ def _build() -> None:
 
 
 _build()
+
+# Value objects (objects.ValueObject) answer their class through a class attribute.
+for _value_type in VALUE_TYPES:
+    _value_type.cls = SYSTEM_CLASSES[_value_type.__name__]
 
 
 def system_class(name: str) -> StClass:

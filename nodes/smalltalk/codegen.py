@@ -23,7 +23,7 @@ from . import ast
 from .classes import global_named
 from .errors import SmalltalkSyntaxError
 from .kernel import SMALL_MAX, SMALL_MIN, class_of
-from .objects import Char, StClass
+from .objects import Char, ScaledDecimal, StClass
 from .scopes import Analysis, Binding, Scope, keywords
 
 # (code, stable): a Python expression for a value, and whether later code can change
@@ -351,7 +351,9 @@ class _Function:
             return (self.gen.constant(Char.of(value.code)), True)
         if isinstance(value, ast.Sym):
             return (self.gen.constant(value.name), True)
-        assert type(value) in (int, float, Fraction)
+        # Immutable number literals: LargeIntegers, Floats, Fractions and ScaledDecimals
+        # (value objects) are shared constants.
+        assert type(value) in (int, float, Fraction, ScaledDecimal)
         return (self.gen.constant(value), True)
 
     # ------------------------------------------------------------------ variables

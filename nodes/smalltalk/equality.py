@@ -23,6 +23,7 @@ from .objects import (
     StOrdered,
     StPoint,
     StString,
+    ValueObject,
 )
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ def equal(interp: Interpreter, a: Any, b: Any) -> bool:
     tb = type(b)
     if ta is bool or tb is bool:
         return False
+    if isinstance(a, ValueObject) or isinstance(b, ValueObject):
+        return bool(a == b)  # ScaledDecimal, Date, Time ...: Python equality is theirs
     if (ta is int or ta is float or ta is Fraction) and (
         tb is int or tb is float or tb is Fraction
     ):

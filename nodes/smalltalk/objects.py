@@ -680,3 +680,122 @@ class StClass(HeapObject):
 
     def __repr__(self) -> str:
         return f"<StClass {self.name}>"
+
+
+# ---------------------------------------------------------------------- value objects
+
+
+class ValueObject:
+    """An immutable instance of a system class held as a plain Python value, like a
+    Fraction: never a heap record (encoded inline, see records.encode), compared and
+    hashed by value (Python `==`/`hash` are Smalltalk `=`/`hash`). Each subclass's
+    `cls` is set when the class table is built (classes.py)."""
+
+    __slots__ = ()
+    cls: ClassVar[StClass]
+
+
+class ScaledDecimal(ValueObject):
+    """A ScaledDecimal: an exact rational `fraction` printed with `scale` decimals."""
+
+    __slots__ = ("fraction", "scale")
+
+    def __init__(self, fraction: Fraction, scale: int) -> None:
+        self.fraction = fraction
+        self.scale = scale
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ScaledDecimal):
+            return self.fraction == other.fraction
+        if type(other) is int or type(other) is Fraction or type(other) is float:
+            return self.fraction == other  # exact, as Fraction = Float
+        return False
+
+    def __hash__(self) -> int:
+        # Equal to the hash of the equal Integer or Fraction (Pharo: `fraction hash`).
+        return hash(self.fraction)
+
+    def __repr__(self) -> str:
+        return f"ScaledDecimal({self.fraction}, {self.scale})"
+
+
+class Duration(ValueObject):
+    """A Duration: a signed number of nanoseconds."""
+
+    __slots__ = ("nanos",)
+
+    def __init__(self, nanos: int) -> None:
+        self.nanos = nanos
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Duration) and self.nanos == other.nanos
+
+    def __hash__(self) -> int:
+        return hash(("Duration", self.nanos))
+
+    def __repr__(self) -> str:
+        return f"Duration({self.nanos})"
+
+
+class Time(ValueObject):
+    """A Time of day: nanoseconds since midnight (0 <= nanos < one day)."""
+
+    __slots__ = ("nanos",)
+
+    def __init__(self, nanos: int) -> None:
+        self.nanos = nanos
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Time) and self.nanos == other.nanos
+
+    def __hash__(self) -> int:
+        return hash(("Time", self.nanos))
+
+    def __repr__(self) -> str:
+        return f"Time({self.nanos})"
+
+
+class Date(ValueObject):
+    """A Date: a day, by its Julian day number (a day starts at midnight UTC)."""
+
+    __slots__ = ("jdn",)
+
+    def __init__(self, jdn: int) -> None:
+        self.jdn = jdn
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Date) and self.jdn == other.jdn
+
+    def __hash__(self) -> int:
+        return hash(("Date", self.jdn))
+
+    def __repr__(self) -> str:
+        return f"Date({self.jdn})"
+
+
+class DateAndTime(ValueObject):
+    """A DateAndTime: an instant (`utc_nanos`, nanoseconds since midnight UTC of Julian
+    day 0) seen from a time zone `offset` seconds east of UTC. Equal instants are equal
+    whatever their offsets, as in Pharo."""
+
+    __slots__ = ("offset", "utc_nanos")
+
+    def __init__(self, utc_nanos: int, offset: int) -> None:
+        self.utc_nanos = utc_nanos
+        self.offset = offset
+
+    @property
+    def local_nanos(self) -> int:
+        return self.utc_nanos + self.offset * 1_000_000_000
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DateAndTime) and self.utc_nanos == other.utc_nanos
+
+    def __hash__(self) -> int:
+        return hash(("DateAndTime", self.utc_nanos))
+
+    def __repr__(self) -> str:
+        return f"DateAndTime({self.utc_nanos}, {self.offset})"
+
+
+VALUE_TYPES: tuple[type[ValueObject], ...] = (ScaledDecimal, Duration, Time, Date, DateAndTime)

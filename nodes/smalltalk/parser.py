@@ -23,6 +23,7 @@ from lark.exceptions import (
 
 from . import ast
 from .errors import SmalltalkSyntaxError
+from .objects import ScaledDecimal
 
 _GRAMMAR = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
 
@@ -141,9 +142,11 @@ def _unclosed(source: str) -> str:
 # ---------------------------------------------------------------------------- literals
 
 
-def parse_number(text: str) -> int | float | Fraction:
+def parse_number(text: str) -> int | float | Fraction | ScaledDecimal:
     """Pharo number literal -> value: `16r1F`, `-5`, `2.5`, `1e10` (an Integer),
-    `1e-2` (a Fraction), `1.5e3` (a Float)."""
+    `1e-2` (a Fraction), `1.5e3` (a Float), `3.14s2` (a ScaledDecimal)."""
+    if "s" in text:
+        return _parse_scaled(text)
     negative = text.startswith("-")
     if negative:
         text = text[1:]
@@ -174,6 +177,14 @@ def parse_number(text: str) -> int | float | Fraction:
     if isinstance(result, Fraction) and result.denominator == 1:
         result = result.numerator
     return -result if negative else result
+
+
+def _parse_scaled(text: str) -> ScaledDecimal:
+    """`3.14s2`; without digits after `s` the scale is the number of fraction digits."""
+    mantissa, scale_text = text.split("s", 1)
+    whole, _, frac = mantissa.partition(".")
+    value = Fraction(int(whole + frac), 10 ** len(frac))
+    return ScaledDecimal(value, int(scale_text) if scale_text else len(frac))
 
 
 def _digits(text: str, radix: int) -> int:

@@ -13,12 +13,22 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from .chronology import (
+    date_and_time_print_string,
+    date_print_string,
+    duration_print_string,
+    time_print_string,
+)
 from .classes import SYSTEM_CLASSES as S
 from .kernel import class_of, new_string
 from .objects import (
     Char,
+    Date,
+    DateAndTime,
+    Duration,
     Frame,
     HeapObject,
+    ScaledDecimal,
     StArray,
     StAssoc,
     StBag,
@@ -35,6 +45,8 @@ from .objects import (
     StSet,
     StStream,
     StString,
+    Time,
+    ValueObject,
     WellKnown,
 )
 
@@ -222,6 +234,8 @@ def _write_native(interp: Interpreter, value: Any, out: Writer, display: bool = 
         _write_name(value.cls, out)
     elif t is Frame:
         out.write("a Context")
+    elif isinstance(value, ValueObject):
+        out.write(value_print_string(value))
     else:
         _write_name(class_of(value), out)
 
@@ -302,6 +316,10 @@ def is_literal(value: Any, seen: set[int]) -> bool:
             continue
         if t is float:
             if item != item or item in (float("inf"), float("-inf")):
+                return False
+            continue
+        if t is ScaledDecimal:
+            if not scaled_is_literal(item):
                 return False
             continue
         if t is StString or t is StByteArray:
@@ -538,6 +556,46 @@ def float_to_str(value: float) -> str:
         return sign + digits[:point] + "." + digits[point:]
     mantissa = digits[0] + "." + (digits[1:] or "0")
     return f"{sign}{mantissa}e{point - 1}"
+
+
+def scaled_print_string(value: ScaledDecimal) -> str:
+    """ScaledDecimal>>printOn: (Pharo 12): sign, integer part, then `scale` digits of
+    the fraction part, truncated (not rounded), then `s` and the scale."""
+    magnitude = abs(value.fraction)
+    whole = int(magnitude)
+    text = ("-" if value.fraction < 0 else "") + int_to_str(whole)
+    if value.scale > 0:
+        digits = int((magnitude - whole) * 10**value.scale)
+        text += "." + str(digits).rjust(value.scale, "0")
+    return f"{text}s{value.scale}"
+
+
+def scaled_is_literal(value: ScaledDecimal) -> bool:
+    """ScaledDecimal>>isLiteral: only values whose decimal expansion ends (the
+    denominator has no prime factor but 2 and 5) print back as themselves."""
+    denominator = value.fraction.denominator
+    for factor in (2, 5):
+        while denominator % factor == 0:
+            denominator //= factor
+    return denominator == 1
+
+
+def value_print_string(value: ValueObject) -> str:
+    if isinstance(value, ScaledDecimal):
+        return scaled_print_string(value)
+    if isinstance(value, Date):
+        return date_print_string(value)
+    if isinstance(value, Time):
+        return time_print_string(value)
+    if isinstance(value, DateAndTime):
+        return date_and_time_print_string(value)
+    if isinstance(value, Duration):
+        return duration_print_string(value)
+    return _article(value.cls.name)
+
+
+def _article(name: str) -> str:
+    return ("an " if name[:1] in "AEIOU" else "a ") + name
 
 
 # ---------------------------------------------------------------------- exceptions

@@ -20,9 +20,13 @@ from .errors import CorruptRecord, SmalltalkSyntaxError
 from .kernel import SMALL_MAX, SMALL_MIN
 from .objects import (
     Char,
+    Date,
+    DateAndTime,
+    Duration,
     Frame,
     HeapObject,
     Method,
+    ScaledDecimal,
     StArray,
     StAssoc,
     StBag,
@@ -41,6 +45,8 @@ from .objects import (
     StSorted,
     StStream,
     StString,
+    Time,
+    ValueObject,
     WellKnown,
 )
 from .parser import parse_number
@@ -79,11 +85,46 @@ def encode(value: Any) -> Any:
             return {"global": value.name}
     if t is WellKnown:
         return {"global": value.global_name}
+    if isinstance(value, ValueObject):
+        return _encode_value_object(value)
     if isinstance(value, HeapObject):
         if value.oid is None:
             raise ValueError(f"{value!r} has not been persisted")
         return {"ref": value.oid}
     raise ValueError(f"cannot encode {value!r}")
+
+
+def _encode_value_object(value: ValueObject) -> dict[str, str]:
+    """Value objects are inline, like Fractions: one tag, one string."""
+    if isinstance(value, ScaledDecimal):
+        fraction = value.fraction
+        return {"scaled": f"{fraction.numerator}/{fraction.denominator}s{value.scale}"}
+    if isinstance(value, Duration):
+        return {"duration": str(value.nanos)}
+    if isinstance(value, Time):
+        return {"time": str(value.nanos)}
+    if isinstance(value, Date):
+        return {"date": str(value.jdn)}
+    if isinstance(value, DateAndTime):
+        return {"dateAndTime": f"{value.utc_nanos} {value.offset}"}
+    raise ValueError(f"cannot encode {value!r}")
+
+
+def _decode_value_object(tag: str, payload: str) -> ValueObject | None:
+    if tag == "scaled":
+        fraction, scale = payload.split("s")
+        num, den = fraction.split("/")
+        return ScaledDecimal(Fraction(int(num), int(den)), int(scale))
+    if tag == "duration":
+        return Duration(int(payload))
+    if tag == "time":
+        return Time(int(payload))
+    if tag == "date":
+        return Date(int(payload))
+    if tag == "dateAndTime":
+        utc_nanos, offset = payload.split(" ")
+        return DateAndTime(int(utc_nanos), int(offset))
+    return None
 
 
 def decode_with(value: Any, resolve: Callable[[str], HeapObject]) -> Any:
@@ -110,6 +151,10 @@ def decode_with(value: Any, resolve: Callable[[str], HeapObject]) -> Any:
             if payload in WELL_KNOWN:
                 return WELL_KNOWN[payload]
             raise ValueError(f"unknown global {payload!r}")
+        if type(payload) is str:
+            value_object = _decode_value_object(tag, payload)
+            if value_object is not None:
+                return value_object
         if tag == "meta":
             cls = decode_with(payload, resolve)
             if not isinstance(cls, StClass):

@@ -40,48 +40,12 @@ Pharo-version caveats (why some obvious rows are missing)
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from conformance_support import check_print, params, run
 
-from nodes.smalltalk import Image, SmalltalkSyntaxError
+from nodes.smalltalk import SmalltalkSyntaxError
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _auto_id(code: str) -> str:
-    text = " ".join(code.split())
-    return text if len(text) <= 72 else text[:44] + " ... " + text[-24:]
-
-
-def _params(rows: list[tuple[Any, ...]]) -> list[Any]:
-    """Rows are ``(code, expected)`` (id derived from the code) or ``(id, code, expected)``."""
-    params = []
-    seen: dict[str, int] = {}
-    for row in rows:
-        if len(row) == 3:
-            ident, code, expected = row
-        else:
-            code, expected = row
-            ident = _auto_id(code)
-        count = seen.get(ident, 0)
-        seen[ident] = count + 1
-        if count:
-            ident = f"{ident} #{count + 1}"
-        params.append(pytest.param(code, expected, id=ident))
-    return params
-
-
-def _run(code: str) -> Any:
-    return Image.new().evaluate(code)
-
-
-def _check_print(code: str, expected: str) -> None:
-    outcome = _run(code)
-    assert not outcome.has_error, (
-        f"{code!r} ended with {outcome.error_class}: {outcome.error_message}"
-    )
-    assert outcome.print_string == expected, code
 
 
 def st(text: str) -> str:
@@ -156,9 +120,9 @@ LITERALS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(LITERALS))
+@pytest.mark.parametrize(("code", "expected"), params(LITERALS))
 def test_literals(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- precedence
@@ -195,9 +159,9 @@ PRECEDENCE = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(PRECEDENCE))
+@pytest.mark.parametrize(("code", "expected"), params(PRECEDENCE))
 def test_message_precedence(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- cascades
@@ -227,9 +191,9 @@ CASCADES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(CASCADES))
+@pytest.mark.parametrize(("code", "expected"), params(CASCADES))
 def test_cascades(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- assignment
@@ -254,9 +218,9 @@ ASSIGNMENT = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(ASSIGNMENT))
+@pytest.mark.parametrize(("code", "expected"), params(ASSIGNMENT))
 def test_assignment_and_temporaries(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- blocks
@@ -333,9 +297,9 @@ BLOCKS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(BLOCKS))
+@pytest.mark.parametrize(("code", "expected"), params(BLOCKS))
 def test_blocks(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- control
@@ -407,9 +371,9 @@ CONTROL = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(CONTROL))
+@pytest.mark.parametrize(("code", "expected"), params(CONTROL))
 def test_control_messages(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -604,9 +568,9 @@ ARITHMETIC = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(ARITHMETIC))
+@pytest.mark.parametrize(("code", "expected"), params(ARITHMETIC))
 def test_arithmetic(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- class names
@@ -684,16 +648,16 @@ CLASS_NAMES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(CLASS_NAMES))
+@pytest.mark.parametrize(("code", "expected"), params(CLASS_NAMES))
 def test_class_name_of_result(code: str, expected: str) -> None:
-    outcome = _run(code)
+    outcome = run(code)
     assert not outcome.has_error, f"{code!r}: {outcome.error_class}"
     assert outcome.class_name == expected
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(CLASS_NAMES))
+@pytest.mark.parametrize(("code", "expected"), params(CLASS_NAMES))
 def test_class_message_prints_class_name(code: str, expected: str) -> None:
-    _check_print(f"({code}) class", expected)
+    check_print(f"({code}) class", expected)
 
 
 CLASS_PRINTS = [
@@ -749,9 +713,9 @@ CLASS_PRINTS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(CLASS_PRINTS))
+@pytest.mark.parametrize(("code", "expected"), params(CLASS_PRINTS))
 def test_class_printing_and_hierarchy(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- printStrings
@@ -814,9 +778,9 @@ PRINT_STRINGS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(PRINT_STRINGS))
+@pytest.mark.parametrize(("code", "expected"), params(PRINT_STRINGS))
 def test_collection_and_object_print_strings(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- collections
@@ -1015,9 +979,9 @@ COLLECTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(COLLECTIONS))
+@pytest.mark.parametrize(("code", "expected"), params(COLLECTIONS))
 def test_collection_protocol(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- strings
@@ -1112,9 +1076,9 @@ STRINGS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(STRINGS))
+@pytest.mark.parametrize(("code", "expected"), params(STRINGS))
 def test_strings(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- characters
@@ -1147,9 +1111,9 @@ CHARACTERS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(CHARACTERS))
+@pytest.mark.parametrize(("code", "expected"), params(CHARACTERS))
 def test_characters(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- symbols
@@ -1175,9 +1139,9 @@ SYMBOLS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(SYMBOLS))
+@pytest.mark.parametrize(("code", "expected"), params(SYMBOLS))
 def test_symbols(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- identity
@@ -1210,9 +1174,9 @@ IDENTITY = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(IDENTITY))
+@pytest.mark.parametrize(("code", "expected"), params(IDENTITY))
 def test_identity_and_equality(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- streams
@@ -1254,9 +1218,9 @@ STREAMS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(STREAMS))
+@pytest.mark.parametrize(("code", "expected"), params(STREAMS))
 def test_streams(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- exceptions
@@ -1368,9 +1332,9 @@ EXCEPTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(EXCEPTIONS))
+@pytest.mark.parametrize(("code", "expected"), params(EXCEPTIONS))
 def test_exceptions_handled(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- session classes
@@ -1612,9 +1576,9 @@ SESSION_CLASSES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(SESSION_CLASSES))
+@pytest.mark.parametrize(("code", "expected"), params(SESSION_CLASSES))
 def test_session_classes(code: str, expected: str) -> None:
-    _check_print(code, expected)
+    check_print(code, expected)
 
 
 # --------------------------------------------------------------------------- unhandled errors
@@ -1670,9 +1634,9 @@ UNHANDLED_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "error_class"), _params(UNHANDLED_ERRORS))
+@pytest.mark.parametrize(("code", "error_class"), params(UNHANDLED_ERRORS))
 def test_unhandled_errors(code: str, error_class: str | None) -> None:
-    outcome = _run(code)
+    outcome = run(code)
     assert outcome.has_error, f"{code!r} answered {outcome.print_string!r}"
     if error_class is not None:
         assert outcome.error_class == error_class
@@ -1687,9 +1651,9 @@ ERROR_MESSAGES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "message"), _params(ERROR_MESSAGES))
+@pytest.mark.parametrize(("code", "message"), params(ERROR_MESSAGES))
 def test_unhandled_error_messages(code: str, message: str) -> None:
-    outcome = _run(code)
+    outcome = run(code)
     assert outcome.has_error
     assert outcome.error_message == message
 
@@ -1730,15 +1694,15 @@ TRANSCRIPT = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expected"), _params(TRANSCRIPT))
+@pytest.mark.parametrize(("code", "expected"), params(TRANSCRIPT))
 def test_transcript(code: str, expected: str) -> None:
-    outcome = _run(code)
+    outcome = run(code)
     assert not outcome.has_error, f"{code!r}: {outcome.error_class}"
     assert _lf(outcome.transcript) == expected
 
 
 def test_transcript_does_not_change_the_result() -> None:
-    outcome = _run("Transcript show: 'x'. 42")
+    outcome = run("Transcript show: 'x'. 42")
     assert outcome.print_string == "42"
     assert outcome.transcript == "x"
 
@@ -1765,10 +1729,10 @@ SYNTAX_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("code", "_unused"), _params(SYNTAX_ERRORS))
+@pytest.mark.parametrize(("code", "_unused"), params(SYNTAX_ERRORS))
 def test_syntax_errors(code: str, _unused: None) -> None:
     with pytest.raises(SmalltalkSyntaxError) as info:
-        _run(code)
+        run(code)
     assert isinstance(info.value.line, int)
     assert isinstance(info.value.column, int)
     assert isinstance(info.value.hint, str)
@@ -1776,7 +1740,7 @@ def test_syntax_errors(code: str, _unused: None) -> None:
 
 def test_syntax_error_reports_the_later_line() -> None:
     with pytest.raises(SmalltalkSyntaxError) as first:
-        _run("3 +")
+        run("3 +")
     with pytest.raises(SmalltalkSyntaxError) as second:
-        _run("3 + 4.\n5 +")
+        run("3 + 4.\n5 +")
     assert second.value.line > first.value.line

@@ -33,14 +33,32 @@ def install() -> None:
         if _INSTALLED:
             return
         from . import (  # noqa: F401  (imported for their registrations)
+            association,
             behavior,
             blocks,
-            collections,
+            bytearray,
+            characters,
+            collection,
+            dates,
+            dictionary,
+            durations,
             exceptions,
+            floats,
+            fraction,
+            hashed,
+            integers,
+            interval,
             numbers,
             objects,
+            ordered,
+            point,
+            scaled,
+            sequenceable,
             streams,
+            string_search,
             strings,
+            subsequences,
+            symbols,
         )
 
         for class_name, selectors, fn in _PENDING:

@@ -28,7 +28,7 @@ from ..objects import (
 )
 from ..parser import parse_method
 from ._registry import primitive
-from .support import Args, elements, text_of
+from .support import Args, elements, stable_hash, text_of
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -271,8 +271,6 @@ def _equal(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Behavior", "hash")
 def _hash(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .objects import stable_hash
-
     return stable_hash(rcv.name)
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..kernel import new_string
-from ..objects import BlockCode, StBlock
 from ._registry import primitive
-from .support import Args, elements
+from .support import Args, elements, python_block
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -91,9 +90,7 @@ def _on_do_on_do(it: Interpreter, rcv: Any, args: Args) -> Any:
     def outer_protected() -> Any:
         return it.on_do(inner, args[0], args[1])
 
-    code = BlockCode(0, (), lambda f: outer_protected(), "[...]", {}, None)
-    wrapper = StBlock(rcv.cls, code, None, None)
-    return it.on_do(wrapper, args[2], args[3])
+    return it.on_do(python_block(outer_protected), args[2], args[3])
 
 
 @primitive("BlockClosure", "ensure:")

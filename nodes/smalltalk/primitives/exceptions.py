@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
+from ..errors import UnhandledError
 from ..kernel import new_array, new_string
 from ..objects import StClass, StException, StExceptionSet, StMessage
 from ..printing import exception_description, exception_message_text
@@ -160,8 +161,6 @@ def _is_resumable(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Exception", "defaultAction")
 def _default_action(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..errors import UnhandledError
-
     if rcv.cls.inherits_from(S["Notification"]):
         return None
     raise UnhandledError(rcv)

@@ -1,8 +1,11 @@
-"""Number, Integer, Float and Fraction.
+"""Number (what Integer, Float, Fraction and ScaledDecimal share) and Magnitude.
 
 Integers are Python ints of any size, Floats Python floats, Fractions
 `fractions.Fraction` normalised to an Integer when the denominator is 1. Mixed
-arithmetic follows Pharo's generality: Integer < Fraction < Float.
+arithmetic follows Pharo's generality: Integer < Fraction < ScaledDecimal < Float;
+an argument that is not one of the first three is asked to `adaptTo...:andSend:`
+(ScaledDecimal answers that in scaled.py). Integer, Float, Fraction and
+ScaledDecimal specifics are in integers.py, floats.py, fraction.py and scaled.py.
 """
 
 from __future__ import annotations
@@ -12,17 +15,23 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from ..classes import SYSTEM_CLASSES as S
 from ..kernel import class_of, new_array, new_point, new_string, normalize
 from ..limits import check_int_bits
-from ..objects import Char, StInterval
-from ..printing import float_to_str, int_to_str
+from ..objects import ScaledDecimal, StInterval
+from ..printing import float_to_str
 from ._registry import primitive
-from .support import Args, is_num
+from .support import (
+    Args,
+    is_num,
+    number_result,
+    read_number_from,
+    to_float,
+    zero_divide,
+)
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
-
-_INTERVAL = None
 
 
 def _adapt_selector(rcv: Any) -> str:
@@ -39,16 +48,6 @@ def _not_a_number(it: Interpreter, rcv: Any, arg: Any, selector: str, compare: b
     return it.send(arg, f"adaptTo{_adapt_selector(rcv)}:{kind}", (rcv, selector))
 
 
-def _result(value: Any) -> Any:
-    if type(value) is Fraction:
-        return normalize(value)
-    if type(value) is int:
-        bits = value.bit_length()
-        if bits > 4096:
-            check_int_bits(bits)
-    return value
-
-
 def _arith(selector: str) -> Any:
     def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
         arg = args[0]
@@ -58,10 +57,10 @@ def _arith(selector: str) -> Any:
             check_int_bits(rcv.bit_length() + arg.bit_length())
         try:
             if selector == "+":
-                return _result(rcv + arg)
+                return number_result(rcv + arg)
             if selector == "-":
-                return _result(rcv - arg)
-            return _result(rcv * arg)
+                return number_result(rcv - arg)
+            return number_result(rcv * arg)
         except OverflowError:
             return float("inf") if (rcv > 0) == (arg > 0) else float("-inf")
 
@@ -72,17 +71,13 @@ for _sel in ("+", "-", "*"):
     primitive("Number", _sel)(_arith(_sel))
 
 
-def _zero_divide(it: Interpreter, rcv: Any) -> Any:
-    return it.error("ZeroDivide", None, dividend=rcv)
-
-
 @primitive("Number", "/")
 def _divide(it: Interpreter, rcv: Any, args: Args) -> Any:
     arg = args[0]
     if not is_num(arg):
         return _not_a_number(it, rcv, arg, "/", False)
     if arg == 0:
-        return _zero_divide(it, rcv)
+        return zero_divide(it, rcv)
     if type(rcv) is float or type(arg) is float:
         return rcv / arg
     return normalize(Fraction(rcv) / Fraction(arg))
@@ -94,7 +89,7 @@ def _floor_divide(it: Interpreter, rcv: Any, args: Args) -> Any:
     if not is_num(arg):
         return _not_a_number(it, rcv, arg, "//", False)
     if arg == 0:
-        return _zero_divide(it, rcv)
+        return zero_divide(it, rcv)
     if type(rcv) is int and type(arg) is int:
         return rcv // arg
     return math.floor(Fraction(rcv) / Fraction(arg)) if _finite(rcv, arg) else math.floor(rcv / arg)
@@ -106,7 +101,7 @@ def _modulo(it: Interpreter, rcv: Any, args: Args) -> Any:
     if not is_num(arg):
         return _not_a_number(it, rcv, arg, "\\\\", False)
     if arg == 0:
-        return _zero_divide(it, rcv)
+        return zero_divide(it, rcv)
     if type(rcv) is int and type(arg) is int:
         return rcv % arg
     if type(rcv) is float or type(arg) is float:
@@ -131,7 +126,7 @@ def _quo_prim(it: Interpreter, rcv: Any, args: Args) -> Any:
     if not is_num(arg):
         return _not_a_number(it, rcv, arg, "quo:", False)
     if arg == 0:
-        return _zero_divide(it, rcv)
+        return zero_divide(it, rcv)
     return _quo(rcv, arg)
 
 
@@ -141,9 +136,9 @@ def _rem(it: Interpreter, rcv: Any, args: Args) -> Any:
     if not is_num(arg):
         return _not_a_number(it, rcv, arg, "rem:", False)
     if arg == 0:
-        return _zero_divide(it, rcv)
+        return zero_divide(it, rcv)
     result = rcv - _quo(rcv, arg) * arg
-    return _result(result)
+    return number_result(result)
 
 
 def _compare(selector: str) -> Any:
@@ -171,13 +166,12 @@ for _sel in ("<", ">", "<=", ">="):
 @primitive("Number", "=")
 def _num_equal(it: Interpreter, rcv: Any, args: Args) -> Any:
     arg = args[0]
-    return is_num(arg) and rcv == arg
+    return (is_num(arg) or type(arg) is ScaledDecimal) and bool(rcv == arg)
 
 
 @primitive("Number", "~=")
 def _num_not_equal(it: Interpreter, rcv: Any, args: Args) -> Any:
-    arg = args[0]
-    return not (is_num(arg) and rcv == arg)
+    return not _num_equal(it, rcv, args)
 
 
 @primitive("Number", "hash")
@@ -194,7 +188,7 @@ def _num_hash(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 def _unary(fn: Any) -> Any:
     def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
-        return _result(fn(rcv))
+        return number_result(fn(rcv))
 
     return prim
 
@@ -202,7 +196,7 @@ def _unary(fn: Any) -> Any:
 primitive("Number", "abs")(_unary(abs))
 primitive("Number", "negated")(_unary(lambda x: -x))
 primitive("Number", "squared")(_unary(lambda x: x * x))
-primitive("Number", "asFloat")(_unary(lambda x: _to_float(x)))
+primitive("Number", "asFloat")(_unary(lambda x: to_float(x)))
 primitive("Number", "truncated", "asInteger")(_unary(lambda x: math.trunc(x)))
 primitive("Number", "floor")(_unary(lambda x: math.floor(x)))
 primitive("Number", "ceiling")(_unary(lambda x: math.ceil(x)))
@@ -223,13 +217,6 @@ primitive("Number", "integerPart")(
 )
 
 
-def _to_float(x: Any) -> float:
-    try:
-        return float(x)
-    except OverflowError:
-        return float("inf") if x > 0 else float("-inf")
-
-
 @primitive("Number", "rounded")
 def _rounded(it: Interpreter, rcv: Any, args: Args) -> Any:
     if type(rcv) is int:
@@ -243,9 +230,8 @@ def _rounded(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "roundTo:")
 def _round_to(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """`(self / quantum) rounded * quantum` (a zero quantum is a ZeroDivide)."""
     quantum = args[0]
-    if not is_num(quantum) or quantum == 0:
-        return it.error("Error", "roundTo: needs a non-zero number")
     scaled = it.send(rcv, "/", (quantum,))
     return it.send(it.send(scaled, "rounded", ()), "*", (quantum,))
 
@@ -253,9 +239,9 @@ def _round_to(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Number", "truncateTo:")
 def _truncate_to(it: Interpreter, rcv: Any, args: Args) -> Any:
     quantum = args[0]
-    if not is_num(quantum) or quantum == 0:
+    if it.send(quantum, "isZero", ()) is not False:
         return it.error("Error", "truncateTo: needs a non-zero number")
-    return _result(it.send(rcv, "quo:", (quantum,)) * quantum)
+    return it.send(it.send(rcv, "quo:", (quantum,)), "*", (quantum,))
 
 
 @primitive("Number", "reciprocal")
@@ -265,18 +251,19 @@ def _reciprocal(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "max:")
 def _max(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Magnitude>>max:: `self > aMagnitude ifTrue: [self] ifFalse: [aMagnitude]`."""
     arg = args[0]
-    if not is_num(arg):
-        return _not_a_number(it, rcv, arg, ">", True)
-    return rcv if rcv >= arg else arg
+    if not (is_num(arg) and is_num(rcv)):
+        return rcv if it.send(rcv, ">", (arg,)) is True else arg
+    return rcv if rcv > arg else arg
 
 
 @primitive("Number", "min:")
 def _min(it: Interpreter, rcv: Any, args: Args) -> Any:
     arg = args[0]
-    if not is_num(arg):
-        return _not_a_number(it, rcv, arg, "<", True)
-    return rcv if rcv <= arg else arg
+    if not (is_num(arg) and is_num(rcv)):
+        return rcv if it.send(rcv, "<", (arg,)) is True else arg
+    return rcv if rcv < arg else arg
 
 
 @primitive("Magnitude", "between:and:")
@@ -315,61 +302,151 @@ def _magnitude_ge(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "raisedTo:", "**")
 def _raised_to(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Number>>raisedTo:: an Integer exponent is exact (raisedToInteger:), a Fraction
+    exponent takes the exact root when there is one (`8 raisedTo: 1/3` is 2), any other
+    exponent goes through logarithms, `(aNumber * self ln) exp`."""
     exponent = args[0]
+    if type(exponent) is ScaledDecimal:
+        exponent = number_result(exponent.fraction)
+    if type(rcv) is ScaledDecimal:
+        return _scaled_raised_to(it, rcv, exponent)
+    if type(exponent) is int:
+        return raised_to_integer(it, rcv, exponent)
+    if type(exponent) is Fraction:
+        root = nth_root(it, rcv, exponent.denominator)
+        return it.send(root, "raisedToInteger:", (exponent.numerator,))
     if not is_num(exponent):
         return _not_a_number(it, rcv, exponent, "raisedTo:", False)
-    if type(exponent) is int:
-        if type(rcv) is int or type(rcv) is Fraction:
-            if exponent < 0:
-                if rcv == 0:
-                    return _zero_divide(it, rcv)
-                return _result(Fraction(1) / Fraction(rcv) ** -exponent)
-            base_bits = (
-                abs(Fraction(rcv).numerator).bit_length() + Fraction(rcv).denominator.bit_length()
-            )
-            if base_bits > 1:
-                check_int_bits(base_bits * exponent)
-            return _result(Fraction(rcv) ** exponent)
-        try:
-            return float(rcv) ** exponent
-        except OverflowError:
-            return float("inf")
-        except ZeroDivisionError:
-            return _zero_divide(it, rcv)
     if rcv < 0:
         return it.error("ArithmeticError", "Negative numbers can't be raised to float powers.")
+    if exponent == 0:
+        return 1.0 if type(rcv) is float else 1
+    if exponent == 1:
+        return rcv
+    if rcv == 0:
+        return zero_divide(it, rcv) if exponent < 0 else rcv
     try:
-        return _to_float(rcv) ** _to_float(exponent)
+        return math.exp(exponent * math.log(to_float(rcv)))
     except OverflowError:
         return float("inf")
+
+
+def _scaled_raised_to(it: Interpreter, rcv: ScaledDecimal, exponent: Any) -> Any:
+    """A ScaledDecimal to an Integer power stays one (of the same scale); to any other
+    power, the power of its exact value."""
+    if type(exponent) is int:
+        return it.send(rcv, "raisedToInteger:", (exponent,))
+    return it.send(number_result(rcv.fraction), "raisedTo:", (exponent,))
 
 
 @primitive("Number", "raisedToInteger:")
 def _raised_to_integer(it: Interpreter, rcv: Any, args: Args) -> Any:
     if type(args[0]) is not int:
         return it.error("Error", "raisedToInteger: needs an Integer")
-    return _raised_to(it, rcv, args)
+    return raised_to_integer(it, rcv, args[0])
+
+
+def raised_to_integer(it: Interpreter, rcv: Any, exponent: int) -> Any:
+    """Exact for Integers and Fractions; for Floats Pharo's square-and-multiply loop
+    (Number>>raisedToInteger:), whose rounding differs from C's pow()."""
+    if type(rcv) is int or type(rcv) is Fraction:
+        if exponent < 0:
+            if rcv == 0:
+                return zero_divide(it, rcv)
+            return number_result(Fraction(1) / Fraction(rcv) ** -exponent)
+        base_bits = (
+            abs(Fraction(rcv).numerator).bit_length() + Fraction(rcv).denominator.bit_length()
+        )
+        if base_bits > 1:
+            check_int_bits(base_bits * exponent)
+        return number_result(Fraction(rcv) ** exponent)
+    if type(rcv) is float:
+        if exponent < 0:
+            positive = _float_power(rcv, -exponent)
+            return zero_divide(it, rcv) if positive == 0 else 1.0 / positive
+        return _float_power(rcv, exponent)
+    return it.send(rcv, "raisedToInteger:", (exponent,))
+
+
+def _float_power(base: float, exponent: int) -> float:
+    if exponent == 0:
+        return 1.0
+    probe = 1 << (exponent.bit_length() - 1)
+    result = 1.0
+    while True:
+        if exponent & probe:
+            result = result * base
+        probe >>= 1
+        if probe == 0:
+            return result
+        result = result * result
+
+
+def nth_root(it: Interpreter, rcv: Any, n: int) -> Any:
+    """Integer>>nthRoot:: the exact Integer root when there is one, else the Float
+    nearest the root; a Fraction takes the roots of its numerator and denominator."""
+    if type(rcv) is int:
+        if rcv < 0 and n % 2 == 0:
+            return it.error("ArithmeticError", "Negative numbers don't have even roots.")
+        root = _integer_root(abs(rcv), n)
+        if root**n == abs(rcv):
+            return -root if rcv < 0 else root
+        value = _nearest_float_root(abs(rcv), n)
+        return -value if rcv < 0 else value
+    if type(rcv) is Fraction:
+        top, bottom = nth_root(it, rcv.numerator, n), nth_root(it, rcv.denominator, n)
+        return it.send(top, "/", (bottom,))
+    value = to_float(rcv)
+    if value < 0 and n % 2 == 1:
+        return -((-value) ** (1.0 / n))
+    return value ** (1.0 / n) if value >= 0 else float("nan")
+
+
+def _nearest_float_root(value: int, n: int) -> float:
+    """The Float nearest the exact n-th root of a positive Integer: an estimate, moved
+    to the Floats around the root and rounded by comparing with their midpoint exactly."""
+    estimate = math.exp(math.log(value) / n)
+    while Fraction(estimate) ** n > value:
+        estimate = math.nextafter(estimate, 0.0)
+    while Fraction(math.nextafter(estimate, math.inf)) ** n <= value:
+        estimate = math.nextafter(estimate, math.inf)
+    above = math.nextafter(estimate, math.inf)
+    midpoint = (Fraction(estimate) + Fraction(above)) / 2
+    return above if midpoint**n < value else estimate
+
+
+def _integer_root(value: int, n: int) -> int:
+    """floor(value ** (1/n)) by Newton's method on integers."""
+    if value < 2:
+        return value
+    guess = 1 << ((value.bit_length() + n - 1) // n)
+    while True:
+        better = ((n - 1) * guess + value // guess ** (n - 1)) // n
+        if better >= guess:
+            return guess
+        guess = better
+
+
+@primitive("Number", "nthRoot:")
+def _nth_root(it: Interpreter, rcv: Any, args: Args) -> Any:
+    n = args[0]
+    if type(n) is not int or n < 1:
+        return it.error("Error", "nthRoot: needs a positive Integer")
+    return nth_root(it, rcv, n)
 
 
 @primitive("Number", "sqrt")
 def _sqrt(it: Interpreter, rcv: Any, args: Args) -> Any:
-    value = _to_float(rcv)
+    value = to_float(rcv)
     if value < 0:
         return float("nan")
     return math.sqrt(value)
 
 
-@primitive("Integer", "sqrtFloor", "isqrt")
-def _sqrt_floor(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if rcv < 0:
-        return it.error("DomainError", "sqrtFloor undefined for negative numbers")
-    return math.isqrt(rcv)
-
-
 def _float_fn(name: str, fn: Any) -> Any:
     def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
         try:
-            return fn(_to_float(rcv))
+            return fn(to_float(rcv))
         except (ValueError, OverflowError):
             return it.error("DomainError", f"{name} undefined for {it.print_string(rcv)}")
 
@@ -395,7 +472,7 @@ for _name, _fn in [
 @primitive("Number", "log:")
 def _log_base(it: Interpreter, rcv: Any, args: Args) -> Any:
     try:
-        return math.log(_to_float(rcv)) / math.log(_to_float(args[0]))
+        return math.log(to_float(rcv)) / math.log(to_float(args[0]))
     except (ValueError, ZeroDivisionError, TypeError):
         return it.error("DomainError", "log: undefined")
 
@@ -410,234 +487,35 @@ def _floor_log(it: Interpreter, rcv: Any, args: Args) -> Any:
             value //= base
             result += 1
         return result
-    return math.floor(math.log(_to_float(rcv)) / math.log(_to_float(base)))
+    if not (is_num(base) or type(base) is ScaledDecimal) or it.send(rcv, "<=", (0,)) is True:
+        return it.error("DomainError", "floorLog: needs a positive receiver and a Number base")
+    try:
+        return math.floor(math.log(to_float(rcv)) / math.log(to_float(base)))
+    except (ValueError, ZeroDivisionError):
+        return it.error("DomainError", "floorLog: undefined for that base")
 
 
 # ---------------------------------------------------------------------- integer specific
 
 
-@primitive("Integer", "even")
-def _even(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv % 2 == 0
-
-
-@primitive("Integer", "odd")
-def _odd(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv % 2 == 1
-
-
 @primitive("Number", "even")
 def _num_even(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv % 2 == 0
+    return rcv % 2 == 0 if is_num(rcv) else it.send(it.send(rcv, "\\\\", (2,)), "=", (0,))
 
 
 @primitive("Number", "odd")
 def _num_odd(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv % 2 == 1
-
-
-@primitive("Integer", "gcd:")
-def _gcd(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if type(args[0]) is not int:
-        return it.error("Error", "gcd: needs an Integer")
-    return math.gcd(rcv, args[0])
-
-
-@primitive("Integer", "lcm:")
-def _lcm(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if type(args[0]) is not int:
-        return it.error("Error", "lcm: needs an Integer")
-    return abs(rcv * args[0]) // math.gcd(rcv, args[0]) if rcv and args[0] else 0
-
-
-@primitive("Integer", "isPrime")
-def _is_prime(it: Interpreter, rcv: Any, args: Args) -> Any:
-    n = rcv
-    if n < 2:
-        return False
-    if n < 4:
-        return True
-    if n % 2 == 0:
-        return False
-    limit = math.isqrt(n)
-    i = 3
-    while i <= limit:
-        if n % i == 0:
-            return False
-        i += 2
-        if i % 4001 == 0:
-            it.tick()
-    return True
-
-
-@primitive("Integer", "factorial")
-def _factorial(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if rcv < 0:
-        return it.error("Error", "Not valid for negative integers")
-    result = 1
-    for i in range(2, rcv + 1):
-        result *= i
-        if i % 64 == 0:
-            it.tick(64)
-            check_int_bits(result.bit_length())
-    return result
-
-
-@primitive("Integer", "isPowerOfTwo")
-def _is_power_of_two(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv > 0 and rcv & (rcv - 1) == 0
-
-
-@primitive("Integer", "asCharacter")
-def _as_character(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if not 0 <= rcv <= 0x10FFFF:
-        return it.error("Error", "Character value out of range")
-    return Char.of(rcv)
-
-
-@primitive("Integer", "bitAnd:")
-def _bit_and(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv & args[0] if type(args[0]) is int else it.error("Error", "bitAnd: needs an Integer")
-
-
-@primitive("Integer", "bitOr:")
-def _bit_or(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv | args[0] if type(args[0]) is int else it.error("Error", "bitOr: needs an Integer")
-
-
-@primitive("Integer", "bitXor:")
-def _bit_xor(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv ^ args[0] if type(args[0]) is int else it.error("Error", "bitXor: needs an Integer")
-
-
-@primitive("Integer", "bitInvert")
-def _bit_invert(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return ~rcv
-
-
-@primitive("Integer", "bitAt:")
-def _bit_at(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return (rcv >> (args[0] - 1)) & 1
-
-
-@primitive("Integer", "bitShift:")
-def _bit_shift(it: Interpreter, rcv: Any, args: Args) -> Any:
-    shift = args[0]
-    if type(shift) is not int:
-        return it.error("Error", "bitShift: needs an Integer")
-    if shift > 0:
-        check_int_bits(rcv.bit_length() + shift)
-        return rcv << shift
-    return rcv >> -shift
-
-
-@primitive("Integer", "<<")
-def _shift_left(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return _bit_shift(it, rcv, args)
-
-
-@primitive("Integer", ">>")
-def _shift_right(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return (
-        _bit_shift(it, rcv, (-args[0],))
-        if type(args[0]) is int
-        else it.error("Error", ">> needs an Integer")
-    )
-
-
-@primitive("Integer", "highBit")
-def _high_bit(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv.bit_length()
-
-
-@primitive("Integer", "numberOfDigits")
-def _number_of_digits(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return len(int_to_str(abs(rcv)))
-
-
-@primitive("Integer", "timesRepeat:")
-def _times_repeat(it: Interpreter, rcv: Any, args: Args) -> Any:
-    for _ in range(rcv):
-        it.call_block(args[0], ())
-    return rcv
-
-
-@primitive(
-    "Integer", "printString:", "printStringBase:", "radix:", "printStringRadix:", "storeString:"
-)
-def _print_base(it: Interpreter, rcv: Any, args: Args) -> Any:
-    base = args[0]
-    if type(base) is not int or not 2 <= base <= 36:
-        return it.error("Error", "base must be an Integer between 2 and 36")
-    return new_string(int_to_str(rcv, base))
-
-
-@primitive("Integer", "printPaddedWith:to:")
-def _print_padded(it: Interpreter, rcv: Any, args: Args) -> Any:
-    pad, width = args
-    text = int_to_str(abs(rcv))
-    fill = pad.text if type(pad) is Char else " "
-    text = text.rjust(width - (1 if rcv < 0 else 0), fill)
-    return new_string(("-" if rcv < 0 else "") + text)
-
-
-@primitive("Integer", "printString:paddedWith:", "printStringBase:length:padded:")
-def _print_base_padded(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return new_string(int_to_str(rcv, args[0]))
-
-
-@primitive("Integer", "asFraction", "asExactFraction")
-def _int_as_fraction(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv
-
-
-@primitive("Float", "asFraction", "asExactFraction", "asTrueFraction")
-def _float_as_fraction(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if not math.isfinite(rcv):
-        return it.error("Error", "Cannot represent infinity or NaN as a fraction")
-    return normalize(Fraction(rcv))
-
-
-@primitive("Float", "isNaN")
-def _is_nan(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return rcv != rcv
-
-
-@primitive("Float", "isInfinite")
-def _is_infinite(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return math.isinf(rcv)
-
-
-@primitive("Float", "isFinite")
-def _is_finite(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return math.isfinite(rcv)
-
-
-@primitive("Float", "truncated", "asInteger")
-def _float_truncated(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if not math.isfinite(rcv):
-        return it.error("Error", "Cannot truncate a non-finite Float")
-    return math.trunc(rcv)
-
-
-@primitive("Float", "floor")
-def _float_floor(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if not math.isfinite(rcv):
-        return it.error("Error", "Cannot floor a non-finite Float")
-    return math.floor(rcv)
-
-
-@primitive("Float", "ceiling")
-def _float_ceiling(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if not math.isfinite(rcv):
-        return it.error("Error", "Cannot ceil a non-finite Float")
-    return math.ceil(rcv)
+    return rcv % 2 == 1 if is_num(rcv) else it.send(it.send(rcv, "\\\\", (2,)), "=", (1,))
 
 
 @primitive("Number", "printShowingDecimalPlaces:")
 def _print_decimal_places(it: Interpreter, rcv: Any, args: Args) -> Any:
     places = args[0]
-    exact = Fraction(rcv)
+    if type(places) is not int or places < 0:
+        return it.error("Error", "printShowingDecimalPlaces: needs a non-negative Integer")
+    if type(rcv) is float and not math.isfinite(rcv):
+        return new_string(float_to_str(rcv))
+    exact = rcv.fraction if type(rcv) is ScaledDecimal else Fraction(rcv)
     scaled = exact * 10**places
     rounded = math.floor(abs(scaled) + Fraction(1, 2)) * (1 if scaled >= 0 else -1)
     sign = "-" if rounded < 0 else ""
@@ -661,23 +539,25 @@ def _at(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "to:")
 def _to(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..classes import SYSTEM_CLASSES
-
-    return StInterval(SYSTEM_CLASSES["Interval"], rcv, args[0], 1)
+    if not (is_num(rcv) and is_num(args[0])):
+        return it.error("Error", "an Interval is made of Integers, Fractions or Floats")
+    return StInterval(S["Interval"], rcv, args[0], 1)
 
 
 @primitive("Number", "to:by:")
 def _to_by(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from ..classes import SYSTEM_CLASSES
-
+    if not (is_num(rcv) and is_num(args[0]) and is_num(args[1])):
+        return it.error("Error", "an Interval is made of Integers, Fractions or Floats")
     if args[1] == 0:
         return it.error("Error", "step must not be zero")
-    return StInterval(SYSTEM_CLASSES["Interval"], rcv, args[0], args[1])
+    return StInterval(S["Interval"], rcv, args[0], args[1])
 
 
 @primitive("Number", "to:do:")
 def _to_do(it: Interpreter, rcv: Any, args: Args) -> Any:
     stop, block = args
+    if not (is_num(rcv) and is_num(stop)):
+        return _to_by_do_sending(it, rcv, stop, 1, block)
     i = rcv
     while i <= stop:
         it.call_block(block, (i,))
@@ -685,9 +565,23 @@ def _to_do(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv
 
 
+def _to_by_do_sending(it: Interpreter, start: Any, stop: Any, step: Any, block: Any) -> Any:
+    """to:by:do: through messages, for numbers Python cannot compare (ScaledDecimals)."""
+    if it.send(step, "isZero", ()) is not False:
+        return it.error("Error", "step must not be zero")
+    test = "<=" if it.send(step, ">", (0,)) is True else ">="
+    i = start
+    while it.send(i, test, (stop,)) is True:
+        it.call_block(block, (i,))
+        i = it.send(i, "+", (step,))
+    return start
+
+
 @primitive("Number", "to:by:do:")
 def _to_by_do(it: Interpreter, rcv: Any, args: Args) -> Any:
     stop, step, block = args
+    if not (is_num(rcv) and is_num(stop) and is_num(step)):
+        return _to_by_do_sending(it, rcv, stop, step, block)
     if step == 0:
         return it.error("Error", "step must not be zero")
     i = rcv
@@ -709,7 +603,7 @@ def _as_number(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "adaptToInteger:andSend:", "adaptToFloat:andSend:", "adaptToFraction:andSend:")
 def _adapt(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return it.send(args[0], args[1], (rcv,))
+    return it.perform(args[0], args[1], (rcv,))
 
 
 @primitive("Number", "deepCopy", "shallowCopy", "copy")
@@ -736,22 +630,28 @@ def _constant(value: Any) -> Any:
     return prim
 
 
-primitive("SmallInteger class", "maxVal")(_constant((1 << 60) - 1))
-primitive("SmallInteger class", "minVal")(_constant(-(1 << 60)))
-primitive("Float class", "infinity")(_constant(float("inf")))
-primitive("Float class", "negativeInfinity")(_constant(float("-inf")))
-primitive("Float class", "nan")(_constant(float("nan")))
-primitive("Float class", "pi")(_constant(math.pi))
-primitive("Float class", "e")(_constant(math.e))
-primitive("Float class", "epsilon")(_constant(2.220446049250313e-16))
-primitive("Float class", "fmax")(_constant(1.7976931348623157e308))
-
-
 @primitive("Number class", "readFrom:", "readFromString:")
 def _read_from(it: Interpreter, rcv: Any, args: Args) -> Any:
-    from .strings import _as_number
+    """A number from a String or a ReadStream (left after the number's last character),
+    converted to the receiver class as Pharo's `Float readFrom:` does (asFloat)."""
+    value = read_number_from(it, args[0], lambda reader: reader.read_number())
+    if value is None:
+        return it.error("Error", "Reading a number failed: a digit between 0 and 9 expected")
+    return convert_to_class(it, value, rcv)
 
-    return _as_number(it, args[0], ())
+
+@primitive("Number class", "readFrom:ifFail:")
+def _read_from_if_fail(it: Interpreter, rcv: Any, args: Args) -> Any:
+    value = read_number_from(it, args[0], lambda reader: reader.read_number())
+    if value is None:
+        return it.send(args[1], "value", ())
+    return convert_to_class(it, value, rcv)
+
+
+def convert_to_class(it: Interpreter, value: Any, cls: Any) -> Any:
+    if cls is S["Float"] and is_num(value):
+        return to_float(value)
+    return value
 
 
 @primitive("Number class", "new")
@@ -759,19 +659,11 @@ def _number_new(it: Interpreter, rcv: Any, args: Args) -> Any:
     return it.error("Error", f"{rcv.name} cannot be instantiated with new")
 
 
-@primitive("Fraction class", "numerator:denominator:")
-def _fraction_new(it: Interpreter, rcv: Any, args: Args) -> Any:
-    num, den = args
-    if type(num) is not int or type(den) is not int:
-        return it.error("Error", "numerator:denominator: needs Integers")
-    if den == 0:
-        return _zero_divide(it, num)
-    return normalize(Fraction(num, den))
-
-
 @primitive("Number", "to:collect:")
 def _to_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
     stop, block = args
+    if not (is_num(rcv) and is_num(stop)):
+        return it.error("Error", "to:collect: needs Integers, Fractions or Floats")
     run = it.block_fn(block, 1)
     items = []
     i = rcv
@@ -779,3 +671,19 @@ def _to_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
         items.append(run(i))
         i += 1
     return new_array(items)
+
+
+@primitive("Number class", "newFrom:")
+def _number_new_from(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """What `aNumber as: Float` (Object>>as:) reaches: the argument converted to the
+    receiver class (Float asFloat, Integer truncated, Fraction the exact value)."""
+    value = args[0]
+    if not (is_num(value) or type(value) is ScaledDecimal):
+        return it.error("Error", f"{it.print_string(value)} is not a Number")
+    if rcv.inherits_from(S["Float"]):
+        return to_float(value)
+    if rcv.inherits_from(S["Integer"]):
+        return it.send(value, "truncated", ())
+    if rcv.inherits_from(S["Fraction"]):
+        return it.send(value, "asExactFraction", ())
+    return value

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..classes import SYSTEM_CLASSES as S
 from ..equality import equal
 from ..kernel import class_of, identical, new_assoc, new_string
+from ..limits import charge_objects
 from ..objects import (
     Char,
     HeapObject,
@@ -24,7 +25,7 @@ from ..objects import (
 )
 from ..printing import native_print_string
 from ._registry import primitive
-from .support import Args, elements, not_indexable, text_of
+from .support import Args, elements, not_indexable, stable_hash, text_of
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -51,15 +52,6 @@ def _equal(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Object", "~=")
 def _not_equal(it: Interpreter, rcv: Any, args: Args) -> Any:
     return it.send(rcv, "=", args) is not True
-
-
-def stable_hash(text: str) -> int:
-    """FNV-1a over the characters: deterministic across processes (Python's str hash
-    is salted per process)."""
-    value = 2166136261
-    for ch in text:
-        value = ((value ^ ord(ch)) * 16777619) & 0x0FFFFFFF
-    return value
 
 
 @primitive("Object", "hash")
@@ -399,8 +391,6 @@ def shallow_copy(it: Interpreter, rcv: Any) -> Any:
     and well-known objects answer themselves)."""
     if not isinstance(rcv, HeapObject) or isinstance(rcv, StClass) or rcv.kind == "global":
         return rcv
-    from ..limits import charge_objects
-
     charge_objects()
     original: Any = rcv
     clone: Any = _copy.copy(rcv)

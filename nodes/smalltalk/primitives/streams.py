@@ -9,11 +9,22 @@ from typing import TYPE_CHECKING, Any
 
 from ..classes import SYSTEM_CLASSES as S
 from ..classes import global_named
-from ..kernel import new_array, new_string
+from ..kernel import new_string
 from ..limits import check_string
-from ..objects import Char, StArray, StClass, StOrdered, StStream, StString
+from ..objects import Char, StStream, StString
+from ..printing import write_print_to_stream
 from ._registry import primitive
-from .support import Args, elements, size_of, text_of, touch
+from .support import (
+    Args,
+    elements,
+    make_read_stream,
+    make_write_stream,
+    read_stream_items,
+    size_of,
+    stream_contents,
+    text_of,
+    touch,
+)
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -23,37 +34,8 @@ _WRITE = S["WriteStream"]
 _READ_WRITE = S["ReadWriteStream"]
 
 
-def make_read_stream(it: Interpreter, coll: Any) -> StStream:
-    if type(coll) is str:
-        coll = new_string(coll)
-    elif not isinstance(coll, (StString, StArray, StOrdered)):
-        coll = new_array(elements(coll))
-    return StStream(_READ, coll, 0, size_of(coll))
-
-
-def make_write_stream(it: Interpreter, cls: StClass, coll: Any, append: bool) -> StStream:
-    if type(coll) is str:
-        coll = new_string(coll)
-    elif type(coll) is StString:
-        coll = StString(coll.cls, coll.chars if append else "")
-    elif isinstance(coll, (StArray, StOrdered)):
-        coll = StArray(S["Array"], list(coll.items) if append else [])
-    else:
-        coll = StArray(S["Array"], [])
-    size = size_of(coll)
-    return StStream(cls, coll, size, size)
-
-
 def _is_text(stream: StStream) -> bool:
     return type(stream.coll) is StString
-
-
-def _read_items(stream: StStream, start: int, stop: int) -> Any:
-    stream.flush()
-    coll: Any = stream.coll
-    if type(coll) is StString:
-        return new_string(coll.chars[start:stop])
-    return new_array(list(coll.items[start:stop]))
 
 
 def _element(stream: StStream, index: int) -> Any:
@@ -62,12 +44,6 @@ def _element(stream: StStream, index: int) -> Any:
     if type(coll) is StString:
         return Char.of(ord(coll.chars[index]))
     return coll.items[index]
-
-
-def stream_contents(it: Interpreter, stream: StStream) -> Any:
-    if stream.cls is _READ:
-        return _read_items(stream, 0, stream.limit)
-    return _read_items(stream, 0, max(stream.limit, stream.pos))
 
 
 def write_text(it: Interpreter, stream: StStream, text: str) -> None:
@@ -167,8 +143,10 @@ def _next(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("PositionableStream", "next:")
 def _next_n(it: Interpreter, rcv: Any, args: Args) -> Any:
     count = args[0]
+    if type(count) is not int or count < 0:
+        return it.error("Error", "next: needs a non-negative Integer")
     stop = min(rcv.limit, rcv.pos + count)
-    result = _read_items(rcv, rcv.pos, stop)
+    result = read_stream_items(rcv, rcv.pos, stop)
     touch(it, rcv)
     rcv.pos = stop
     return result
@@ -198,7 +176,7 @@ def _is_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("PositionableStream", "upToEnd")
 def _up_to_end(it: Interpreter, rcv: Any, args: Args) -> Any:
-    result = _read_items(rcv, rcv.pos, rcv.limit)
+    result = read_stream_items(rcv, rcv.pos, rcv.limit)
     touch(it, rcv)
     rcv.pos = rcv.limit
     return result
@@ -210,7 +188,7 @@ def _up_to(it: Interpreter, rcv: Any, args: Args) -> Any:
     index = start
     while index < rcv.limit and not it.equal(_element(rcv, index), args[0]):
         index += 1
-    result = _read_items(rcv, start, index)
+    result = read_stream_items(rcv, start, index)
     touch(it, rcv)
     rcv.pos = min(index + 1, rcv.limit)
     return result
@@ -223,6 +201,8 @@ def _next_line(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("PositionableStream", "skip:")
 def _skip(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(args[0]) is not int:
+        return it.error("Error", "skip: needs an Integer")
     touch(it, rcv)
     rcv.pos = max(0, min(rcv.limit, rcv.pos + args[0]))
     return rcv
@@ -335,8 +315,6 @@ def _shift(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("PositionableStream", "print:")
 def _print(it: Interpreter, rcv: Any, args: Args) -> Any:
     if _writable(it, rcv):
-        from ..printing import write_print_to_stream
-
         write_print_to_stream(it, args[0], rcv)
     return rcv
 
@@ -489,3 +467,59 @@ def _smalltalk_includes_key(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("SmalltalkImage", "version")
 def _smalltalk_version(it: Interpreter, rcv: Any, args: Args) -> Any:
     return new_string("Pharo-12.0 (STUI evaluator)")
+
+
+# ---------------------------------------------------------------------- searching
+
+
+@primitive("PositionableStream", "skipTo:")
+def _skip_to(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Move past the next occurrence of the element; false (at the end) if none."""
+    touch(it, rcv)
+    while rcv.pos < rcv.limit:
+        item = _element(rcv, rcv.pos)
+        rcv.pos += 1
+        if it.equal(item, args[0]):
+            return True
+    return False
+
+
+@primitive("PositionableStream", "peekFor:")
+def _peek_for(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Consume the next element if it equals the argument; answer whether it did."""
+    if rcv.pos >= rcv.limit or not it.equal(_element(rcv, rcv.pos), args[0]):
+        return False
+    touch(it, rcv)
+    rcv.pos += 1
+    return True
+
+
+@primitive("PositionableStream", "upToAll:")
+def _up_to_all(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """The elements before the next occurrence of the subsequence (the stream is left
+    after it), or up to the end when it does not occur."""
+    rcv.flush()
+    run = elements(args[0])
+    start = rcv.pos
+    items = [_element(rcv, i) for i in range(start, rcv.limit)]
+    found = -1
+    for index in range(len(items) - len(run) + 1):
+        if run and all(it.equal(items[index + k], run[k]) for k in range(len(run))):
+            found = index
+            break
+    touch(it, rcv)
+    if found < 0:
+        rcv.pos = rcv.limit
+        return read_stream_items(rcv, start, rcv.limit)
+    rcv.pos = start + found + len(run)
+    return read_stream_items(rcv, start, start + found)
+
+
+@primitive("PositionableStream", "back")
+def _back(it: Interpreter, rcv: Any, args: Args) -> Any:
+    """Step back one element and answer it."""
+    if rcv.pos == 0:
+        return it.error("Error", "CantGoBack")
+    touch(it, rcv)
+    rcv.pos -= 1
+    return _element(rcv, rcv.pos)
