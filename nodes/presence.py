@@ -23,7 +23,7 @@ from typing import Any
 from coredis.exceptions import RedisError
 
 from cluster import sharing
-from cluster.errors import StuiError, Unavailable
+from cluster.errors import StoreUnavailable, StuiError
 from cluster.model import Attachment, SessionEvent, SessionMeta
 from cluster.registry import live_nodes
 from cluster.store import Commit, Committed, ReadSpec, SessionStore, Snapshot
@@ -137,7 +137,9 @@ class Presence:
         try:
             nodes = await live_nodes(self.store.redis)
         except (RedisError, OSError, TimeoutError) as exc:
-            raise Unavailable(f"node registry unavailable ({exc!r})") from exc
+            # The registry lives in the store: a failover there waits like any store failure
+            # (nodes/failover.py runs the request again).
+            raise StoreUnavailable(f"node registry unavailable ({exc!r})") from exc
         found = {str(n.get("node_id")): str(n.get("incarnation", "")) for n in nodes}
         found[self.node_id] = self.incarnation
         return found
