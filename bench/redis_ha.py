@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import shutil
 import statistics
 import tempfile
 import time
@@ -374,27 +375,32 @@ async def run(opts: Options, progress: Progress) -> Report:
             opts.clients, warmup=opts.floor_warmup, duration=opts.floor_duration
         )
         base = Path(tempfile.mkdtemp(prefix="stui-bench-ha-"))
-        for kind in TOPOLOGIES:
-            progress(f"starting a local {kind} topology")
-            topology = LocalTopology(kind, base / kind)
-            try:
-                await trio.to_thread.run_sync(topology.start)
-                levels = (0,) if kind == "standalone" else (0, 1)
-                for level in levels:
-                    node = await start_node(topology.url(), level, opts, f"node-{kind}-r{level}")
-                    try:
-                        cells += await request_cells(node, kind, level, opts, progress)
-                    finally:
-                        await stop_node(node, notes)
-                if kind != "standalone":
+        try:
+            for kind in TOPOLOGIES:
+                progress(f"starting a local {kind} topology")
+                topology = LocalTopology(kind, base / kind)
+                try:
+                    await trio.to_thread.run_sync(topology.start)
+                    levels = (0,) if kind == "standalone" else (0, 1)
                     for level in levels:
+                        node = await start_node(
+                            topology.url(), level, opts, f"node-{kind}-r{level}"
+                        )
+                        try:
+                            cells += await request_cells(node, kind, level, opts, progress)
+                        finally:
+                            await stop_node(node, notes)
+                    if kind != "standalone":
+                        for level in levels:
+                            failovers.append(await failover_round(
+                                topology, level, opts, progress, notes, graceful=False))
                         failovers.append(await failover_round(
-                            topology, level, opts, progress, notes, graceful=False))
-                    failovers.append(await failover_round(
-                        topology, 0, opts, progress, notes, graceful=True))
-            finally:
-                with trio.CancelScope(shield=True):
-                    await trio.to_thread.run_sync(topology.stop)
+                            topology, 0, opts, progress, notes, graceful=True))
+                finally:
+                    with trio.CancelScope(shield=True):
+                        await trio.to_thread.run_sync(topology.stop)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)  # the topologies' data dirs
         notes += bench_run.notes
         environment = bench_run.environment
     report = Report(
