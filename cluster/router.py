@@ -38,6 +38,7 @@ from .wire import (
     Command,
     Endpoint,
     ReplyError,
+    Watchdog,
     WireConnection,
     WireError,
     WirePool,
@@ -119,6 +120,7 @@ class WireRouter:
         timeout: float = 5.0,
         max_connections: int = 256,
         stats: WireStats | None = None,
+        watchdog: Watchdog | None = None,
     ) -> None:
         if topology.kind not in (SENTINEL, CLUSTER):
             raise ValueError("a standalone Redis needs no router: use a WirePool")
@@ -126,6 +128,7 @@ class WireRouter:
         self.timeout = timeout
         self.max_connections = max_connections
         self.stats = stats or WireStats()
+        self.watchdog = watchdog or Watchdog()
         self.view: View | None = None
         self.generation = 0
         """Bumped at every refresh that changed a primary."""
@@ -151,6 +154,7 @@ class WireRouter:
                 max_connections=self.max_connections,
                 stats=self.stats,
                 check_redirects=True,
+                watchdog=self.watchdog,
             )
             self._pools[address] = pool
         return pool

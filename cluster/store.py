@@ -605,12 +605,9 @@ class SessionStore:
     async def _roundtrip(
         self, connection: WireConnection, commands: Sequence[Command]
     ) -> list[Any]:
-        """One round trip on ``connection``, bounded by ``redis_timeout``."""
+        """One round trip on ``connection``, bounded by ``redis_timeout`` (the wire's)."""
         try:
-            with trio.fail_after(self.settings.redis_timeout):
-                return await connection.roundtrip(commands)
-        except trio.TooSlowError:
-            raise StoreUnavailable("session store unavailable (timed out)") from None
+            return await connection.roundtrip(commands)
         except WireError as exc:
             raise StoreUnavailable(f"session store unavailable ({exc})") from exc
 

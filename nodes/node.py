@@ -260,6 +260,7 @@ class Node:
                 background.start_soon(self.sweeper.run)
                 background.start_soon(self.registry.run, self._registry_fields)
                 await background.start(RateSync(self.service.buckets, self.wire).run)
+                await background.start(self.wire.watchdog.run)
                 background.start_soon(self.held.run, self.service.attachments.by_session)
                 background.start_soon(_freeze_gc_periodically, self.images)
                 async with trio.open_nursery() as connections:

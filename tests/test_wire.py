@@ -114,3 +114,30 @@ def test_endpoint_parses_password_only_urls():
     assert endpoint.login() == [("AUTH", "p@ss"), ("SELECT", 2)]
     with pytest.raises(ValueError):
         Endpoint.from_url("redis+sentinel://h:1/name")
+
+
+async def test_the_watchdog_ends_a_round_trip_that_outlives_its_deadline(redis, nursery):
+    """With the watchdog running, a round trip carries a deadline instead of a cancel scope;
+    one that Redis does not answer in time ends with an error and leaves no connection
+    behind."""
+    wire = WirePool(Endpoint.from_url(redis.url), timeout=0.3)
+    await nursery.start(wire.watchdog.run)
+    try:
+        started = trio.current_time()
+        with pytest.raises(WireError, match="did not answer within 0.3 s"):
+            await wire.roundtrip([("BLPOP", "never", 5)])
+        assert 0.3 <= trio.current_time() - started < 1.5
+        assert not wire.watchdog.active
+        assert await wire.roundtrip([("PING",)]) == ["PONG"]
+    finally:
+        await wire.aclose()
+
+
+async def test_without_the_watchdog_a_round_trip_is_still_bounded(redis):
+    wire = WirePool(Endpoint.from_url(redis.url), timeout=0.3)
+    try:
+        assert not wire.watchdog.running
+        with pytest.raises(WireError, match="did not answer within 0.3 s"):
+            await wire.roundtrip([("BLPOP", "never", 5)])
+    finally:
+        await wire.aclose()
