@@ -231,7 +231,9 @@ async def measure_size(
         )
         progress.cell(cell)
         registry_after = int(await redis.hlen(k.registry))
-        workspace_bytes = int(await redis.strlen(k.workspace))
+        # The workspace is a hash (the record and one field per history slot): its bytes.
+        workspace = await redis.hgetall(k.workspace)
+        workspace_bytes = sum(len(str(value)) for value in workspace.values())
         # What a client reconnecting now receives (this connection holds the session, so
         # no takeover is involved): the registry and binding summaries are all in it.
         started = trio.current_time()
