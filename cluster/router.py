@@ -374,9 +374,13 @@ class WireRouter:
         its own to "the" primary (the shared sessions' fan-out subscription): with Sentinel it
         follows failovers as that user reconnects. Raises :class:`WireError` before the first
         refresh. On a Redis Cluster it is one primary of several (see ``nodes/fanout.py``)."""
-        if self.view is None:
-            raise WireError("the store's primaries are not known yet")
-        address, t = self.view.shards[0].primary, self.topology
+        return self.endpoint_for(None)
+
+    def endpoint_for(self, key: str | None) -> Endpoint:
+        """The address and login of the primary that holds ``key`` (a connection of a user's
+        own: the shared sessions' fan-out subscribes to each session's channel on its shard).
+        Raises :class:`WireError` before the first refresh."""
+        address, t = self.primary_for(key), self.topology
         return Endpoint(host=address.host, port=address.port, db=t.db, username=t.username,
                         password=t.password)
 

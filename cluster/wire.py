@@ -389,6 +389,10 @@ class WirePool:
         async with self.connection() as connection:
             return await connection.roundtrip(commands)
 
+    def endpoint_for(self, key: str | None) -> Endpoint:
+        """One server holds every key."""
+        return self.endpoint
+
     async def recover(self) -> None:
         """After a failure: nothing to rediscover for one server (a router asks again where
         the primaries are)."""
@@ -410,6 +414,9 @@ class Wire(Protocol):
     @property
     def endpoint(self) -> Endpoint:
         """Where "the" primary is (a router: the first primary, as last seen)."""
+
+    def endpoint_for(self, key: str | None) -> Endpoint:
+        """Where the primary holding ``key`` is (one server: its endpoint)."""
 
     async def checkout(self, key: str | None = None) -> WireConnection: ...
 

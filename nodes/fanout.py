@@ -18,10 +18,12 @@ the newest ``seq`` it was sent, so no path sends it an event twice; a connection
 is full when an event is due is closed rather than skipped (a hole in what it saw would go
 unnoticed): its client reconnects and replays from the stream.
 
-The subscription is one RESP connection of its own per node (coredis 6.9 offers sharded
-pub/sub only on its cluster client), with a keep-alive PING; it reconnects by itself. On a
-Redis Cluster the channel lives on the session's shard: this module would need one
-subscription per shard (see ``docs/decisions.md``).
+The subscription is one RESP connection of its own per primary that holds a followed session's
+channel (coredis 6.9 offers sharded pub/sub only on its cluster client): one on a standalone
+Redis or under Sentinel, one per shard in use on a Redis Cluster. Each has a keep-alive PING
+and reconnects by itself; :meth:`Fanout.run` looks up where each channel lives again every
+second and whenever the followed sessions change, so subscriptions follow failovers (a new
+primary) and the set of shards in use.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from cluster import keys
 from cluster.errors import StuiError
 from cluster.model import SessionEvent
 from cluster.store import SessionStore
-from cluster.wire import Endpoint
+from cluster.wire import Endpoint, WireError
 
 from .ownership import Attachments
 from .protocol import event
@@ -90,7 +92,7 @@ class Fanout:
         self,
         attachments: Attachments,
         store: SessionStore,
-        endpoint: Callable[[], Endpoint],
+        locate: Callable[[str], Endpoint],
         spawn: Callable[..., None],
         on_event: Callable[[str, SessionEvent], None],
         *,
@@ -98,7 +100,8 @@ class Fanout:
     ) -> None:
         self.attachments = attachments
         self.store = store
-        self.endpoint = endpoint
+        self.locate = locate
+        """Session id -> the primary that holds its channel (its shard's, on a Cluster)."""
         self.spawn = spawn
         self.on_event = on_event
         self.timeout = timeout
@@ -113,7 +116,8 @@ class Fanout:
         """Connections closed because their queue could not take their session's events."""
         self.latencies: list[float] = []
         """Seconds from a remote commit's publication to its delivery here (bounded list)."""
-        self._wanted = trio.Event()
+        self._wanted = trio.Event()  # the supervisor's (run)
+        self._signals: dict[Endpoint, trio.Event] = {}  # each subscription's writer's
         attachments.watchers.append(self._holders_changed)
 
     # -- feeds -----------------------------------------------------------------------------
@@ -132,14 +136,20 @@ class Fanout:
             seen = [held.seen for _peer, held in self.attachments.attached(session_id)]
             feed = Feed(session_id, (min(seen) if seen else 0) + 1)
             self.feeds[session_id] = feed
-            self._wanted.set()
+            self._want()
         return feed
 
     def unfollow(self, session_id: str) -> None:
         feed = self.feeds.pop(session_id, None)
         if feed is not None:
             feed.moved()
-            self._wanted.set()
+            self._want()
+
+    def _want(self) -> None:
+        """The followed sessions changed: wake the supervisor and every subscription."""
+        self._wanted.set()
+        for signal in self._signals.values():
+            signal.set()
 
     def _holders_changed(self, session_id: str) -> None:
         if session_id in self.feeds and session_id not in self.attachments:
@@ -268,20 +278,59 @@ class Fanout:
     # -- the subscription ------------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Keep the subscription up (cancel to stop); reconnects with a short back-off."""
+        """Keep one subscription per primary that holds a followed session's channel (cancel
+        to stop)."""
         task_status.started()
-        delay = 0.05
-        while True:
-            try:
-                await self._subscription()
-            except* _LOST as group:  # (a nursery groups them; a Cancelled next to them stays)
-                log.info("fan-out subscription lost; resubscribing", extra={"error": repr(group)})
-            self.subscribed.clear()
-            await trio.sleep(delay)
-            delay = min(delay * 2, 0.5)
+        running: dict[Endpoint, trio.CancelScope] = {}
+        async with trio.open_nursery() as nursery:
+            while True:
+                needed = set(self._by_endpoint())
+                for endpoint in needed - running.keys():
+                    running[endpoint] = await nursery.start(self._keep, endpoint)
+                for endpoint in running.keys() - needed:
+                    running.pop(endpoint).cancel()
+                with trio.move_on_after(1.0):  # primaries move in failovers: look again
+                    await self._wanted.wait()
+                self._wanted = trio.Event()
 
-    async def _subscription(self) -> None:
-        endpoint = self.endpoint()
+    def _by_endpoint(self) -> dict[Endpoint, set[str]]:
+        """The followed sessions, by the primary holding their channel (none while the
+        store's primaries are not known yet)."""
+        placed: dict[Endpoint, set[str]] = {}
+        for session_id in self.feeds:
+            try:
+                endpoint = self.locate(session_id)
+            except (WireError, StuiError):
+                continue
+            placed.setdefault(endpoint, set()).add(session_id)
+        return placed
+
+    async def _keep(
+        self,
+        endpoint: Endpoint,
+        *,
+        task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """One primary's subscription, reconnecting with a short back-off until cancelled."""
+        with trio.CancelScope() as scope:
+            task_status.started(scope)
+            delay = 0.05
+            while True:
+                confirmed: set[str] = set()
+                try:
+                    await self._subscription(endpoint, confirmed)
+                except* _LOST as group:  # (a nursery groups them; a Cancelled beside them stays)
+                    log.info(
+                        "fan-out subscription lost; resubscribing",
+                        extra={"error": repr(group), "redis": f"{endpoint.host}:{endpoint.port}"},
+                    )
+                finally:
+                    self.subscribed.difference_update(confirmed)
+                    self._signals.pop(endpoint, None)
+                await trio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    async def _subscription(self, endpoint: Endpoint, confirmed: set[str]) -> None:
         with trio.fail_after(self.timeout):
             stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
         async with stream:
@@ -291,18 +340,18 @@ class Fanout:
                 if isinstance(reply, hiredis.ReplyError):
                     raise _Refused(f"redis refused the login: {reply}")
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._read, connection)
-                await self._write(connection)
+                nursery.start_soon(self._read, connection, confirmed)
+                await self._write(connection, endpoint, confirmed)
 
-    async def _write(self, connection: _Connection) -> None:
-        """Send SSUBSCRIBE/SUNSUBSCRIBE as the wanted sessions change, and keep-alive PINGs."""
+    async def _write(
+        self, connection: _Connection, endpoint: Endpoint, confirmed: set[str]
+    ) -> None:
+        """Send SSUBSCRIBE/SUNSUBSCRIBE as this primary's followed sessions change, and
+        keep-alive PINGs."""
         asked: set[str] = set()
-        self._wanted.set()
         while True:
-            with trio.move_on_after(KEEPALIVE):
-                await self._wanted.wait()
-            self._wanted = trio.Event()
-            wanted = set(self.feeds)
+            signal = self._signals[endpoint] = trio.Event()
+            wanted = self._by_endpoint().get(endpoint, set())
             add, drop = sorted(wanted - asked), sorted(asked - wanted)
             commands: list[tuple[str, ...]] = []
             if add:
@@ -310,14 +359,17 @@ class Fanout:
             if drop:
                 commands.append(("SUNSUBSCRIBE", *[keys.SessionKeys(s).fanout for s in drop]))
                 self.subscribed.difference_update(drop)
+                confirmed.difference_update(drop)
             if not commands:
                 commands.append(("PING",))
                 if time.monotonic() - connection.last_reply > 2 * KEEPALIVE + self.timeout:
                     raise trio.TooSlowError("the fan-out subscription stopped answering")
             asked = wanted
             await connection.send(commands)
+            with trio.move_on_after(KEEPALIVE):
+                await signal.wait()
 
-    async def _read(self, connection: _Connection) -> None:
+    async def _read(self, connection: _Connection, confirmed: set[str]) -> None:
         while True:
             reply = await connection.receive()
             if isinstance(reply, hiredis.ReplyError):
@@ -331,6 +383,7 @@ class Fanout:
                 session_id = session_of(str(reply[1]))
                 if session_id is not None and session_id in self.feeds:
                     self.subscribed.add(session_id)
+                    confirmed.add(session_id)
                     self.spawn(self._catch_up, session_id)
 
 

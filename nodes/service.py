@@ -183,7 +183,7 @@ class SessionService:
         self.fanout = Fanout(
             self.attachments,
             store,
-            lambda: store.wire.endpoint,
+            lambda session_id: store.wire.endpoint_for(keys.SessionKeys(session_id).fanout),
             spawn,
             self._on_fanout_event,
             timeout=settings.redis_timeout,

@@ -279,23 +279,28 @@ def subprocess_run(args: list[str]) -> str:
     return done.stdout
 
 
-async def test_shared_session_events_reach_another_node_on_sentinel(topologies, nursery):
-    """Shared sessions' fan-out (SPUBLISH in the commit, one SSUBSCRIBE connection per node)
-    on the Sentinel primary, found through the router. (On a Redis Cluster the channel lives
-    on the session's shard and ``nodes/fanout.py`` keeps one subscription: not supported.)"""
-    topology = topologies[SENTINEL]
+async def test_shared_session_events_reach_another_node(topology, nursery):
+    """Shared sessions' fan-out (SPUBLISH in the commit, SSUBSCRIBE on the primary that holds
+    the session's channel, found through the router): on a Redis Cluster one subscription per
+    shard in use, so sessions on every shard reach the other node."""
     flush(topology)
     node_a = await start_node(nursery, topology.url())
     node_b = await start_node(nursery, topology.url())
     try:
         async with open_connection(url_of(node_a)) as on_a, \
                 open_connection(url_of(node_b)) as on_b:
-            sid = (await on_a.request("create_session", client_id="alice"))["session_id"]
-            joined = await on_b.request("restore_session", session_id=sid, attach="shared")
-            assert joined["attach"] == "shared"
-            await on_a.request("evaluate", session_id=sid, code="n := 7")
-            seen = await on_b.next_event("evaluated", timeout=10)
-        assert seen["data"]["code"] == "n := 7" and seen["data"]["result"] == "7"
+            sids = [(await on_a.request("create_session", client_id=f"alice{i}"))["session_id"]
+                    for i in range(4)]
+            if topology.kind == CLUSTER:
+                assert len({shard_of(topology, s) for s in sids}) > 1  # several shards
+            for sid in sids:
+                joined = await on_b.request("restore_session", session_id=sid, attach="shared")
+                assert joined["attach"] == "shared"
+            for index, sid in enumerate(sids):
+                await on_a.request("evaluate", session_id=sid, code=f"n := {index}")
+            seen = [await on_b.next_event("evaluated", timeout=10) for _ in sids]
+        assert sorted(e["data"]["session_id"] for e in seen) == sorted(sids)
+        assert sorted(e["data"]["result"] for e in seen) == ["0", "1", "2", "3"]
     finally:
         node_a.drain()
         node_b.drain()

@@ -124,7 +124,7 @@ async def test_the_watchdog_ends_a_round_trip_that_outlives_its_deadline(redis, 
     await nursery.start(wire.watchdog.run)
     try:
         started = trio.current_time()
-        with pytest.raises(WireError, match="did not answer within 0.3 s"):
+        with pytest.raises(WireError, match=r"did not answer within 0\.3 s"):
             await wire.roundtrip([("BLPOP", "never", 5)])
         assert 0.3 <= trio.current_time() - started < 1.5
         assert not wire.watchdog.active
@@ -137,7 +137,7 @@ async def test_without_the_watchdog_a_round_trip_is_still_bounded(redis):
     wire = WirePool(Endpoint.from_url(redis.url), timeout=0.3)
     try:
         assert not wire.watchdog.running
-        with pytest.raises(WireError, match="did not answer within 0.3 s"):
+        with pytest.raises(WireError, match=r"did not answer within 0\.3 s"):
             await wire.roundtrip([("BLPOP", "never", 5)])
     finally:
         await wire.aclose()
