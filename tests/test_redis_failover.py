@@ -63,12 +63,17 @@ async def test_sentinel_kill_primary(tmp_path, nursery):
         print(f"\nsentinel kill -9 primary: first commit {recovery:.2f} s after the kill")
     assert new and new[0] != old
     assert healthy and body["redis"] == "failing_over", body
-    assert audit == {"lost": 0, "reported": 0, "twice": 0}, audit
+    # Nothing acknowledged is lost silently, nothing runs twice. With two replicas, WAIT 1
+    # proves one of them had each commit; the sentinels promote the replica they last saw
+    # furthest ahead, nearly always that one: seldom (once here under a loaded machine) the
+    # other, and the commits it lacked are reported as rolled back and resent, never lost.
+    assert audit["lost"] == 0 and audit["twice"] == 0, audit
+    detected = sum(node.service.rollbacks.detected for node in run.nodes)
+    assert audit["reported"] <= 2 * len(run.writers) and detected <= 2, (audit, detected)
     assert all(w.errors == [] for w in run.writers), [w.errors for w in run.writers]
     assert any(w.saw_failover for w in run.writers)  # they were told, not failed
     assert recovery < 15, recovery
     assert all(d.get("replicas", 0) >= 1 for w in run.writers for d in w.durabilities)
-    assert sum(node.service.rollbacks.detected for node in run.nodes) == 0
 
 
 async def test_sentinel_graceful_failover_kill_sentinel_kill_replica(tmp_path, nursery):
