@@ -96,6 +96,10 @@ log = logging.getLogger("stui.service")
 COMMIT_ATTEMPTS = 8
 """Tries of one state-changing request against concurrent writers before SessionConflict."""
 
+ROLLBACK_CONFIRM_DELAY = 1.0
+"""Seconds between a rollback check's two reads after a failover (a demoted primary learns
+of its demotion well within it)."""
+
 Spawn = Callable[..., None]
 T = TypeVar("T")
 
@@ -264,7 +268,11 @@ class SessionService:
                     response={**tx.stored, "replayed": True, "durability": durability.to_wire()},
                     replayed=True,
                 )
-            floor = self.check_rollback(session_id, tx.meta)
+            # A rollback is only suspected here: the read may come from a primary that a
+            # failover has just demoted (it still answers reads while its writes are paused).
+            # The commit proves the read (its WATCH held on the primary that ran it), so the
+            # holders are told only after it; a failed commit drops the suspicion.
+            suspected = self.rollbacks.check(session_id, tx.meta.version, tx.meta.commit_id)
             take_over = self._fence(peer, session_id, tx.meta, access) if fence else False
             attachment_id = ""
             entry = None
@@ -274,14 +282,15 @@ class SessionService:
                     entry = workspace_from(session_id, tx.meta.version, await tx.read(WORKSPACE))
             try:
                 commit = await prepare(Prepared(session_id, tx.meta, records, entry))
-                if floor:
-                    commit = attrs.evolve(commit, version_floor=floor)
+                if suspected is not None:
+                    commit = attrs.evolve(commit, version_floor=suspected.acknowledged_version)
                 if take_over:
                     attachment_id = self.presence.new_id()
                     commit = self._exclusively(commit, peer, tx.meta, attachment_id)
                 elif tx.meta.shared:
                     commit = attrs.evolve(commit, fanout=True)
                 committed = await tx.commit(commit)
+                self._settle_rollback(session_id, suspected)
             except WatchLost:
                 self.images.drop(session_id)
                 self.metrics.conflicts.inc()
@@ -303,20 +312,18 @@ class SessionService:
 
     # -- rollbacks -------------------------------------------------------------------------
 
-    def check_rollback(self, session_id: str, meta: SessionMeta) -> int:
-        """Compare the stored version with the last one acknowledged here
-        (:mod:`cluster.rollback`); on a rollback, tell the session's holders (once) and answer
-        the version the next commit must pass (0: none)."""
-        found = self.rollbacks.check(session_id, meta.version, meta.commit_id)
+    def _settle_rollback(self, session_id: str, found: Rollback | None) -> None:
+        """A commit proved what its read found (:mod:`cluster.rollback`): on a rollback,
+        count it and tell the session's holders (once per rollback)."""
         if found is None:
             self._rollbacks_told.pop(session_id, None)
-            return 0
+            return
         if self._rollbacks_told.get(session_id) != found:
             self._rollbacks_told[session_id] = found
+            self.rollbacks.detected += 1
             self.metrics.rollbacks.inc()
             log.error("session rolled back by the store", extra=found.to_wire())
             self.notify(session_id, "session_rolled_back", found.to_wire())
-        return found.acknowledged_version
 
     async def verify_held(self, session_ids: list[str] | None = None) -> int:
         """Check the sessions held by this node's connections (or ``session_ids``) for
@@ -325,13 +332,23 @@ class SessionService:
         ids = [sid for sid in ids if self.rollbacks.get(sid) is not None]
         if not ids:
             return 0
-        found = 0
-        for session_id, (version, commit_id) in (await self.store.versions(ids)).items():
-            meta_view = SessionMeta(session_id=session_id, client_id="", created_at=0,
-                                    last_modified=0, timeout=0, version=version,
-                                    commit_id=commit_id)
-            if self.check_rollback(session_id, meta_view):
-                found += 1
+        suspects = self._rollbacks_in(await self.store.versions(ids))
+        if not suspects:
+            return 0
+        # Reads alone prove nothing right after a failover: a demoted primary answers them
+        # until it learns of its demotion. What is still rolled back a moment later is.
+        await trio.sleep(ROLLBACK_CONFIRM_DELAY)
+        confirmed = self._rollbacks_in(await self.store.versions(list(suspects)))
+        for session_id, rollback in confirmed.items():
+            self._settle_rollback(session_id, rollback)
+        return len(confirmed)
+
+    def _rollbacks_in(self, stored: dict[str, tuple[int, str]]) -> dict[str, Rollback]:
+        found = {}
+        for session_id, (version, commit_id) in stored.items():
+            rollback = self.rollbacks.check(session_id, version, commit_id)
+            if rollback is not None:
+                found[session_id] = rollback
         return found
 
     def _fence(self, peer: Peer, session_id: str, meta: SessionMeta, access: str) -> bool:
