@@ -24,7 +24,8 @@ from .classes import global_named
 from .errors import SmalltalkSyntaxError
 from .kernel import SMALL_MAX, SMALL_MIN, class_of
 from .objects import Char, ScaledDecimal, StClass
-from .scopes import Analysis, Binding, Scope, keywords
+from .primitives._registry import INLINED
+from .scopes import ITERATIONS, Analysis, Binding, Scope, keywords
 
 # (code, stable): a Python expression for a value, and whether later code can change
 # what it reads (a variable can be assigned by a later argument; a temporary cannot).
@@ -200,6 +201,9 @@ class _Function:
         # No send other than the fallback of a SmallInteger fast path: such a block
         # cannot recurse without a counted method activation, so it skips the depth count.
         self.leaf = True
+        # id(binding) -> Python local, for the variables of a real block whose body is
+        # also written inline here (an enumeration's loop, see `iteration`).
+        self.renamed: dict[int, str] = {}
 
     # ------------------------------------------------------------------ layout
     def emit(self, line: str) -> None:
@@ -322,6 +326,8 @@ class _Function:
         if isinstance(node, ast.Send):
             if id(node) in self.gen.analysis.inlined:
                 return self.control(node, want)
+            if id(node) in self.gen.analysis.iterations:
+                return self.iteration(node)
             return self.send(node)
         if isinstance(node, ast.Cascade):
             return self.cascade(node)
@@ -358,6 +364,9 @@ class _Function:
 
     # ------------------------------------------------------------------ variables
     def binding_code(self, binding: Binding) -> str:
+        renamed = self.renamed.get(id(binding))
+        if renamed is not None:
+            return renamed
         if binding.scope is self.scope:
             return f"F[{binding.slot}]" if binding.captured else binding.local
         depth = self.scope.hops_to(binding)
@@ -393,7 +402,7 @@ class _Function:
         binding = self.gen.analysis.refs.get(id(node))
         if binding is not None:
             target = self.binding_code(binding)
-            if binding.scope is not self.scope:
+            if binding.scope is not self.scope and id(binding) not in self.renamed:
                 depth = self.scope.hops_to(binding)
                 self.emit(f"if _o{depth}.oid is not None: touch(_o{depth})")
             self.emit(f"{target} = {code}")
@@ -476,9 +485,14 @@ class _Function:
         return self.plain_send(rcv, selector, args, to_self)
 
     def plain_send(self, rcv: str, selector: str, args: list[str], to_self: bool) -> Atom:
-        self.leaf = False
         name = self.temp()
-        packed = "(" + "".join(f"{a}, " for a in args).rstrip(" ") + ")"
+        site = self.look_up(rcv, selector, to_self)
+        self.call(site, "_m", rcv, args, name)
+        return (name, True)
+
+    def look_up(self, rcv: str, selector: str, to_self: bool) -> int:
+        """Emit the inline cache lookup of a send site: the method in `_m`."""
+        self.leaf = False
         if to_self and self.gen.method_class is not None:
             # Instances of session classes are always heap objects.
             self.emit("_k = self.cls")
@@ -493,10 +507,16 @@ class _Function:
                 f"else class_of({rcv})"
             )
         site = self.gen.inline_cache()
-        positional = ", ".join(["it", rcv, *args])
         self.emit(f"_m = M{site} if _k.cache is C{site} else miss({site}, _k, {selector!r})")
-        self.emit(f"{name} = _m({positional}) if P{site} else _m(it, {rcv}, {packed})")
-        return (name, True)
+        return site
+
+    def call(self, site: int, method: str, rcv: str, args: list[str], result: str) -> None:
+        """Emit the call of the method `look_up` found, positionally if it takes that."""
+        packed = "(" + "".join(f"{a}, " for a in args).rstrip(" ") + ")"
+        positional = ", ".join(["it", rcv, *args])
+        self.emit(
+            f"{result} = {method}({positional}) if P{site} else {method}(it, {rcv}, {packed})"
+        )
 
     def super_send(self, selector: str, args: list[str]) -> Atom:
         self.leaf = False
@@ -554,6 +574,114 @@ class _Function:
         name = self.temp()
         self.emit(f"{name} = StBlock(BLOCK, {code}, {outer}, self)")
         return (name, True)
+
+    # ------------------------------------------------------------------ enumerations
+    def iteration(self, node: ast.Send) -> Atom:
+        """`coll do: [:x | ...]` and the other scopes.ITERATIONS with a literal block.
+        Which method the receiver runs is known only when the send runs: if it is the
+        system primitive (primitives._registry.INLINED), its loop runs here with the
+        block's body inline (no block object, no activation per element); otherwise the
+        block is made and the message sent. Each activation of a real block has its own
+        variables, so a block with a variable that a nested block captures is always
+        sent."""
+        kind, index = ITERATIONS[node.selector]
+        block = node.args[index]
+        assert isinstance(block, ast.Block)
+        scope = self.gen.analysis.scopes[id(block)]
+        primitives = [*INLINED.get(kind, [])]
+        if kind == "collect":
+            primitives += INLINED.get("interval_collect", [])
+        if scope.captured or not primitives:
+            return self.send(node)
+        others = [arg for i, arg in enumerate(node.args) if i != index]
+        rcv, *values = self.operands([node.receiver, *others])
+        to_self = isinstance(node.receiver, ast.Variable) and node.receiver.name == "self"
+        rcv = self.spill((rcv, False))
+        site = self.look_up(rcv, node.selector, to_self)
+        method, result = self.temp(), self.temp()
+        self.emit(f"{method} = _m")
+        test = " or ".join(f"{method} is {self.gen.constant(fn)}" for fn in primitives)
+        self.emit(f"if {test}:")
+        with self.indented():
+            for binding in scope.bindings:
+                self.renamed[id(binding)] = f"{binding.local}{self.temp()}"
+            self.enumerate(kind, block, rcv, values, method, result)
+        self.emit("else:")
+        with self.indented():
+            args = list(values)
+            args.insert(index, self.real_block(block)[0])
+            self.call(site, method, rcv, args, result)
+        return (result, True)
+
+    def enumerate(
+        self, kind: str, block: ast.Block, rcv: str, values: list[str], method: str, result: str
+    ) -> None:
+        """The loop of one enumeration primitive (collection.py, interval.py), over
+        `support.iteration_values` as the primitive iterates; one step per element, as
+        the block's activation would take."""
+        params = self.gen.analysis.decls[id(block)][: len(block.params)]
+        names = [self.binding_code(b) for b in params]
+        element = names[-1] if kind in ("do", "collect", "inject") else self.temp()
+        items = self.temp()
+        if kind == "inject":
+            self.emit(f"{items} = {values[0]}")  # the running value
+        elif kind in ("collect", "select", "reject"):
+            self.emit(f"{items} = []")
+        if kind == "collect" and INLINED.get("interval_collect"):
+            checked = self.gen.constant(INLINED["interval_collect"][0])
+            self.emit(f"if {method} is {checked}: check_collection({rcv}.size())")
+        self.emit(f"for {element} in iteration_values({rcv}):")
+        with self.indented():
+            self.tick()
+            if element != names[-1]:
+                self.emit(f"{names[-1]} = {element}")
+            if kind == "inject":
+                self.emit(f"{names[0]} = {items}")
+            value = self.inlined_body(block, kind != "do")
+            if value is not None:
+                self.enumerated(kind, value[0], element, items, result)
+        if kind == "detect":
+            self.emit("else:")
+            with self.indented():
+                self.emit(f"{result} = it.send({values[0]}, 'value', ())")
+        elif kind == "do":
+            self.emit(f"{result} = {rcv}")
+        elif kind == "inject":
+            self.emit(f"{result} = {items}")
+        elif kind == "collect":
+            interval = INLINED.get("interval_collect")
+            if interval:
+                checked = self.gen.constant(interval[0])
+                self.emit(f"{result} = new_array({items}) if {method} is {checked} else "
+                          f"collect_new(it, {rcv}, {items})")
+            else:
+                self.emit(f"{result} = collect_new(it, {rcv}, {items})")
+        else:
+            self.emit(f"{result} = species_new(it, {rcv}, {items})")
+
+    def enumerated(self, kind: str, value: str, element: str, items: str, result: str) -> None:
+        """What one element's block value does to the enumeration's result."""
+        if kind == "collect":
+            self.emit(f"{items}.append({value})")
+            return
+        if kind == "inject":
+            self.emit(f"{items} = {value}")
+            return
+        value = self.name_of((value, True))  # (`is` on a literal would warn)
+        chosen = f"{value} is True or ({value} is not False and truth(it, {value}))"
+        if kind == "select":
+            self.emit(f"if {chosen}:")
+            with self.indented():
+                self.emit(f"{items}.append({element})")
+        elif kind == "reject":
+            self.emit(f"if {value} is False or ({value} is not True and not truth(it, {value})):")
+            with self.indented():
+                self.emit(f"{items}.append({element})")
+        elif kind == "detect":
+            self.emit(f"if {chosen}:")
+            with self.indented():
+                self.emit(f"{result} = {element}")
+                self.emit("break")
 
     # ------------------------------------------------------------------ inlining
     def inlined_body(self, block: ast.Expr, want: bool, param: str | None = None) -> Atom | None:

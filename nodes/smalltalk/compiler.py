@@ -23,8 +23,10 @@ from .classes import SYSTEM_CLASSES as S
 from .codegen import Generator, Module
 from .errors import NonLocalReturn, SmalltalkSyntaxError
 from .kernel import HEAP_TYPES, class_of, identical, new_array, new_bytes, new_string
+from .limits import check_collection
 from .objects import BlockCode, Char, Frame, Method, StBlock, StClass
 from .parser import parse_doit, parse_method
+from .primitives.support import collect_new, iteration_values, species_new, truth
 from .runtime import Interpreter
 from .scopes import Analyzer
 
@@ -84,6 +86,12 @@ class Compiler:
             "new_array": new_array,
             "new_string": new_string,
             "materialize": materialize,
+            # the inline loops of enumeration primitives (codegen `iteration`)
+            "iteration_values": iteration_values,
+            "check_collection": check_collection,
+            "collect_new": collect_new,
+            "species_new": species_new,
+            "truth": truth,
         }
         self._doits: OrderedDict[str, DoItCode] = OrderedDict()
         self._blocks: dict[tuple[Any, ...], BlockCode] = {}

@@ -66,6 +66,31 @@ def control_kind(node: ast.Send) -> str | None:
     return None
 
 
+# Enumeration messages whose literal block the code generator also writes inline, as a
+# loop run when the receiver's method turns out to be the system primitive (see
+# codegen `_Function.iteration`): selector -> (kind, index of the block argument).
+ITERATIONS = {
+    "do:": ("do", 0),
+    "collect:": ("collect", 0),
+    "select:": ("select", 0),
+    "reject:": ("reject", 0),
+    "detect:ifNone:": ("detect", 0),
+    "inject:into:": ("inject", 1),
+}
+
+
+def iteration_block(node: ast.Send) -> ast.Block | None:
+    """The literal block of an enumeration message that may run inline, or None."""
+    spec = ITERATIONS.get(node.selector)
+    if spec is None:
+        return None
+    if isinstance(node.receiver, ast.Variable) and node.receiver.name == "super":
+        return None
+    block = node.args[spec[1]]
+    nargs = 2 if spec[0] == "inject" else 1
+    return block if isinstance(block, ast.Block) and len(block.params) == nargs else None
+
+
 def inlined_blocks(node: ast.Send) -> list[ast.Block]:
     """The literal blocks of a control message that are inlined."""
     blocks = [node.receiver] if isinstance(node.receiver, ast.Block) else []
@@ -162,6 +187,8 @@ class Analysis:
         self.decls: dict[int, list[Binding]] = {}  # id(Block node) -> params + temps
         self.scopes: dict[int, Scope] = {}  # id(real Block node) -> its scope
         self.inlined: set[int] = set()  # id(Send node) of inlined control messages
+        # id(Send node) of enumeration messages whose (real) block may also run inline
+        self.iterations: set[int] = set()
         self.root: Scope | None = None
         self.root_decls: list[Binding] = []
 
@@ -193,7 +220,7 @@ class Analyzer:
             binding = Binding(name, outside, fixed=at)
             env.names[name] = binding
         self.result.root = outside
-        self._real_block(block, env, 0)
+        self._real_block(block, env)
         self._finish(outside)
         return self.result
 
@@ -224,6 +251,18 @@ class Analyzer:
                         self._inlined_block(part, env, nest + 1)
                     else:
                         self._expr(part, env, nest)
+            elif nest < MAX_INLINE_NESTING and iteration_block(node) is not None:
+                # The block stays a real block (the send may need it); its inline copy is
+                # one loop deeper in the enclosing function, so its own inlining counts on.
+                self.result.iterations.add(id(node))
+                block = iteration_block(node)
+                self._expr(node.receiver, env, nest)
+                for arg in node.args:
+                    if arg is block:
+                        assert isinstance(arg, ast.Block)
+                        self._real_block(arg, env, inner=nest + 1)
+                    else:
+                        self._expr(arg, env, nest)
             else:
                 self._expr(node.receiver, env, nest)
                 for arg in node.args:
@@ -235,7 +274,7 @@ class Analyzer:
                     for arg in message.args:
                         self._expr(arg, env, nest)
         elif isinstance(node, ast.Block):
-            self._real_block(node, env, nest)
+            self._real_block(node, env)
         elif isinstance(node, ast.BraceArray):
             for item in node.items:
                 self._expr(item, env, nest)
@@ -245,13 +284,14 @@ class Analyzer:
         self.result.decls[id(block)] = [child.declare(n) for n in (*block.params, *block.temps)]
         self._body(block.body, child, nest)
 
-    def _real_block(self, block: ast.Block, env: _Env, nest: int) -> None:
+    def _real_block(self, block: ast.Block, env: _Env, inner: int = 0) -> None:
+        """`inner`: the nesting its body starts at (0: a real block is a new Python
+        function; more for the block of an enumeration whose copy is also inline)."""
         scope = Scope("block", env.scope, block)
         self.result.scopes[id(block)] = scope
         child = _Env(scope, env)
         self.result.decls[id(block)] = [child.declare(n) for n in (*block.params, *block.temps)]
-        # A real block is a new Python function: nesting starts again.
-        self._body(block.body, child, 0)
+        self._body(block.body, child, inner)
 
     def _use(self, node: ast.Variable | ast.Assign, name: str, env: _Env) -> None:
         binding = env.resolve(name)

@@ -12,6 +12,12 @@ from ..objects import Method
 PrimitiveFn = Callable[[Any, Any, tuple[Any, ...]], Any]
 
 _PENDING: list[tuple[str, tuple[str, ...], PrimitiveFn]] = []
+
+# Enumeration primitives whose loop the code generator also writes inline for a literal
+# block (codegen `_Function.iteration`): kind -> the primitive functions of that kind. A
+# send site runs the inline loop only when the receiver's method is one of them, so
+# the inline loop and the primitive must do the same thing: keep them in step.
+INLINED: dict[str, list[PrimitiveFn]] = {}
 _LOCK = threading.Lock()
 _INSTALLED = False
 
@@ -22,6 +28,17 @@ def primitive(class_name: str, *selectors: str) -> Callable[[PrimitiveFn], Primi
 
     def register(fn: PrimitiveFn) -> PrimitiveFn:
         _PENDING.append((class_name, selectors, fn))
+        return fn
+
+    return register
+
+
+def inlined(kind: str) -> Callable[[PrimitiveFn], PrimitiveFn]:
+    """Mark `fn` as a primitive the code generator writes inline as a `kind` loop
+    ("do", "collect", "interval_collect", "select", "reject", "inject", "detect")."""
+
+    def register(fn: PrimitiveFn) -> PrimitiveFn:
+        INLINED.setdefault(kind, []).append(fn)
         return fn
 
     return register

@@ -83,6 +83,19 @@ def elements(value: Any) -> list[Any]:
     return collection_elements(value)
 
 
+def iteration_values(value: Any) -> Any:
+    """What `do:`, `inject:into:`, `select:` ... visit, in order: `elements`, except
+    that an Interval of Integers is a `range` (no list of its elements is built). The
+    enumeration primitives and their inline loops in generated code both use it."""
+    if type(value) is StInterval and type(value.start) is int and type(value.step) is int:
+        size = value.size()
+        if size == 0:
+            return ()
+        start, step = value.start, value.step
+        return range(start, start + size * step, step)
+    return elements(value)
+
+
 def size_of(value: Any) -> int:
     t = type(value)
     if t is StString:
