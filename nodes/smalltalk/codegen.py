@@ -23,7 +23,7 @@ from . import ast
 from .classes import global_named
 from .errors import SmalltalkSyntaxError
 from .kernel import SMALL_MAX, SMALL_MIN, class_of
-from .objects import Char, ScaledDecimal, StClass
+from .objects import Char, HeapObject, ScaledDecimal, StClass
 from .primitives._registry import INLINED
 from .scopes import ITERATIONS, Analysis, Binding, Scope, keywords
 
@@ -128,6 +128,7 @@ class Generator:
         assert root is not None
         fn = _Function(self, root)
         params = self.analysis.root_decls[: len(node.params)]
+        fn.memoize_types(params)
         temps = self.analysis.root_decls[len(node.params) :]
         body = fn.body_lines(lambda: fn.sequence(node.body, want=False), temps)
         names = [b.local if not b.captured else f"_a{i}" for i, b in enumerate(params)]
@@ -162,6 +163,7 @@ class Generator:
         decls = self.analysis.decls[id(node)]
         params, temps = decls[: len(node.params)], decls[len(node.params) :]
         fn = _Function(self, scope)
+        fn.memoize_types(params)
 
         def generate() -> None:
             value = fn.sequence(node.body, want=True)
@@ -204,6 +206,25 @@ class _Function:
         # id(binding) -> Python local, for the variables of a real block whose body is
         # also written inline here (an enumeration's loop, see `iteration`).
         self.renamed: dict[int, str] = {}
+        # Python local of an argument never assigned -> the local holding its type(),
+        # read once on entry (`wrap`) when some fast path or send site asks for it.
+        self.type_memo: dict[str, str] = {}
+        self.types_used: set[str] = set()
+
+    def memoize_types(self, params: list[Binding]) -> None:
+        """The arguments whose type() one read on entry can stand for: Python locals
+        (not captured) that nothing assigns, so their value is the same all along."""
+        for index, binding in enumerate(params):
+            if not binding.captured and not binding.assigned:
+                self.type_memo[binding.local] = f"_T{index}"
+
+    def type_of(self, code: str) -> str:
+        """A Python expression for `type(code)`."""
+        memo = self.type_memo.get(code)
+        if memo is None:
+            return f"type({code})"
+        self.types_used.add(code)
+        return memo
 
     # ------------------------------------------------------------------ layout
     def emit(self, line: str) -> None:
@@ -283,6 +304,7 @@ class _Function:
             else:
                 inner.append(f"ctx = Frame(CONTEXT, [{values}], self, None, {names})")
             inner.append("F = ctx.vars")
+        inner += [f"{self.type_memo[name]} = type({name})" for name in sorted(self.types_used)]
         out += ["        " + line for line in inner]
         out += body
         out.append("        " + tail)
@@ -500,15 +522,32 @@ class _Function:
             known = {"None": None, "True": True, "False": False}
             literal = known[rcv] if rcv in known else int(rcv.strip("()"))
             self.emit(f"_k = {self.gen.constant(class_of(literal))}")
+        elif self.constant_class(rcv) is not None:
+            self.emit(f"_k = {self.constant_class(rcv)}")
         else:
+            kind = self.type_of(rcv)
+            if kind == f"type({rcv})":
+                self.emit(f"_y = {kind}")  # (one type() call for both tests)
+                kind = "_y"
             self.emit(
-                f"_k = {rcv}.cls if type({rcv}) in HEAP else SMALL_INTEGER "
-                f"if type({rcv}) is int and {SMALL_MIN} <= {rcv} <= {SMALL_MAX} "
+                f"_k = {rcv}.cls if {kind} in HEAP else SMALL_INTEGER "
+                f"if {kind} is int and {SMALL_MIN} <= {rcv} <= {SMALL_MAX} "
                 f"else class_of({rcv})"
             )
         site = self.gen.inline_cache()
         self.emit(f"_m = M{site} if _k.cache is C{site} else miss({site}, _k, {selector!r})")
         return site
+
+    def constant_class(self, code: str) -> str | None:
+        """The class of a constant receiver (a Symbol, a Character, a number, a system
+        class or global), as a constant: it cannot change."""
+        constants = self.gen.module.constants
+        if code not in constants:
+            return None
+        value = constants[code]
+        if isinstance(value, HeapObject) and not (isinstance(value, StClass) and value.system):
+            return None
+        return self.gen.constant(class_of(value))
 
     def call(self, site: int, method: str, rcv: str, args: list[str], result: str) -> None:
         """Emit the call of the method `look_up` found, positionally if it takes that."""
@@ -532,11 +571,12 @@ class _Function:
         op, guard = _INT_OPS[selector]
         literal_b = isinstance(node.args[0], ast.Literal) and type(node.args[0].value) is int
         literal_a = isinstance(node.receiver, ast.Literal) and type(node.receiver.value) is int
-        tests = [] if literal_a else [f"type({a}) is int"]
-        tests += [] if literal_b else [f"type({b}) is int"]
+        tests = [] if literal_a else [f"{self.type_of(a)} is int"]
+        tests += [] if literal_b else [f"{self.type_of(b)} is int"]
         if guard == "mul":
             tests += [f"-{_BIG} < {x} < {_BIG}" for x, lit in ((a, literal_a), (b, literal_b))
                       if not lit]
+        tests = list(dict.fromkeys(tests))  # (`x * x` tests x once)
         if guard == "div" and not (literal_b and b not in ("0", "(0)")):
             tests.append(f"{b} != 0")
         name = self.temp()
@@ -769,7 +809,8 @@ class _Function:
             return None
         a, b = self.operands([node.receiver, node.args[0]])
         op = _INT_OPS[node.selector][0]
-        tests = [f"type({x}) is int" for x in (a, b) if not _is_simple_int(x)] or ["True"]
+        tests = [f"{self.type_of(x)} is int" for x in (a, b) if not _is_simple_int(x)]
+        tests = list(dict.fromkeys(tests)) or ["True"]
         slow = f"it.as_bool(it.send({a}, {node.selector!r}, ({b},)), {fallback})"
         return f"({a} {op} {b} if {' and '.join(tests)} else {slow})"
 

@@ -102,11 +102,12 @@ class Binding:
     """One declared variable. `fixed` is (depth, slot) for the outer variables of a
     block recompiled from its persisted source (they live in its stored frames)."""
 
-    __slots__ = ("captured", "fixed", "local", "name", "scope", "slot")
+    __slots__ = ("assigned", "captured", "fixed", "local", "name", "scope", "slot")
 
     def __init__(self, name: str, scope: Scope, fixed: tuple[int, int] | None = None) -> None:
         self.name = name
         self.scope = scope
+        self.assigned = False  # some `name := ...` stores into it
         self.captured = fixed is not None
         self.fixed = fixed
         self.slot = fixed[1] if fixed is not None else -1
@@ -298,6 +299,8 @@ class Analyzer:
         if binding is None:
             return
         self.result.refs[id(node)] = binding
+        if isinstance(node, ast.Assign):
+            binding.assigned = True
         scope: Scope | None = env.scope
         if scope is binding.scope:
             return
