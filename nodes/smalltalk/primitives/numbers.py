@@ -19,7 +19,7 @@ from ..classes import SYSTEM_CLASSES as S
 from ..kernel import class_of, new_array, new_point, new_string, normalize
 from ..limits import check_int_bits
 from ..objects import ScaledDecimal, StInterval
-from ..printing import float_to_str
+from ..printing import PRINT_LIMIT, float_to_str, int_to_str
 from ._registry import primitive
 from .support import (
     Args,
@@ -527,6 +527,12 @@ def _print_decimal_places(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("Number", "printString", "displayString", "asString")
 def _number_print(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(rcv) is int:
+        # What print_string answers (Integer is a system class: no printOn: of a
+        # session to run), without its writer, for all but texts it would cut short.
+        text = int_to_str(rcv)
+        if len(text) < PRINT_LIMIT:
+            return new_string(text)
     if type(rcv) is float:
         return new_string(float_to_str(rcv))
     return new_string(it.print_string(rcv))

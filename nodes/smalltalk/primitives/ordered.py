@@ -6,9 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..kernel import new_array
 from ..limits import check_collection
-from ..objects import (
-    StSorted,
-)
+from ..objects import StOrdered, StSorted
 from ._registry import primitive
 from .support import (
     Args,
@@ -41,8 +39,11 @@ def _oc_at_put(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("OrderedCollection", "add:", "addLast:")
 def _add(it: Interpreter, rcv: Any, args: Args) -> Any:
-    touch(it, rcv)
-    if isinstance(rcv, StSorted):
+    if rcv.oid is not None:
+        it.touch(rcv)
+    if type(rcv) is StOrdered:  # (the usual case, before the subclass test)
+        rcv.items.append(args[0])
+    elif isinstance(rcv, StSorted):
         sorted_insert(it, rcv, args[0])
     else:
         rcv.items.append(args[0])

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _READ = S["ReadStream"]
 _WRITE = S["WriteStream"]
 _READ_WRITE = S["ReadWriteStream"]
+_WIDE = S["WideString"]
 
 
 def _is_text(stream: StStream) -> bool:
@@ -66,10 +67,11 @@ def write_text(it: Interpreter, stream: StStream, text: str) -> None:
         stream.flush()
         chars = coll.chars
         coll.chars = chars[:pos] + text + chars[end:]
-    if coll.cls is not S["WideString"] and not text.isascii() and max(text) > "\xff":
-        coll.cls = S["WideString"]
+    if not text.isascii() and max(text) > "\xff" and coll.cls is not _WIDE:
+        coll.cls = _WIDE
     stream.pos = end
-    stream.limit = max(stream.limit, end)
+    if end > stream.limit:
+        stream.limit = end
 
 
 def write_item(it: Interpreter, stream: StStream, item: Any) -> None:
@@ -279,6 +281,9 @@ def _writable(it: Interpreter, stream: StStream) -> bool:
 
 @primitive("PositionableStream", "nextPutAll:")
 def _next_put_all(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(args[0]) is StString and type(rcv.coll) is StString and rcv.cls is not _READ:
+        write_text(it, rcv, args[0].chars)  # (the usual case, without the general checks)
+        return args[0]
     if not _writable(it, rcv):
         return rcv
     text = text_of(args[0])
@@ -292,6 +297,9 @@ def _next_put_all(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("PositionableStream", "nextPut:")
 def _next_put(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(args[0]) is Char and type(rcv.coll) is StString and rcv.cls is not _READ:
+        write_text(it, rcv, args[0].text)  # (the usual case, without the general checks)
+        return args[0]
     if _writable(it, rcv):
         write_item(it, rcv, args[0])
     return args[0]

@@ -274,18 +274,12 @@ def _find_any_substring(text: str, delimiters: list[str], start: int) -> int:
 
 def _split_on_chars(text: str, separators: str) -> list[str]:
     """The runs of characters between separators (several in a row count as one)."""
-    parts: list[str] = []
-    current: list[str] = []
-    for ch in text:
-        if ch in separators:
-            if current:
-                parts.append("".join(current))
-                current = []
-        else:
-            current.append(ch)
-    if current:
-        parts.append("".join(current))
-    return parts
+    if not separators:
+        return [text] if text else []
+    first = separators[0]
+    if len(separators) > 1:  # every separator becomes the first, then one split
+        text = text.translate({ord(ch): first for ch in separators})
+    return [part for part in text.split(first) if part]
 
 
 @primitive("String", "substrings", "subStrings")
@@ -557,6 +551,10 @@ def _replace_all(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "copyReplaceAll:with:")
 def _copy_replace_all(it: Interpreter, rcv: Any, args: Args) -> Any:
+    old, new = args
+    usual = type(rcv) is StString and type(old) is StString and type(new) is StString
+    if usual and old.chars:  # (the usual case, without the general checks)
+        return new_string(rcv.chars.replace(old.chars, new.chars))
     old, new = text_arg(it, args[0]), text_arg(it, args[1])
     if old is None or new is None:
         return None

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from ..runtime import Interpreter
 
 
+_WIDE = S["WideString"]
+
+
 def _same_kind(rcv: Any, text: str) -> Any:
     """A Symbol for a Symbol receiver, a String otherwise."""
     return text if type(rcv) is str else new_string(text)
@@ -86,6 +89,8 @@ def _compare3(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "size")
 def _size(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(rcv) is StString:
+        return len(rcv.chars)
     return len(text_of(rcv) or "")
 
 
@@ -118,6 +123,8 @@ def _replace_from(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("String", ",")
 def _concat(it: Interpreter, rcv: Any, args: Args) -> Any:
     other = args[0]
+    if type(rcv) is StString and type(other) is StString:  # the usual case
+        return new_string(rcv.chars + other.chars)
     other_text = text_of(other)
     if other_text is None:
         if type(other) is Char:
@@ -148,6 +155,9 @@ def change_case(text: str, upper: bool, byte_only: bool) -> str:
     case mapping is not one character (German sharp s) stays as it is; in a ByteString
     one whose mapping is not a byte character (y with diaeresis) does too, as Pharo's
     byte case tables leave it."""
+    if text.isascii():
+        # ASCII maps to ASCII one for one: str's own case mapping is the same here.
+        return text.upper() if upper else text.lower()
     out = []
     for ch in text:
         mapped = ch.upper() if upper else ch.lower()
@@ -159,16 +169,20 @@ def change_case(text: str, upper: bool, byte_only: bool) -> str:
 
 def _is_byte_receiver(rcv: Any) -> bool:
     text = text_of(rcv) or ""
-    return is_byte_text(text) and not (type(rcv) is StString and rcv.cls is S["WideString"])
+    return is_byte_text(text) and not (type(rcv) is StString and rcv.cls is _WIDE)
 
 
 @primitive("String", "asUppercase")
 def _upper(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(rcv) is StString and rcv.chars.isascii():  # (byte text, the usual case)
+        return new_string(rcv.chars.upper())
     return _same_kind(rcv, change_case(text_of(rcv) or "", True, _is_byte_receiver(rcv)))
 
 
 @primitive("String", "asLowercase")
 def _lower(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(rcv) is StString and rcv.chars.isascii():  # (byte text, the usual case)
+        return new_string(rcv.chars.lower())
     return _same_kind(rcv, change_case(text_of(rcv) or "", False, _is_byte_receiver(rcv)))
 
 
@@ -228,6 +242,8 @@ def _uncapitalized(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "reversed", "reverse")
 def _reversed(it: Interpreter, rcv: Any, args: Args) -> Any:
+    if type(rcv) is StString:
+        return new_string(rcv.chars[::-1])
     return new_string((text_of(rcv) or "")[::-1])
 
 
