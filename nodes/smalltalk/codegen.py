@@ -25,7 +25,7 @@ from .errors import SmalltalkSyntaxError
 from .kernel import SMALL_MAX, SMALL_MIN, class_of
 from .objects import Char, HeapObject, ScaledDecimal, StClass
 from .primitives._registry import INLINED
-from .scopes import ITERATIONS, Analysis, Binding, Scope, keywords
+from .scopes import BLOCK_MESSAGES, Analysis, Binding, Scope, keywords
 
 # (code, stable): a Python expression for a value, and whether later code can change
 # what it reads (a variable can be assigned by a later argument; a temporary cannot).
@@ -204,7 +204,7 @@ class _Function:
         # cannot recurse without a counted method activation, so it skips the depth count.
         self.leaf = True
         # id(binding) -> Python local, for the variables of a real block whose body is
-        # also written inline here (an enumeration's loop, see `iteration`).
+        # also written inline here (see `block_message`).
         self.renamed: dict[int, str] = {}
         # Python local of an argument never assigned -> the local holding its type(),
         # read once on entry (`wrap`) when some fast path or send site asks for it.
@@ -348,8 +348,8 @@ class _Function:
         if isinstance(node, ast.Send):
             if id(node) in self.gen.analysis.inlined:
                 return self.control(node, want)
-            if id(node) in self.gen.analysis.iterations:
-                return self.iteration(node)
+            if id(node) in self.gen.analysis.block_messages:
+                return self.block_message(node)
             return self.send(node)
         if isinstance(node, ast.Cascade):
             return self.cascade(node)
@@ -616,15 +616,15 @@ class _Function:
         return (name, True)
 
     # ------------------------------------------------------------------ enumerations
-    def iteration(self, node: ast.Send) -> Atom:
-        """`coll do: [:x | ...]` and the other scopes.ITERATIONS with a literal block.
-        Which method the receiver runs is known only when the send runs: if it is the
-        system primitive (primitives._registry.INLINED), its loop runs here with the
-        block's body inline (no block object, no activation per element); otherwise the
-        block is made and the message sent. Each activation of a real block has its own
-        variables, so a block with a variable that a nested block captures is always
-        sent."""
-        kind, index = ITERATIONS[node.selector]
+    def block_message(self, node: ast.Send) -> Atom:
+        """`coll do: [:x | ...]`, `dict at: k ifAbsent: [...]` and the other
+        scopes.BLOCK_MESSAGES with a literal block. Which method the receiver runs is
+        known only when the send runs: if it is the system primitive
+        (primitives._registry.INLINED), what it does runs here with the block's body
+        inline (no block object, no activation); otherwise the block is made and the
+        message sent. Each activation of a real block has its own variables, so a block
+        with a variable that a nested block captures is always sent."""
+        kind, index, _nargs = BLOCK_MESSAGES[node.selector]
         block = node.args[index]
         assert isinstance(block, ast.Block)
         scope = self.gen.analysis.scopes[id(block)]
@@ -645,7 +645,10 @@ class _Function:
         with self.indented():
             for binding in scope.bindings:
                 self.renamed[id(binding)] = f"{binding.local}{self.temp()}"
-            self.enumerate(kind, block, rcv, values, method, result)
+            if kind.startswith("at_if_absent"):
+                self.at_if_absent(kind, block, rcv, values[0], result)
+            else:
+                self.enumerate(kind, block, rcv, values, method, result)
         self.emit("else:")
         with self.indented():
             args = list(values)
@@ -698,6 +701,24 @@ class _Function:
                 self.emit(f"{result} = collect_new(it, {rcv}, {items})")
         else:
             self.emit(f"{result} = species_new(it, {rcv}, {items})")
+
+    def at_if_absent(self, kind: str, block: ast.Block, rcv: str, key: str, result: str) -> None:
+        """Dictionary>>at:ifAbsent: and at:ifAbsentPut: (dictionary.py): the entry of
+        `key`, else the block's value (one step, as its activation would take)."""
+        entry = self.temp()
+        self.emit(f"{entry} = {rcv}.table.get(dict_key(it, {rcv}, {key}))")
+        self.emit(f"if {entry} is None:")
+        with self.indented():
+            self.tick()
+            value = self.inlined_body(block, True)
+            if value is not None:
+                if kind == "at_if_absent_put":
+                    self.emit(f"{result} = dict_put(it, {rcv}, {key}, {value[0]})")
+                else:
+                    self.emit(f"{result} = {value[0]}")
+        self.emit("else:")
+        with self.indented():
+            self.emit(f"{result} = {entry}[1]")
 
     def enumerated(self, kind: str, value: str, element: str, items: str, result: str) -> None:
         """What one element's block value does to the enumeration's result."""

@@ -26,7 +26,14 @@ from .kernel import HEAP_TYPES, class_of, identical, new_array, new_bytes, new_s
 from .limits import check_collection
 from .objects import BlockCode, Char, Frame, Method, StBlock, StClass
 from .parser import parse_doit, parse_method
-from .primitives.support import collect_new, iteration_values, species_new, truth
+from .primitives.support import (
+    collect_new,
+    dict_key,
+    dict_put,
+    iteration_values,
+    species_new,
+    truth,
+)
 from .runtime import Interpreter
 from .scopes import Analyzer
 
@@ -86,12 +93,14 @@ class Compiler:
             "new_array": new_array,
             "new_string": new_string,
             "materialize": materialize,
-            # the inline loops of enumeration primitives (codegen `iteration`)
+            # what primitives run with a block written inline (codegen `block_message`)
             "iteration_values": iteration_values,
             "check_collection": check_collection,
             "collect_new": collect_new,
             "species_new": species_new,
             "truth": truth,
+            "dict_key": dict_key,
+            "dict_put": dict_put,
         }
         self._doits: OrderedDict[str, DoItCode] = OrderedDict()
         self._blocks: dict[tuple[Any, ...], BlockCode] = {}

@@ -66,29 +66,31 @@ def control_kind(node: ast.Send) -> str | None:
     return None
 
 
-# Enumeration messages whose literal block the code generator also writes inline, as a
-# loop run when the receiver's method turns out to be the system primitive (see
-# codegen `_Function.iteration`): selector -> (kind, index of the block argument).
-ITERATIONS = {
-    "do:": ("do", 0),
-    "collect:": ("collect", 0),
-    "select:": ("select", 0),
-    "reject:": ("reject", 0),
-    "detect:ifNone:": ("detect", 0),
-    "inject:into:": ("inject", 1),
+# Messages whose literal block the code generator also writes inline (enumerations as a
+# loop, Dictionary lookups as an `if`), run when the receiver's method turns out to be
+# the system primitive (see codegen `_Function.block_message`):
+# selector -> (kind, index of the block argument, its number of parameters).
+BLOCK_MESSAGES = {
+    "do:": ("do", 0, 1),
+    "collect:": ("collect", 0, 1),
+    "select:": ("select", 0, 1),
+    "reject:": ("reject", 0, 1),
+    "detect:ifNone:": ("detect", 0, 1),
+    "inject:into:": ("inject", 1, 2),
+    "at:ifAbsent:": ("at_if_absent", 1, 0),
+    "at:ifAbsentPut:": ("at_if_absent_put", 1, 0),
 }
 
 
-def iteration_block(node: ast.Send) -> ast.Block | None:
-    """The literal block of an enumeration message that may run inline, or None."""
-    spec = ITERATIONS.get(node.selector)
+def message_block(node: ast.Send) -> ast.Block | None:
+    """The literal block of a BLOCK_MESSAGES send that may run inline, or None."""
+    spec = BLOCK_MESSAGES.get(node.selector)
     if spec is None:
         return None
     if isinstance(node.receiver, ast.Variable) and node.receiver.name == "super":
         return None
     block = node.args[spec[1]]
-    nargs = 2 if spec[0] == "inject" else 1
-    return block if isinstance(block, ast.Block) and len(block.params) == nargs else None
+    return block if isinstance(block, ast.Block) and len(block.params) == spec[2] else None
 
 
 def inlined_blocks(node: ast.Send) -> list[ast.Block]:
@@ -188,8 +190,8 @@ class Analysis:
         self.decls: dict[int, list[Binding]] = {}  # id(Block node) -> params + temps
         self.scopes: dict[int, Scope] = {}  # id(real Block node) -> its scope
         self.inlined: set[int] = set()  # id(Send node) of inlined control messages
-        # id(Send node) of enumeration messages whose (real) block may also run inline
-        self.iterations: set[int] = set()
+        # id(Send node) of BLOCK_MESSAGES whose (real) block may also run inline
+        self.block_messages: set[int] = set()
         self.root: Scope | None = None
         self.root_decls: list[Binding] = []
 
@@ -252,11 +254,11 @@ class Analyzer:
                         self._inlined_block(part, env, nest + 1)
                     else:
                         self._expr(part, env, nest)
-            elif nest < MAX_INLINE_NESTING and iteration_block(node) is not None:
+            elif nest < MAX_INLINE_NESTING and message_block(node) is not None:
                 # The block stays a real block (the send may need it); its inline copy is
                 # one loop deeper in the enclosing function, so its own inlining counts on.
-                self.result.iterations.add(id(node))
-                block = iteration_block(node)
+                self.result.block_messages.add(id(node))
+                block = message_block(node)
                 self._expr(node.receiver, env, nest)
                 for arg in node.args:
                     if arg is block:

@@ -339,6 +339,14 @@ def test_a_send_site_follows_a_method_recompiled_many_times() -> None:
         ("#() inject: 7 into: [:a :b | a + b]", "7"),
         ("#(1 2) collect: [:x | ]", "#(nil nil)"),
         ("#(1 2) do: [:x | | t | t isNil ifFalse: [^#leaked]. t := x]. #ok", "#ok"),
+        ("| d | d := Dictionary new. d at: #a put: 1. (d at: #a ifAbsent: [0]) -> "
+         "(d at: #b ifAbsent: [0])", "1->0"),
+        ("| d | d := Dictionary new. (d at: 'k' ifAbsentPut: [3]) + (d at: 'k' ifAbsentPut: "
+         "[4]) + d size", "7"),
+        ("| d | d := IdentityDictionary new. d at: 'k' put: 1. d at: 'k' ifAbsent: [#no]", "#no"),
+        ("#(5 6) at: 3 ifAbsent: [#none]", "#none"),
+        ("#(5 6) at: 2 ifAbsent: [#none]", "6"),
+        ("(Dictionary new at: 1 ifAbsent: [])", "nil"),
     ],
 )
 def test_enumerations_inline_answer_what_the_primitives_answer(code: str, expected: str) -> None:
@@ -408,3 +416,26 @@ def test_blocks_made_inside_an_enumeration_inline_persist_and_reload() -> None:
        "#(1 2) do: [:x | keep add: [:k | n := n + k]]. keep size", image)
     loaded = reload(image)
     assert ps("(keep first value: 1) + (keep last value: 10)", loaded) == "22"
+
+
+def test_dictionary_lookups_inline_hash_keys_as_the_primitives_do() -> None:
+    image = with_class(
+        "Object subclass: #Key instanceVariableNames: 'n' classVariableNames: 'Hashes' "
+        "package: 'T'. "
+        "Key class compile: 'n: x ^self new setN: x'. Key compile: 'setN: x n := x'. "
+        "Key compile: 'n ^n'. Key compile: '= other ^(other isKindOf: Key) and: [n = other n]'. "
+        "Key compile: 'hash Hashes := (Hashes ifNil: [0]) + 1. ^n hash'. "
+        "Key class compile: 'hashes ^Hashes'. "
+        "Dictionary subclass: #Loud. "
+        "Loud compile: 'at: k ifAbsent: aBlock ^#loud'"
+    )
+    code = (
+        "| d | d := Dictionary new. d at: (Key n: 1) put: #one. "
+        "{d at: (Key n: 1) ifAbsent: [#none]. d at: (Key n: 2) ifAbsent: [#none]. "
+        "d at: (Key n: 3) ifAbsentPut: [#three]. d size. Key hashes}"
+    )
+    # at:put: hashes once, at:ifAbsent: once each, at:ifAbsentPut: twice (look, then put).
+    assert ps(code, image) == "#(#one #none #three 2 5)"
+    assert ps("Loud new at: 1 ifAbsent: [0]", image) == "#loud"
+    assert ps("| s | s := 0. {Loud new. Dictionary new} do: [:d | "
+              "(d at: 1 ifAbsent: [s := s + 1]) ]. s", image) == "1"

@@ -13,10 +13,10 @@ PrimitiveFn = Callable[[Any, Any, tuple[Any, ...]], Any]
 
 _PENDING: list[tuple[str, tuple[str, ...], PrimitiveFn]] = []
 
-# Enumeration primitives whose loop the code generator also writes inline for a literal
-# block (codegen `_Function.iteration`): kind -> the primitive functions of that kind. A
-# send site runs the inline loop only when the receiver's method is one of them, so
-# the inline loop and the primitive must do the same thing: keep them in step.
+# Primitives the code generator also writes inline, with their literal block's body
+# (codegen `_Function.block_message`): kind -> the primitive functions of that kind. A
+# send site runs the inline code only when the receiver's method is one of them, so
+# the inline code and the primitive must do the same thing: keep them in step.
 INLINED: dict[str, list[PrimitiveFn]] = {}
 _LOCK = threading.Lock()
 _INSTALLED = False
@@ -34,8 +34,9 @@ def primitive(class_name: str, *selectors: str) -> Callable[[PrimitiveFn], Primi
 
 
 def inlined(kind: str) -> Callable[[PrimitiveFn], PrimitiveFn]:
-    """Mark `fn` as a primitive the code generator writes inline as a `kind` loop
-    ("do", "collect", "interval_collect", "select", "reject", "inject", "detect")."""
+    """Mark `fn` as a primitive the code generator writes inline as `kind`: "do",
+    "collect", "interval_collect", "select", "reject", "inject", "detect" (loops),
+    "at_if_absent", "at_if_absent_put" (Dictionary lookups)."""
 
     def register(fn: PrimitiveFn) -> PrimitiveFn:
         INLINED.setdefault(kind, []).append(fn)

@@ -10,7 +10,7 @@ from ..objects import (
     StDict,
 )
 from ..printing import dict_items
-from ._registry import primitive
+from ._registry import inlined, primitive
 from .support import (
     Args,
     dict_key,
@@ -42,6 +42,7 @@ def _dict_at_put(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Dictionary", "at:ifAbsent:")
+@inlined("at_if_absent")
 def _dict_at_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any:
     entry = rcv.table.get(dict_key(it, rcv, args[0]))
     if entry is None:
@@ -50,6 +51,7 @@ def _dict_at_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Dictionary", "at:ifAbsentPut:")
+@inlined("at_if_absent_put")
 def _dict_at_if_absent_put(it: Interpreter, rcv: Any, args: Args) -> Any:
     entry = rcv.table.get(dict_key(it, rcv, args[0]))
     if entry is None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..classes import SYSTEM_CLASSES as S
 from ..classes import global_named
 from ..kernel import new_string
-from ..limits import check_string
+from ..limits import check_string, current_allowance
 from ..objects import Char, StStream, StString
 from ..printing import write_print_to_stream
 from ._registry import primitive
@@ -59,7 +59,7 @@ def write_text(it: Interpreter, stream: StStream, text: str) -> None:
         it.touch(coll)
     pos = stream.pos
     end = pos + len(text)
-    if end > 65536:
+    if end > 65536 and end > current_allowance().max_string:
         check_string(end)
     if pos == stream.limit and (stream.pending or pos == len(coll.chars)):
         stream.pending.append(text)
