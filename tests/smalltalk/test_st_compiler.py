@@ -439,3 +439,13 @@ def test_dictionary_lookups_inline_hash_keys_as_the_primitives_do() -> None:
     assert ps("Loud new at: 1 ifAbsent: [0]", image) == "#loud"
     assert ps("| s | s := 0. {Loud new. Dictionary new} do: [:d | "
               "(d at: 1 ifAbsent: [s := s + 1]) ]. s", image) == "1"
+
+
+def test_a_sort_block_sees_the_pairs_of_a_top_down_merge_sort_in_order() -> None:
+    code = (
+        "| log s | log := OrderedCollection new. "
+        "s := #(5 3 9 1 7 3 8) asSortedCollection: [:a :b | log add: a -> b. a <= b]. "
+        "{s asArray. log size. (log first: 6) asArray}"
+    )
+    expected = "an Array(#(1 3 3 5 7 8 9) 14 an Array(3->9 5->3 5->9 1->7 3->8 1->3))"
+    assert ps(code) == expected  # (what main's merge sort answered, comparisons included)

@@ -300,31 +300,26 @@ def sort_items(it: Interpreter, items: list[Any], block: Any) -> list[Any]:
 
         return sorted(items, key=functools.cmp_to_key(compare))
 
-    run = it.block_fn(block, 2)
-
-    def before(a: Any, b: Any) -> bool:
-        value = run(a, b)
-        return value is True or (value is not False and truth(it, value))
-
-    return merge_sort(items, before)
+    return merge_sort(it, items, it.block_fn(block, 2))
 
 
-def merge_sort(items: list[Any], before: Callable[[Any, Any], bool]) -> list[Any]:
-    """Merge sort that only asks `before(a, b)` (a sort block need not be a
-    consistent total order, which Python's sort would assume). The block sees the
-    same pairs in the same order as ever: top-down halves, left element first."""
+def merge_sort(it: Interpreter, items: list[Any], before: Callable[[Any, Any], Any]) -> list[Any]:
+    """Merge sort that only asks whether `before(a, b)` (the sort block) is true: it
+    need not be a consistent total order, which Python's sort would assume. The block
+    sees the same pairs in the same order as ever: top-down halves, left first."""
     size = len(items)
     if size <= 1:
         return items
     mid = size // 2
-    left = merge_sort(items[:mid], before)
-    right = merge_sort(items[mid:], before)
+    left = merge_sort(it, items[:mid], before)
+    right = merge_sort(it, items[mid:], before)
     out: list[Any] = []
     append = out.append
     i = j = 0
     a, b = left[0], right[0]
     while True:
-        if before(a, b):
+        first = before(a, b)
+        if first is True or (first is not False and truth(it, first)):
             append(a)
             i += 1
             if i == mid:
