@@ -93,6 +93,11 @@ def _is_simple(code: str) -> bool:
     return code.isidentifier() or code.lstrip("(-").rstrip(")").isdigit()
 
 
+def _tuple(items: list[str]) -> str:
+    """Python source of a tuple of `items`."""
+    return "(" + "".join(f"{item}, " for item in items).rstrip(" ") + ")"
+
+
 def _is_simple_int(code: str) -> bool:
     return code.lstrip("(-").rstrip(")").isdigit()
 
@@ -508,17 +513,29 @@ class _Function:
 
     def plain_send(self, rcv: str, selector: str, args: list[str], to_self: bool) -> Atom:
         name = self.temp()
-        site = self.look_up(rcv, selector, to_self)
-        self.call(site, "_m", rcv, args, name)
+        site, cls = self.look_up(rcv, to_self)
+        packed = _tuple(args)
+        positional = ", ".join(["it", rcv, *args])
+        self.emit(
+            f"{name} = M{site}({positional}) if _c is C{site} else "
+            f"N{site}(it, {rcv}, {packed}) if _c is D{site} else "
+            f"send_miss({site}, {cls}, {selector!r}, {rcv}, {packed})"
+        )
         return (name, True)
 
-    def look_up(self, rcv: str, selector: str, to_self: bool) -> int:
-        """Emit the inline cache lookup of a send site: the method in `_m`."""
+    def look_up(self, rcv: str, to_self: bool) -> tuple[int, str]:
+        """Emit what a send site needs to pick its method: the receiver's class's method
+        cache in `_c`. Answers the site and an expression for the class. Each site
+        caches two methods (Compiler._load): C<n>/M<n> one that takes its arguments
+        positionally (a generated method), D<n>/N<n> one that takes a tuple (a
+        primitive); C<n> and D<n> are the class caches they were found in."""
         self.leaf = False
+        site = self.gen.inline_cache()
         if to_self and self.gen.method_class is not None:
             # Instances of session classes are always heap objects.
-            self.emit("_k = self.cls")
-        elif not rcv.isidentifier() or rcv in ("None", "True", "False"):
+            self.emit("_c = self.cls.cache")
+            return site, "self.cls"
+        if not rcv.isidentifier() or rcv in ("None", "True", "False"):
             known = {"None": None, "True": True, "False": False}
             literal = known[rcv] if rcv in known else int(rcv.strip("()"))
             self.emit(f"_k = {self.gen.constant(class_of(literal))}")
@@ -534,9 +551,8 @@ class _Function:
                 f"if {kind} is int and {SMALL_MIN} <= {rcv} <= {SMALL_MAX} "
                 f"else class_of({rcv})"
             )
-        site = self.gen.inline_cache()
-        self.emit(f"_m = M{site} if _k.cache is C{site} else miss({site}, _k, {selector!r})")
-        return site
+        self.emit("_c = _k.cache")
+        return site, "_k"
 
     def constant_class(self, code: str) -> str | None:
         """The class of a constant receiver (a Symbol, a Character, a number, a system
@@ -549,19 +565,11 @@ class _Function:
             return None
         return self.gen.constant(class_of(value))
 
-    def call(self, site: int, method: str, rcv: str, args: list[str], result: str) -> None:
-        """Emit the call of the method `look_up` found, positionally if it takes that."""
-        packed = "(" + "".join(f"{a}, " for a in args).rstrip(" ") + ")"
-        positional = ", ".join(["it", rcv, *args])
-        self.emit(
-            f"{result} = {method}({positional}) if P{site} else {method}(it, {rcv}, {packed})"
-        )
-
     def super_send(self, selector: str, args: list[str]) -> Atom:
         self.leaf = False
         self.uses_self = True
         name = self.temp()
-        packed = "(" + "".join(f"{a}, " for a in args).rstrip(" ") + ")"
+        packed = _tuple(args)
         cls = self.gen.method_class
         start = f"{self.gen.constant(cls)}.superclass" if cls is not None else "None"
         self.emit(f"{name} = it.super_send({start}, self, {selector!r}, {packed})")
@@ -637,9 +645,12 @@ class _Function:
         rcv, *values = self.operands([node.receiver, *others])
         to_self = isinstance(node.receiver, ast.Variable) and node.receiver.name == "self"
         rcv = self.spill((rcv, False))
-        site = self.look_up(rcv, node.selector, to_self)
+        site, cls = self.look_up(rcv, to_self)
         method, result = self.temp(), self.temp()
-        self.emit(f"{method} = _m")
+        # (the method that takes a tuple: primitives are of that kind)
+        self.emit(
+            f"{method} = N{site} if _c is D{site} else miss({site}, {cls}, {node.selector!r})"
+        )
         test = " or ".join(f"{method} is {self.gen.constant(fn)}" for fn in primitives)
         self.emit(f"if {test}:")
         with self.indented():
@@ -653,7 +664,7 @@ class _Function:
         with self.indented():
             args = list(values)
             args.insert(index, self.real_block(block)[0])
-            self.call(site, method, rcv, args, result)
+            self.emit(f"{result} = {method}(it, {rcv}, {_tuple(args)})")
         return (result, True)
 
     def enumerate(
