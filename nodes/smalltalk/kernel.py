@@ -115,6 +115,11 @@ def normalize(value: Fraction) -> int | Fraction:
 
 
 _new_object = object.__new__
+# The `slots` of every String new_string makes (ByteString and WideString have no named
+# instance variables): one shared empty list, not a new one per String. Nothing stores
+# into an empty `slots` in place (an index is checked against its size first; restore
+# and deepCopy put back what they read: nothing).
+_NO_SLOTS: list[Any] = []
 
 
 def new_string(text: str) -> StString:
@@ -130,7 +135,7 @@ def new_string(text: str) -> StString:
     string: StString = _new_object(StString)
     string.cls = BYTE_STRING if text.isascii() or max(text) <= "\xff" else WIDE_STRING
     string.oid = None
-    string.slots = []  # (ByteString and WideString have no named instance variables)
+    string.slots = _NO_SLOTS
     string.chars = text
     return string
 

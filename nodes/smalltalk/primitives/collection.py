@@ -20,7 +20,7 @@ from ..objects import (
     StString,
 )
 from ..printing import dict_items
-from ._registry import inlined, primitive
+from ._registry import inlined, positional_primitive, primitive
 from .support import (
     Args,
     collect_new,
@@ -189,18 +189,18 @@ def _occurrences_of(it: Interpreter, rcv: Any, args: Args) -> Any:
     return sum(1 for x in elements(rcv) if it.equal(x, args[0]))
 
 
-@primitive("Collection", "size")
-def _size(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("Collection", "size")
+def _size(it: Interpreter, rcv: Any) -> Any:
     return size_of(rcv)
 
 
-@primitive("Collection", "isEmpty")
-def _is_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("Collection", "isEmpty")
+def _is_empty(it: Interpreter, rcv: Any) -> Any:
     return size_of(rcv) == 0
 
 
-@primitive("Collection", "notEmpty", "isNotEmpty")
-def _not_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("Collection", "notEmpty", "isNotEmpty")
+def _not_empty(it: Interpreter, rcv: Any) -> Any:
     return size_of(rcv) != 0
 
 

@@ -20,7 +20,7 @@ from ..kernel import class_of, new_array, new_point, new_string, normalize
 from ..limits import check_int_bits
 from ..objects import ScaledDecimal, StInterval
 from ..printing import PRINT_LIMIT, float_to_str, int_to_str
-from ._registry import primitive
+from ._registry import positional_primitive, primitive
 from .support import (
     Args,
     is_num,
@@ -525,8 +525,8 @@ def _print_decimal_places(it: Interpreter, rcv: Any, args: Args) -> Any:
     return new_string(f"{sign}{digits[:-places]}.{digits[-places:]}")
 
 
-@primitive("Number", "printString", "displayString", "asString")
-def _number_print(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("Number", "printString", "displayString", "asString")
+def _number_print(it: Interpreter, rcv: Any) -> Any:
     if type(rcv) is int:
         # What print_string answers (Integer is a system class: no printOn: of a
         # session to run), without its writer, for all but texts it would cut short.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ..kernel import new_array
 from ..limits import check_collection
 from ..objects import StOrdered, StSorted
-from ._registry import primitive
+from ._registry import positional_primitive, primitive
 from .support import (
     Args,
     elements,
@@ -37,17 +37,17 @@ def _oc_at_put(it: Interpreter, rcv: Any, args: Args) -> Any:
     return index_error(it, rcv, index, len(items))
 
 
-@primitive("OrderedCollection", "add:", "addLast:")
-def _add(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("OrderedCollection", "add:", "addLast:")
+def _add(it: Interpreter, rcv: Any, item: Any) -> Any:
     if rcv.oid is not None:
         it.touch(rcv)
     if type(rcv) is StOrdered:  # (the usual case, before the subclass test)
-        rcv.items.append(args[0])
+        rcv.items.append(item)
     elif isinstance(rcv, StSorted):
-        sorted_insert(it, rcv, args[0])
+        sorted_insert(it, rcv, item)
     else:
-        rcv.items.append(args[0])
-    return args[0]
+        rcv.items.append(item)
+    return item
 
 
 @primitive("OrderedCollection", "addFirst:")

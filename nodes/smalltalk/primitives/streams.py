@@ -13,7 +13,7 @@ from ..kernel import new_string
 from ..limits import check_string, current_allowance
 from ..objects import Char, StStream, StString
 from ..printing import write_print_to_stream
-from ._registry import primitive
+from ._registry import positional_primitive, primitive
 from .support import (
     Args,
     elements,
@@ -248,8 +248,8 @@ def _set_to_end(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv
 
 
-@primitive("PositionableStream", "contents")
-def _contents(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("PositionableStream", "contents")
+def _contents(it: Interpreter, rcv: Any) -> Any:
     return stream_contents(it, rcv)
 
 
@@ -279,30 +279,30 @@ def _writable(it: Interpreter, stream: StStream) -> bool:
     return True
 
 
-@primitive("PositionableStream", "nextPutAll:")
-def _next_put_all(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if type(args[0]) is StString and type(rcv.coll) is StString and rcv.cls is not _READ:
-        write_text(it, rcv, args[0].chars)  # (the usual case, without the general checks)
-        return args[0]
+@positional_primitive("PositionableStream", "nextPutAll:")
+def _next_put_all(it: Interpreter, rcv: Any, item: Any) -> Any:
+    if type(item) is StString and type(rcv.coll) is StString and rcv.cls is not _READ:
+        write_text(it, rcv, item.chars)  # (the usual case, without the general checks)
+        return item
     if not _writable(it, rcv):
         return rcv
-    text = text_of(args[0])
+    text = text_of(item)
     if text is not None and _is_text(rcv):
         write_text(it, rcv, text)
     else:
-        for item in elements(args[0]):
-            write_item(it, rcv, item)
-    return args[0]
+        for element in elements(item):
+            write_item(it, rcv, element)
+    return item
 
 
-@primitive("PositionableStream", "nextPut:")
-def _next_put(it: Interpreter, rcv: Any, args: Args) -> Any:
-    if type(args[0]) is Char and type(rcv.coll) is StString and rcv.cls is not _READ:
-        write_text(it, rcv, args[0].text)  # (the usual case, without the general checks)
-        return args[0]
+@positional_primitive("PositionableStream", "nextPut:")
+def _next_put(it: Interpreter, rcv: Any, item: Any) -> Any:
+    if type(item) is Char and type(rcv.coll) is StString and rcv.cls is not _READ:
+        write_text(it, rcv, item.text)  # (the usual case, without the general checks)
+        return item
     if _writable(it, rcv):
-        write_item(it, rcv, args[0])
-    return args[0]
+        write_item(it, rcv, item)
+    return item
 
 
 @primitive("PositionableStream", "<<")
