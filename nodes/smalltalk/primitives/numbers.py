@@ -525,11 +525,16 @@ def _print_decimal_places(it: Interpreter, rcv: Any, args: Args) -> Any:
     return new_string(f"{sign}{digits[:-places]}.{digits[-places:]}")
 
 
+_SHORT = 10**18  # Integers whose digits str() gives at once (int_to_str's first case)
+
+
 @positional_primitive("Number", "printString", "displayString", "asString")
 def _number_print(it: Interpreter, rcv: Any) -> Any:
     if type(rcv) is int:
         # What print_string answers (Integer is a system class: no printOn: of a
         # session to run), without its writer, for all but texts it would cut short.
+        if -_SHORT < rcv < _SHORT:
+            return new_string(str(rcv))
         text = int_to_str(rcv)
         if len(text) < PRINT_LIMIT:
             return new_string(text)

@@ -49,6 +49,22 @@ def _element(stream: StStream, index: int) -> Any:
 
 def write_text(it: Interpreter, stream: StStream, text: str) -> None:
     coll: Any = stream.coll
+    pos = stream.pos
+    pending = stream.pending
+    if (
+        pending  # appending at the end, nothing to write down, byte text: just collect
+        and pos == stream.limit
+        and stream.oid is None
+        and coll.oid is None
+        and text.isascii()
+        and type(coll) is StString
+    ):
+        end = pos + len(text)
+        if end > 65536 and end > current_allowance().max_string:
+            check_string(end)
+        pending.append(text)
+        stream.pos = stream.limit = end
+        return
     if type(coll) is not StString:
         for ch in text:
             write_item(it, stream, Char.of(ord(ch)))

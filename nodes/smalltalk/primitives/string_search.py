@@ -94,6 +94,8 @@ def _occurrences_of_string(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @positional_primitive("String", "indexOf:")
 def _index_of(it: Interpreter, rcv: Any, char: Any) -> Any:
+    if type(rcv) is StString and type(char) is Char:  # (the usual case)
+        return rcv.chars.find(char.text) + 1
     return _rcv_text(rcv).find(char.text) + 1 if type(char) is Char else 0
 
 
