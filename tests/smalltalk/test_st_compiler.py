@@ -449,3 +449,11 @@ def test_a_sort_block_sees_the_pairs_of_a_top_down_merge_sort_in_order() -> None
     )
     expected = "an Array(#(1 3 3 5 7 8 9) 14 an Array(3->9 5->3 5->9 1->7 3->8 1->3))"
     assert ps(code) == expected  # (what main's merge sort answered, comparisons included)
+
+
+def test_objects_made_in_an_enumeration_inline_count_against_the_allocation_limit() -> None:
+    image = Image.new()
+    code = "(1 to: 1000000) do: [:i | Array new: 1]"
+    assert limit_kind(image, code, max_objects=1000) == "heap"
+    code = "| d | d := Dictionary new. (1 to: 1000000) do: [:i | d at: i ifAbsentPut: ['x' copy]]"
+    assert limit_kind(image, code, max_objects=1000) == "heap"
