@@ -23,8 +23,9 @@ from . import ast
 from .classes import global_named
 from .errors import SmalltalkSyntaxError
 from .kernel import SMALL_MAX, SMALL_MIN, class_of
-from .objects import Char, ScaledDecimal, StClass
-from .scopes import Analysis, Binding, Scope, keywords
+from .objects import Char, HeapObject, ScaledDecimal, StClass
+from .primitives._registry import INLINED
+from .scopes import BLOCK_MESSAGES, Analysis, Binding, Scope, keywords
 
 # (code, stable): a Python expression for a value, and whether later code can change
 # what it reads (a variable can be assigned by a later argument; a temporary cannot).
@@ -92,6 +93,11 @@ def _is_simple(code: str) -> bool:
     return code.isidentifier() or code.lstrip("(-").rstrip(")").isdigit()
 
 
+def _tuple(items: list[str]) -> str:
+    """Python source of a tuple of `items`."""
+    return "(" + "".join(f"{item}, " for item in items).rstrip(" ") + ")"
+
+
 def _is_simple_int(code: str) -> bool:
     return code.lstrip("(-").rstrip(")").isdigit()
 
@@ -127,6 +133,7 @@ class Generator:
         assert root is not None
         fn = _Function(self, root)
         params = self.analysis.root_decls[: len(node.params)]
+        fn.memoize_types(params)
         temps = self.analysis.root_decls[len(node.params) :]
         body = fn.body_lines(lambda: fn.sequence(node.body, want=False), temps)
         names = [b.local if not b.captured else f"_a{i}" for i, b in enumerate(params)]
@@ -161,6 +168,7 @@ class Generator:
         decls = self.analysis.decls[id(node)]
         params, temps = decls[: len(node.params)], decls[len(node.params) :]
         fn = _Function(self, scope)
+        fn.memoize_types(params)
 
         def generate() -> None:
             value = fn.sequence(node.body, want=True)
@@ -200,6 +208,28 @@ class _Function:
         # No send other than the fallback of a SmallInteger fast path: such a block
         # cannot recurse without a counted method activation, so it skips the depth count.
         self.leaf = True
+        # id(binding) -> Python local, for the variables of a real block whose body is
+        # also written inline here (see `block_message`).
+        self.renamed: dict[int, str] = {}
+        # Python local of an argument never assigned -> the local holding its type(),
+        # read once on entry (`wrap`) when some fast path or send site asks for it.
+        self.type_memo: dict[str, str] = {}
+        self.types_used: set[str] = set()
+
+    def memoize_types(self, params: list[Binding]) -> None:
+        """The arguments whose type() one read on entry can stand for: Python locals
+        (not captured) that nothing assigns, so their value is the same all along."""
+        for index, binding in enumerate(params):
+            if not binding.captured and not binding.assigned:
+                self.type_memo[binding.local] = f"_T{index}"
+
+    def type_of(self, code: str) -> str:
+        """A Python expression for `type(code)`."""
+        memo = self.type_memo.get(code)
+        if memo is None:
+            return f"type({code})"
+        self.types_used.add(code)
+        return memo
 
     # ------------------------------------------------------------------ layout
     def emit(self, line: str) -> None:
@@ -279,6 +309,7 @@ class _Function:
             else:
                 inner.append(f"ctx = Frame(CONTEXT, [{values}], self, None, {names})")
             inner.append("F = ctx.vars")
+        inner += [f"{self.type_memo[name]} = type({name})" for name in sorted(self.types_used)]
         out += ["        " + line for line in inner]
         out += body
         out.append("        " + tail)
@@ -322,6 +353,8 @@ class _Function:
         if isinstance(node, ast.Send):
             if id(node) in self.gen.analysis.inlined:
                 return self.control(node, want)
+            if id(node) in self.gen.analysis.block_messages:
+                return self.block_message(node)
             return self.send(node)
         if isinstance(node, ast.Cascade):
             return self.cascade(node)
@@ -358,6 +391,9 @@ class _Function:
 
     # ------------------------------------------------------------------ variables
     def binding_code(self, binding: Binding) -> str:
+        renamed = self.renamed.get(id(binding))
+        if renamed is not None:
+            return renamed
         if binding.scope is self.scope:
             return f"F[{binding.slot}]" if binding.captured else binding.local
         depth = self.scope.hops_to(binding)
@@ -393,7 +429,7 @@ class _Function:
         binding = self.gen.analysis.refs.get(id(node))
         if binding is not None:
             target = self.binding_code(binding)
-            if binding.scope is not self.scope:
+            if binding.scope is not self.scope and id(binding) not in self.renamed:
                 depth = self.scope.hops_to(binding)
                 self.emit(f"if _o{depth}.oid is not None: touch(_o{depth})")
             self.emit(f"{target} = {code}")
@@ -476,33 +512,64 @@ class _Function:
         return self.plain_send(rcv, selector, args, to_self)
 
     def plain_send(self, rcv: str, selector: str, args: list[str], to_self: bool) -> Atom:
-        self.leaf = False
         name = self.temp()
-        packed = "(" + "".join(f"{a}, " for a in args).rstrip(" ") + ")"
+        site, cls = self.look_up(rcv, to_self)
+        packed = _tuple(args)
+        positional = ", ".join(["it", rcv, *args])
+        self.emit(
+            f"{name} = M{site}({positional}) if _c is C{site} else "
+            f"N{site}(it, {rcv}, {packed}) if _c is D{site} else "
+            f"send_miss({site}, {cls}, {selector!r}, {rcv}, {packed})"
+        )
+        return (name, True)
+
+    def look_up(self, rcv: str, to_self: bool) -> tuple[int, str]:
+        """Emit what a send site needs to pick its method: the receiver's class's method
+        cache in `_c`. Answers the site and an expression for the class. Each site
+        caches two methods (Compiler._load): C<n>/M<n> one that takes its arguments
+        positionally (a generated method), D<n>/N<n> one that takes a tuple (a
+        primitive); C<n> and D<n> are the class caches they were found in."""
+        self.leaf = False
+        site = self.gen.inline_cache()
         if to_self and self.gen.method_class is not None:
             # Instances of session classes are always heap objects.
-            self.emit("_k = self.cls")
-        elif not rcv.isidentifier() or rcv in ("None", "True", "False"):
+            self.emit("_c = self.cls.cache")
+            return site, "self.cls"
+        if not rcv.isidentifier() or rcv in ("None", "True", "False"):
             known = {"None": None, "True": True, "False": False}
             literal = known[rcv] if rcv in known else int(rcv.strip("()"))
             self.emit(f"_k = {self.gen.constant(class_of(literal))}")
+        elif self.constant_class(rcv) is not None:
+            self.emit(f"_k = {self.constant_class(rcv)}")
         else:
+            kind = self.type_of(rcv)
+            if kind == f"type({rcv})":
+                self.emit(f"_y = {kind}")  # (one type() call for both tests)
+                kind = "_y"
             self.emit(
-                f"_k = {rcv}.cls if type({rcv}) in HEAP else SMALL_INTEGER "
-                f"if type({rcv}) is int and {SMALL_MIN} <= {rcv} <= {SMALL_MAX} "
+                f"_k = {rcv}.cls if {kind} in HEAP else SMALL_INTEGER "
+                f"if {kind} is int and {SMALL_MIN} <= {rcv} <= {SMALL_MAX} "
                 f"else class_of({rcv})"
             )
-        site = self.gen.inline_cache()
-        positional = ", ".join(["it", rcv, *args])
-        self.emit(f"_m = M{site} if _k.cache is C{site} else miss({site}, _k, {selector!r})")
-        self.emit(f"{name} = _m({positional}) if P{site} else _m(it, {rcv}, {packed})")
-        return (name, True)
+        self.emit("_c = _k.cache")
+        return site, "_k"
+
+    def constant_class(self, code: str) -> str | None:
+        """The class of a constant receiver (a Symbol, a Character, a number, a system
+        class or global), as a constant: it cannot change."""
+        constants = self.gen.module.constants
+        if code not in constants:
+            return None
+        value = constants[code]
+        if isinstance(value, HeapObject) and not (isinstance(value, StClass) and value.system):
+            return None
+        return self.gen.constant(class_of(value))
 
     def super_send(self, selector: str, args: list[str]) -> Atom:
         self.leaf = False
         self.uses_self = True
         name = self.temp()
-        packed = "(" + "".join(f"{a}, " for a in args).rstrip(" ") + ")"
+        packed = _tuple(args)
         cls = self.gen.method_class
         start = f"{self.gen.constant(cls)}.superclass" if cls is not None else "None"
         self.emit(f"{name} = it.super_send({start}, self, {selector!r}, {packed})")
@@ -512,11 +579,12 @@ class _Function:
         op, guard = _INT_OPS[selector]
         literal_b = isinstance(node.args[0], ast.Literal) and type(node.args[0].value) is int
         literal_a = isinstance(node.receiver, ast.Literal) and type(node.receiver.value) is int
-        tests = [] if literal_a else [f"type({a}) is int"]
-        tests += [] if literal_b else [f"type({b}) is int"]
+        tests = [] if literal_a else [f"{self.type_of(a)} is int"]
+        tests += [] if literal_b else [f"{self.type_of(b)} is int"]
         if guard == "mul":
             tests += [f"-{_BIG} < {x} < {_BIG}" for x, lit in ((a, literal_a), (b, literal_b))
                       if not lit]
+        tests = list(dict.fromkeys(tests))  # (`x * x` tests x once)
         if guard == "div" and not (literal_b and b not in ("0", "(0)")):
             tests.append(f"{b} != 0")
         name = self.temp()
@@ -554,6 +622,138 @@ class _Function:
         name = self.temp()
         self.emit(f"{name} = StBlock(BLOCK, {code}, {outer}, self)")
         return (name, True)
+
+    # ------------------------------------------------------------------ enumerations
+    def block_message(self, node: ast.Send) -> Atom:
+        """`coll do: [:x | ...]`, `dict at: k ifAbsent: [...]` and the other
+        scopes.BLOCK_MESSAGES with a literal block. Which method the receiver runs is
+        known only when the send runs: if it is the system primitive
+        (primitives._registry.INLINED), what it does runs here with the block's body
+        inline (no block object, no activation); otherwise the block is made and the
+        message sent. Each activation of a real block has its own variables, so a block
+        with a variable that a nested block captures is always sent."""
+        kind, index, _nargs = BLOCK_MESSAGES[node.selector]
+        block = node.args[index]
+        assert isinstance(block, ast.Block)
+        scope = self.gen.analysis.scopes[id(block)]
+        primitives = [*INLINED.get(kind, [])]
+        if kind == "collect":
+            primitives += INLINED.get("interval_collect", [])
+        if scope.captured or not primitives:
+            return self.send(node)
+        others = [arg for i, arg in enumerate(node.args) if i != index]
+        rcv, *values = self.operands([node.receiver, *others])
+        to_self = isinstance(node.receiver, ast.Variable) and node.receiver.name == "self"
+        rcv = self.spill((rcv, False))
+        site, cls = self.look_up(rcv, to_self)
+        method, result = self.temp(), self.temp()
+        # (the method that takes a tuple: primitives are of that kind)
+        self.emit(
+            f"{method} = N{site} if _c is D{site} else miss({site}, {cls}, {node.selector!r})"
+        )
+        test = " or ".join(f"{method} is {self.gen.constant(fn)}" for fn in primitives)
+        self.emit(f"if {test}:")
+        with self.indented():
+            for binding in scope.bindings:
+                self.renamed[id(binding)] = f"{binding.local}{self.temp()}"
+            if kind.startswith("at_if_absent"):
+                self.at_if_absent(kind, block, rcv, values[0], result)
+            else:
+                self.enumerate(kind, block, rcv, values, method, result)
+        self.emit("else:")
+        with self.indented():
+            args = list(values)
+            args.insert(index, self.real_block(block)[0])
+            self.emit(f"{result} = {method}(it, {rcv}, {_tuple(args)})")
+        return (result, True)
+
+    def enumerate(
+        self, kind: str, block: ast.Block, rcv: str, values: list[str], method: str, result: str
+    ) -> None:
+        """The loop of one enumeration primitive (collection.py, interval.py), over
+        `support.iteration_values` as the primitive iterates; one step per element, as
+        the block's activation would take."""
+        params = self.gen.analysis.decls[id(block)][: len(block.params)]
+        names = [self.binding_code(b) for b in params]
+        element = names[-1] if kind in ("do", "collect", "inject") else self.temp()
+        items = self.temp()
+        if kind == "inject":
+            self.emit(f"{items} = {values[0]}")  # the running value
+        elif kind in ("collect", "select", "reject"):
+            self.emit(f"{items} = []")
+        if kind == "collect" and INLINED.get("interval_collect"):
+            checked = self.gen.constant(INLINED["interval_collect"][0])
+            self.emit(f"if {method} is {checked}: check_collection({rcv}.size())")
+        self.emit(f"for {element} in iteration_values({rcv}):")
+        with self.indented():
+            self.tick()
+            if element != names[-1]:
+                self.emit(f"{names[-1]} = {element}")
+            if kind == "inject":
+                self.emit(f"{names[0]} = {items}")
+            value = self.inlined_body(block, kind != "do")
+            if value is not None:
+                self.enumerated(kind, value[0], element, items, result)
+        if kind == "detect":
+            self.emit("else:")
+            with self.indented():
+                self.emit(f"{result} = it.send({values[0]}, 'value', ())")
+        elif kind == "do":
+            self.emit(f"{result} = {rcv}")
+        elif kind == "inject":
+            self.emit(f"{result} = {items}")
+        elif kind == "collect":
+            interval = INLINED.get("interval_collect")
+            if interval:
+                checked = self.gen.constant(interval[0])
+                self.emit(f"{result} = new_array({items}) if {method} is {checked} else "
+                          f"collect_new(it, {rcv}, {items})")
+            else:
+                self.emit(f"{result} = collect_new(it, {rcv}, {items})")
+        else:
+            self.emit(f"{result} = species_new(it, {rcv}, {items})")
+
+    def at_if_absent(self, kind: str, block: ast.Block, rcv: str, key: str, result: str) -> None:
+        """Dictionary>>at:ifAbsent: and at:ifAbsentPut: (dictionary.py): the entry of
+        `key`, else the block's value (one step, as its activation would take)."""
+        entry = self.temp()
+        self.emit(f"{entry} = {rcv}.table.get(dict_key(it, {rcv}, {key}))")
+        self.emit(f"if {entry} is None:")
+        with self.indented():
+            self.tick()
+            value = self.inlined_body(block, True)
+            if value is not None:
+                if kind == "at_if_absent_put":
+                    self.emit(f"{result} = dict_put(it, {rcv}, {key}, {value[0]})")
+                else:
+                    self.emit(f"{result} = {value[0]}")
+        self.emit("else:")
+        with self.indented():
+            self.emit(f"{result} = {entry}[1]")
+
+    def enumerated(self, kind: str, value: str, element: str, items: str, result: str) -> None:
+        """What one element's block value does to the enumeration's result."""
+        if kind == "collect":
+            self.emit(f"{items}.append({value})")
+            return
+        if kind == "inject":
+            self.emit(f"{items} = {value}")
+            return
+        value = self.name_of((value, True))  # (`is` on a literal would warn)
+        chosen = f"{value} is True or ({value} is not False and truth(it, {value}))"
+        if kind == "select":
+            self.emit(f"if {chosen}:")
+            with self.indented():
+                self.emit(f"{items}.append({element})")
+        elif kind == "reject":
+            self.emit(f"if {value} is False or ({value} is not True and not truth(it, {value})):")
+            with self.indented():
+                self.emit(f"{items}.append({element})")
+        elif kind == "detect":
+            self.emit(f"if {chosen}:")
+            with self.indented():
+                self.emit(f"{result} = {element}")
+                self.emit("break")
 
     # ------------------------------------------------------------------ inlining
     def inlined_body(self, block: ast.Expr, want: bool, param: str | None = None) -> Atom | None:
@@ -641,7 +841,8 @@ class _Function:
             return None
         a, b = self.operands([node.receiver, node.args[0]])
         op = _INT_OPS[node.selector][0]
-        tests = [f"type({x}) is int" for x in (a, b) if not _is_simple_int(x)] or ["True"]
+        tests = [f"{self.type_of(x)} is int" for x in (a, b) if not _is_simple_int(x)]
+        tests = list(dict.fromkeys(tests)) or ["True"]
         slow = f"it.as_bool(it.send({a}, {node.selector!r}, ({b},)), {fallback})"
         return f"({a} {op} {b} if {' and '.join(tests)} else {slow})"
 

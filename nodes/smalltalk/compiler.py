@@ -23,8 +23,17 @@ from .classes import SYSTEM_CLASSES as S
 from .codegen import Generator, Module
 from .errors import NonLocalReturn, SmalltalkSyntaxError
 from .kernel import HEAP_TYPES, class_of, identical, new_array, new_bytes, new_string
+from .limits import check_collection
 from .objects import BlockCode, Char, Frame, Method, StBlock, StClass
 from .parser import parse_doit, parse_method
+from .primitives.support import (
+    collect_new,
+    dict_key,
+    dict_put,
+    iteration_values,
+    species_new,
+    truth,
+)
 from .runtime import Interpreter
 from .scopes import Analyzer
 
@@ -84,6 +93,14 @@ class Compiler:
             "new_array": new_array,
             "new_string": new_string,
             "materialize": materialize,
+            # what primitives run with a block written inline (codegen `block_message`)
+            "iteration_values": iteration_values,
+            "check_collection": check_collection,
+            "collect_new": collect_new,
+            "species_new": species_new,
+            "truth": truth,
+            "dict_key": dict_key,
+            "dict_put": dict_put,
         }
         self._doits: OrderedDict[str, DoItCode] = OrderedDict()
         self._blocks: dict[tuple[Any, ...], BlockCode] = {}
@@ -162,23 +179,31 @@ class Compiler:
         except (SyntaxError, RecursionError, MemoryError):
             raise SmalltalkSyntaxError(1, 1, "the code is nested too deeply to compile") from None
         for site in range(module.sites):
-            namespace.update({f"C{site}": None, f"M{site}": None, f"P{site}": False})
+            namespace.update({f"C{site}": None, f"M{site}": None, f"D{site}": None,
+                              f"N{site}": None})
 
         switches = [0] * module.sites  # times a site's receiver class changed
         last: list[StClass | None] = [None] * module.sites
-        lookup = self.interp.lookup_fn
+        interp = self.interp
+        lookup = interp.lookup_fn
 
-        def miss(site: int, cls: StClass, selector: str) -> Any:
+        def miss(site: int, cls: StClass, selector: str) -> MethodFn:
+            """The method of `cls` for the send at `site` (as fn(it, rcv, args)), kept
+            in the site's inline cache unless the site has seen too many classes."""
             if cls is not last[site]:  # (the same class again: its methods changed)
                 last[site] = cls
                 switches[site] += 1
             if switches[site] <= _REFILLS:
-                return self.interp.fill_inline_cache(namespace, site, cls, selector)
+                return interp.fill_inline_cache(namespace, site, cls, selector)
             # Megamorphic: stop refilling; the site always asks the class's cache.
-            namespace[f"C{site}"] = namespace[f"P{site}"] = None
+            namespace[f"C{site}"] = namespace[f"D{site}"] = None
             return cls.cache.get(selector) or lookup(cls, selector)
 
+        def send_miss(site: int, cls: StClass, selector: str, rcv: Any, args: Any) -> Any:
+            return miss(site, cls, selector)(interp, rcv, args)
+
         namespace["miss"] = miss
+        namespace["send_miss"] = send_miss
         exec(code, namespace)
         for spec in module.blocks:
             block = BlockCode(spec.nargs, spec.names, None, spec.source, spec.captures,

@@ -10,6 +10,8 @@ from fractions import Fraction
 from typing import Any
 
 from .classes import SYSTEM_CLASSES as S
+from .errors import LimitExceeded
+from .limits import check_string, current_allowance
 from .objects import (
     Char,
     HeapObject,
@@ -112,9 +114,30 @@ def normalize(value: Fraction) -> int | Fraction:
     return value
 
 
+_new_object = object.__new__
+# The `slots` of every String new_string makes (ByteString and WideString have no named
+# instance variables): one shared empty list, not a new one per String. Nothing stores
+# into an empty `slots` in place (an index is checked against its size first; restore
+# and deepCopy put back what they read: nothing).
+_NO_SLOTS: list[Any] = []
+
+
 def new_string(text: str) -> StString:
-    byte = text.isascii() or max(text) <= "\xff"  # is_byte_text, inlined (hot)
-    return StString(BYTE_STRING if byte else WIDE_STRING, text)
+    """A ByteString or WideString (by content) of `text`. Strings are the objects
+    primitives make most, so this is StString.__init__ inlined (one Python call, not
+    two): the same charge to the allowance, the same fields."""
+    allowance = current_allowance()
+    if len(text) > allowance.max_string:
+        check_string(len(text))
+    allowance.objects_left -= 1
+    if allowance.objects_left < 0:
+        raise LimitExceeded("heap", "ResourceLimit: too many objects")
+    string: StString = _new_object(StString)
+    string.cls = BYTE_STRING if text.isascii() or max(text) <= "\xff" else WIDE_STRING
+    string.oid = None
+    string.slots = _NO_SLOTS
+    string.chars = text
+    return string
 
 
 def new_array(items: list[Any]) -> StArray:

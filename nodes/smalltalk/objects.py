@@ -24,11 +24,12 @@ from .limits import check_string, current_allowance
 class Char:
     """A Character; interned, so `==` on equal characters holds as in Pharo."""
 
-    __slots__ = ("code",)
+    __slots__ = ("code", "text")
     _table: ClassVar[dict[int, Char]] = {}
 
     def __init__(self, code: int) -> None:
         self.code = code
+        self.text = chr(code)  # (kept: string primitives read it on every call)
 
     @classmethod
     def of(cls, code: int) -> Char:
@@ -36,10 +37,6 @@ class Char:
         if char is None:
             char = cls._table[code] = Char(code)
         return char
-
-    @property
-    def text(self) -> str:
-        return chr(self.code)
 
     def __repr__(self) -> str:
         return f"Char({chr(self.code)!r})"

@@ -9,7 +9,8 @@ log, transcript).
 
 Steps are counted down in `fuel`: every method and block activation and every
 iteration of an inlined loop takes one, and when it runs out `checkpoint_now`
-enforces the step and time limits and the interrupt, and lets the host run.
+enforces the step limit and, every `checkpoint_every` steps, the time limit and the
+interrupt, and lets the host run.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ _EXCEPTION = S["Exception"]
 _NOTIFICATION = S["Notification"]
 _MNU = S["MessageNotUnderstood"]
 _ZERO_DIVIDE = S["ZeroDivide"]
+# Fuel is handed out in chunks of at most this many steps: counting down among
+# CPython's cached small ints (-5 to 256), a step allocates no int object.
+_FUEL_CHUNK = 250
 
 
 class HandlerEntry:
@@ -106,6 +110,7 @@ class Interpreter:
         self.fuel = 0
         self.period = 0
         self.steps_before = 0
+        self.checked_at = 0  # steps at the last full checkpoint
         self.depth = 0
         self.max_depth = self.limits.max_depth
         self.deadline = 0.0
@@ -132,6 +137,7 @@ class Interpreter:
         self.limits = limits
         self.max_depth = limits.max_depth
         self.steps_before = 0
+        self.checked_at = 0
         self._refuel()
         self.depth = 0
         self.started = time.monotonic()
@@ -157,26 +163,32 @@ class Interpreter:
         return self.steps_before + self.period - self.fuel
 
     def _refuel(self) -> None:
+        """The next chunk of fuel: no more than the steps left, nor than the steps to
+        the next full checkpoint."""
         limits = self.limits
         left = limits.max_steps - self.steps_before
-        self.period = max(0, min(limits.checkpoint_every, left))
+        until = limits.checkpoint_every - (self.steps_before - self.checked_at)
+        self.period = max(0, min(_FUEL_CHUNK, until, left))
         self.fuel = self.period
 
     def checkpoint_now(self) -> None:
-        """Called when the fuel runs out (every `checkpoint_every` steps): enforce
-        steps, time and interrupt, then let the host run (it releases the GIL there)."""
+        """Called when a chunk of fuel runs out: enforce the step limit; every
+        `checkpoint_every` steps also time and interrupt, and let the host run (it
+        releases the GIL there)."""
         limits = self.limits
         steps = self.steps
         self.steps_before = steps
         self.period = self.fuel = 0
         if steps > limits.max_steps:
             raise LimitExceeded("steps", f"ResourceLimit: more than {limits.max_steps} steps")
-        if self.interrupt is not None and self.interrupt.is_set():
-            raise LimitExceeded("interrupted", "Timeout: evaluation interrupted")
-        if time.monotonic() > self.deadline:
-            raise LimitExceeded("time", f"Timeout: more than {limits.max_seconds} seconds")
-        if self.checkpoint is not None:
-            self.checkpoint()
+        if steps - self.checked_at > limits.checkpoint_every:
+            self.checked_at = steps
+            if self.interrupt is not None and self.interrupt.is_set():
+                raise LimitExceeded("interrupted", "Timeout: evaluation interrupted")
+            if time.monotonic() > self.deadline:
+                raise LimitExceeded("time", f"Timeout: more than {limits.max_seconds} seconds")
+            if self.checkpoint is not None:
+                self.checkpoint()
         self._refuel()
 
     def tick(self, count: int = 1) -> None:
@@ -245,19 +257,20 @@ class Interpreter:
 
     def fill_inline_cache(
         self, namespace: dict[str, Any], site: int, cls: StClass, selector: str
-    ) -> Any:
+    ) -> MethodFn:
         """A generated send missed its inline cache: look the method up and remember it
         with the class's cache dict (a new dict after any change, so a stale entry can
-        never match)."""
+        never match): as C<site>/M<site> if it takes its arguments positionally (a
+        generated method), else as D<site>/N<site>; the other entry stays. Answers
+        the method as `fn(interp, receiver, args)`."""
         fn = cls.cache.get(selector) or self.lookup_fn(cls, selector)
         positional = getattr(fn, "positional", None)
-        namespace[f"C{site}"] = cls.cache
         if positional is not None:
+            namespace[f"C{site}"] = cls.cache
             namespace[f"M{site}"] = positional
-            namespace[f"P{site}"] = True
-            return positional
-        namespace[f"M{site}"] = fn
-        namespace[f"P{site}"] = False
+        else:
+            namespace[f"D{site}"] = cls.cache
+            namespace[f"N{site}"] = fn
         return fn
 
     def method_fn(self, method: Method) -> MethodFn:

@@ -66,6 +66,33 @@ def control_kind(node: ast.Send) -> str | None:
     return None
 
 
+# Messages whose literal block the code generator also writes inline (enumerations as a
+# loop, Dictionary lookups as an `if`), run when the receiver's method turns out to be
+# the system primitive (see codegen `_Function.block_message`):
+# selector -> (kind, index of the block argument, its number of parameters).
+BLOCK_MESSAGES = {
+    "do:": ("do", 0, 1),
+    "collect:": ("collect", 0, 1),
+    "select:": ("select", 0, 1),
+    "reject:": ("reject", 0, 1),
+    "detect:ifNone:": ("detect", 0, 1),
+    "inject:into:": ("inject", 1, 2),
+    "at:ifAbsent:": ("at_if_absent", 1, 0),
+    "at:ifAbsentPut:": ("at_if_absent_put", 1, 0),
+}
+
+
+def message_block(node: ast.Send) -> ast.Block | None:
+    """The literal block of a BLOCK_MESSAGES send that may run inline, or None."""
+    spec = BLOCK_MESSAGES.get(node.selector)
+    if spec is None:
+        return None
+    if isinstance(node.receiver, ast.Variable) and node.receiver.name == "super":
+        return None
+    block = node.args[spec[1]]
+    return block if isinstance(block, ast.Block) and len(block.params) == spec[2] else None
+
+
 def inlined_blocks(node: ast.Send) -> list[ast.Block]:
     """The literal blocks of a control message that are inlined."""
     blocks = [node.receiver] if isinstance(node.receiver, ast.Block) else []
@@ -77,11 +104,12 @@ class Binding:
     """One declared variable. `fixed` is (depth, slot) for the outer variables of a
     block recompiled from its persisted source (they live in its stored frames)."""
 
-    __slots__ = ("captured", "fixed", "local", "name", "scope", "slot")
+    __slots__ = ("assigned", "captured", "fixed", "local", "name", "scope", "slot")
 
     def __init__(self, name: str, scope: Scope, fixed: tuple[int, int] | None = None) -> None:
         self.name = name
         self.scope = scope
+        self.assigned = False  # some `name := ...` stores into it
         self.captured = fixed is not None
         self.fixed = fixed
         self.slot = fixed[1] if fixed is not None else -1
@@ -162,6 +190,8 @@ class Analysis:
         self.decls: dict[int, list[Binding]] = {}  # id(Block node) -> params + temps
         self.scopes: dict[int, Scope] = {}  # id(real Block node) -> its scope
         self.inlined: set[int] = set()  # id(Send node) of inlined control messages
+        # id(Send node) of BLOCK_MESSAGES whose (real) block may also run inline
+        self.block_messages: set[int] = set()
         self.root: Scope | None = None
         self.root_decls: list[Binding] = []
 
@@ -193,7 +223,7 @@ class Analyzer:
             binding = Binding(name, outside, fixed=at)
             env.names[name] = binding
         self.result.root = outside
-        self._real_block(block, env, 0)
+        self._real_block(block, env)
         self._finish(outside)
         return self.result
 
@@ -224,6 +254,18 @@ class Analyzer:
                         self._inlined_block(part, env, nest + 1)
                     else:
                         self._expr(part, env, nest)
+            elif nest < MAX_INLINE_NESTING and message_block(node) is not None:
+                # The block stays a real block (the send may need it); its inline copy is
+                # one loop deeper in the enclosing function, so its own inlining counts on.
+                self.result.block_messages.add(id(node))
+                block = message_block(node)
+                self._expr(node.receiver, env, nest)
+                for arg in node.args:
+                    if arg is block:
+                        assert isinstance(arg, ast.Block)
+                        self._real_block(arg, env, inner=nest + 1)
+                    else:
+                        self._expr(arg, env, nest)
             else:
                 self._expr(node.receiver, env, nest)
                 for arg in node.args:
@@ -235,7 +277,7 @@ class Analyzer:
                     for arg in message.args:
                         self._expr(arg, env, nest)
         elif isinstance(node, ast.Block):
-            self._real_block(node, env, nest)
+            self._real_block(node, env)
         elif isinstance(node, ast.BraceArray):
             for item in node.items:
                 self._expr(item, env, nest)
@@ -245,19 +287,22 @@ class Analyzer:
         self.result.decls[id(block)] = [child.declare(n) for n in (*block.params, *block.temps)]
         self._body(block.body, child, nest)
 
-    def _real_block(self, block: ast.Block, env: _Env, nest: int) -> None:
+    def _real_block(self, block: ast.Block, env: _Env, inner: int = 0) -> None:
+        """`inner`: the nesting its body starts at (0: a real block is a new Python
+        function; more for the block of an enumeration whose copy is also inline)."""
         scope = Scope("block", env.scope, block)
         self.result.scopes[id(block)] = scope
         child = _Env(scope, env)
         self.result.decls[id(block)] = [child.declare(n) for n in (*block.params, *block.temps)]
-        # A real block is a new Python function: nesting starts again.
-        self._body(block.body, child, 0)
+        self._body(block.body, child, inner)
 
     def _use(self, node: ast.Variable | ast.Assign, name: str, env: _Env) -> None:
         binding = env.resolve(name)
         if binding is None:
             return
         self.result.refs[id(node)] = binding
+        if isinstance(node, ast.Assign):
+            binding.assigned = True
         scope: Scope | None = env.scope
         if scope is binding.scope:
             return

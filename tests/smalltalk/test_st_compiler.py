@@ -305,3 +305,155 @@ def test_a_send_site_follows_a_method_recompiled_many_times() -> None:
     image = with_class("Object subclass: #K. K compile: 'f ^0'. K compile: 'g ^self f'")
     for i in range(1, 12):
         assert ps(f"K compile: 'f ^{i}'. K new g", image) == str(i)
+
+
+# ---------------------------------------------------------------------- enumerations inline
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("| s | s := 0. #(1 2 3) do: [:x | s := s + x]. s", "6"),
+        ("| s | s := 0. (OrderedCollection withAll: #(4 5)) do: [:x | s := s + x]. s", "9"),
+        ("| s | s := 0. (1 to: 10 by: 3) do: [:x | s := s + x]. s", "22"),
+        ("| s | s := 0. (1/2 to: 3) do: [:x | s := s + x]. s", "(9/2)"),
+        ("| s | s := 0. (3 to: 1) do: [:x | s := s + 1]. s", "0"),
+        ("| s | s := 0. (Set withAll: #(3 3 4)) do: [:x | s := s + x]. s", "7"),
+        ("| s | s := ''. 'abc' do: [:c | s := s , c asString , '.']. s", "'a.b.c.'"),
+        ("#(1 2 3) do: [:x | x]", "#(1 2 3)"),
+        ("#(1 2 3) collect: [:x | x * x]", "#(1 4 9)"),
+        ("(1 to: 3) collect: [:x | x * 2]", "#(2 4 6)"),
+        ("'abc' collect: [:c | c asUppercase]", "'ABC'"),
+        ("'abc' collect: [:c | c value]", "#(97 98 99)"),
+        ("(OrderedCollection withAll: #(1 2 3 4)) select: [:x | x even]",
+         "an OrderedCollection(2 4)"),
+        ("(1 to: 6) reject: [:x | x even]", "#(1 3 5)"),
+        ("#(3 1 2) asSortedCollection select: [:x | x > 1]", "a SortedCollection(2 3)"),
+        ("#(1 2 3) select: [:x | x := 7. true]", "#(1 2 3)"),
+        ("#(1 2 3) detect: [:x | x > 1] ifNone: [0]", "2"),
+        ("#(1 2 3) detect: [:x | x > 5] ifNone: [#none]", "#none"),
+        ("(1 to: 100) inject: 0 into: [:a :b | a + b]", "5050"),
+        ("#(1 2 3) inject: 'x' into: [:a :b | a , b printString]", "'x123'"),
+        ("(Dictionary new at: 1 put: 2; yourself) collect: [:v | v * 10]",
+         "a Dictionary(1->20 )"),
+        ("#() inject: 7 into: [:a :b | a + b]", "7"),
+        ("#(1 2) collect: [:x | ]", "#(nil nil)"),
+        ("#(1 2) do: [:x | | t | t isNil ifFalse: [^#leaked]. t := x]. #ok", "#ok"),
+        ("| d | d := Dictionary new. d at: #a put: 1. (d at: #a ifAbsent: [0]) -> "
+         "(d at: #b ifAbsent: [0])", "1->0"),
+        ("| d | d := Dictionary new. (d at: 'k' ifAbsentPut: [3]) + (d at: 'k' ifAbsentPut: "
+         "[4]) + d size", "7"),
+        ("| d | d := IdentityDictionary new. d at: 'k' put: 1. d at: 'k' ifAbsent: [#no]", "#no"),
+        ("#(5 6) at: 3 ifAbsent: [#none]", "#none"),
+        ("#(5 6) at: 2 ifAbsent: [#none]", "6"),
+        ("(Dictionary new at: 1 ifAbsent: [])", "nil"),
+    ],
+)
+def test_enumerations_inline_answer_what_the_primitives_answer(code: str, expected: str) -> None:
+    assert ps(code) == expected
+
+
+def test_an_enumeration_inline_reads_the_receiver_and_arguments_once_in_order() -> None:
+    code = "| log c | log := OrderedCollection new. " \
+        "c := [:x | log add: x. x]. " \
+        "((c value: #(1 2)) inject: (c value: 10) into: [:a :b | a + b]) -> log asArray"
+    assert ps(code) == "13->#(#(1 2) 10)"
+
+
+def test_a_session_class_overriding_an_enumeration_gets_the_block() -> None:
+    image = with_class(
+        "OrderedCollection subclass: #Twice. "
+        "Twice compile: 'do: aBlock super do: aBlock. super do: aBlock'. "
+        "OrderedCollection subclass: #Plain"
+    )
+    code = "| s | s := 0. (Twice new add: 1; add: 2; yourself) do: [:x | s := s + x]. s"
+    assert ps(code, image) == "6"
+    code = "| s | s := 0. (Plain new add: 1; add: 2; yourself) do: [:x | s := s + x]. s"
+    assert ps(code, image) == "3"
+    # One send site, receivers of both kinds.
+    code = (
+        "| s | s := 0. {Twice new add: 1; yourself. #(5). Plain new add: 2; yourself} "
+        "do: [:c | c do: [:x | s := s + x]]. s"
+    )
+    assert ps(code, image) == "9"
+
+
+def test_an_enumeration_sent_to_what_does_not_understand_it_signals() -> None:
+    outcome = Image.new().evaluate("3 do: [:x | x]")
+    assert outcome.error_class == "MessageNotUnderstood"
+    outcome = Image.new().evaluate("#(1 2) select: [:x | x]")
+    assert outcome.error_class == "NonBooleanReceiver"
+
+
+def test_a_caret_in_an_inline_enumeration_returns_from_its_home() -> None:
+    image = with_class(
+        "Object subclass: #Find. "
+        "Find compile: 'first: aCollection aCollection do: [:x | x > 2 ifTrue: [^x]]. ^nil'. "
+        "Find compile: 'inBlock: aCollection ^[:c | c do: [:x | x > 1 ifTrue: [^x]]. 0] "
+        "value: aCollection'"
+    )
+    assert ps("Find new first: #(1 2 3 4)", image) == "3"
+    assert ps("Find new first: #(1)", image) == "nil"
+    assert ps("Find new inBlock: (OrderedCollection withAll: #(1 5 6))", image) == "5"
+    assert ps("| r | r := 0. #(1 2 3) do: [:x | x = 2 ifTrue: [^x * 100]]. r") == "200"
+
+
+def test_each_element_of_an_enumeration_inline_takes_a_step() -> None:
+    outcome = Image.new().evaluate("| s | s := 0. (1 to: 1000) do: [:i | s := s + i]. s")
+    assert outcome.print_string == "500500"
+    assert 1000 <= outcome.steps <= 1010
+    image = Image.new()
+    code = "(1 to: 100000000) do: [:i | ]"
+    assert limit_kind(image, code, max_steps=10_000) == "steps"
+    assert limit_kind(image, "(1 to: 10000000) collect: [:i | i]", max_steps=10_000) == "steps"
+
+
+def test_blocks_made_inside_an_enumeration_inline_persist_and_reload() -> None:
+    from tests.smalltalk.test_st_persistence import reload
+
+    image = Image.new()
+    ps("| n | n := 5. keep := OrderedCollection new. "
+       "#(1 2) do: [:x | keep add: [:k | n := n + k]]. keep size", image)
+    loaded = reload(image)
+    assert ps("(keep first value: 1) + (keep last value: 10)", loaded) == "22"
+
+
+def test_dictionary_lookups_inline_hash_keys_as_the_primitives_do() -> None:
+    image = with_class(
+        "Object subclass: #Key instanceVariableNames: 'n' classVariableNames: 'Hashes' "
+        "package: 'T'. "
+        "Key class compile: 'n: x ^self new setN: x'. Key compile: 'setN: x n := x'. "
+        "Key compile: 'n ^n'. Key compile: '= other ^(other isKindOf: Key) and: [n = other n]'. "
+        "Key compile: 'hash Hashes := (Hashes ifNil: [0]) + 1. ^n hash'. "
+        "Key class compile: 'hashes ^Hashes'. "
+        "Dictionary subclass: #Loud. "
+        "Loud compile: 'at: k ifAbsent: aBlock ^#loud'"
+    )
+    code = (
+        "| d | d := Dictionary new. d at: (Key n: 1) put: #one. "
+        "{d at: (Key n: 1) ifAbsent: [#none]. d at: (Key n: 2) ifAbsent: [#none]. "
+        "d at: (Key n: 3) ifAbsentPut: [#three]. d size. Key hashes}"
+    )
+    # at:put: hashes once, at:ifAbsent: once each, at:ifAbsentPut: twice (look, then put).
+    assert ps(code, image) == "#(#one #none #three 2 5)"
+    assert ps("Loud new at: 1 ifAbsent: [0]", image) == "#loud"
+    assert ps("| s | s := 0. {Loud new. Dictionary new} do: [:d | "
+              "(d at: 1 ifAbsent: [s := s + 1]) ]. s", image) == "1"
+
+
+def test_a_sort_block_sees_the_pairs_of_a_top_down_merge_sort_in_order() -> None:
+    code = (
+        "| log s | log := OrderedCollection new. "
+        "s := #(5 3 9 1 7 3 8) asSortedCollection: [:a :b | log add: a -> b. a <= b]. "
+        "{s asArray. log size. (log first: 6) asArray}"
+    )
+    expected = "an Array(#(1 3 3 5 7 8 9) 14 an Array(3->9 5->3 5->9 1->7 3->8 1->3))"
+    assert ps(code) == expected  # (what main's merge sort answered, comparisons included)
+
+
+def test_objects_made_in_an_enumeration_inline_count_against_the_allocation_limit() -> None:
+    image = Image.new()
+    code = "(1 to: 1000000) do: [:i | Array new: 1]"
+    assert limit_kind(image, code, max_objects=1000) == "heap"
+    code = "| d | d := Dictionary new. (1 to: 1000000) do: [:i | d at: i ifAbsentPut: ['x' copy]]"
+    assert limit_kind(image, code, max_objects=1000) == "heap"

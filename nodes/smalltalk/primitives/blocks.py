@@ -6,25 +6,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..kernel import new_string
-from ._registry import primitive
+from ..objects import StBlock
+from ._registry import positional_primitive, primitive
 from .support import Args, elements, python_block
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
 
 
-@primitive("BlockClosure", "value")
-def _value0(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("BlockClosure", "value")
+def _value0(it: Interpreter, rcv: Any) -> Any:
+    if type(rcv) is StBlock and rcv.code.nargs == 0:  # (what call_block checks)
+        return rcv.code.fn(rcv)
     return it.call_block(rcv, ())
 
 
-@primitive(
-    "BlockClosure",
-    "value:",
-    "value:value:",
-    "value:value:value:",
-    "value:value:value:value:",
-)
+@positional_primitive("BlockClosure", "value:")
+def _value1(it: Interpreter, rcv: Any, arg: Any) -> Any:
+    if type(rcv) is StBlock and rcv.code.nargs == 1:  # (what call_block checks)
+        return rcv.code.fn(rcv, arg)
+    return it.call_block(rcv, (arg,))
+
+
+@primitive("BlockClosure", "value:value:", "value:value:value:", "value:value:value:value:")
 def _value_n(it: Interpreter, rcv: Any, args: Args) -> Any:
     return it.call_block(rcv, args)
 

@@ -14,14 +14,13 @@ from ..objects import (
     StBag,
     StClass,
     StDict,
-    StInterval,
     StOrdered,
     StSet,
     StSorted,
     StString,
 )
 from ..printing import dict_items
-from ._registry import primitive
+from ._registry import inlined, positional_primitive, primitive
 from .support import (
     Args,
     collect_new,
@@ -29,6 +28,7 @@ from .support import (
     dict_put,
     elements,
     empty_error,
+    iteration_values,
     new_collection,
     new_dict,
     not_found,
@@ -58,9 +58,10 @@ _DICT = S["Dictionary"]
 
 
 @primitive("Collection", "do:")
+@inlined("do")
 def _do(it: Interpreter, rcv: Any, args: Args) -> Any:
     run = it.block_fn(args[0], 1)
-    for item in elements(rcv):
+    for item in iteration_values(rcv):
         run(item)
     return rcv
 
@@ -78,23 +79,24 @@ def _do_separated(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Collection", "collect:")
+@inlined("collect")
 def _collect(it: Interpreter, rcv: Any, args: Args) -> Any:
     run = it.block_fn(args[0], 1)
-    return collect_new(it, rcv, [run(item) for item in elements(rcv)])
+    return collect_new(it, rcv, [run(item) for item in iteration_values(rcv)])
 
 
 @primitive("Collection", "select:")
+@inlined("select")
 def _select(it: Interpreter, rcv: Any, args: Args) -> Any:
     run = it.block_fn(args[0], 1)
-    return species_new(it, rcv, [x for x in elements(rcv) if truth(it, run(x))])
+    return species_new(it, rcv, [x for x in iteration_values(rcv) if truth(it, run(x))])
 
 
 @primitive("Collection", "reject:")
+@inlined("reject")
 def _reject(it: Interpreter, rcv: Any, args: Args) -> Any:
-    block = args[0]
-    return species_new(
-        it, rcv, [x for x in elements(rcv) if not truth(it, it.call_block(block, (x,)))]
-    )
+    run = it.block_fn(args[0], 1)
+    return species_new(it, rcv, [x for x in iteration_values(rcv) if not truth(it, run(x))])
 
 
 @primitive("Collection", "select:thenCollect:")
@@ -118,9 +120,11 @@ def _detect(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Collection", "detect:ifNone:")
+@inlined("detect")
 def _detect_if_none(it: Interpreter, rcv: Any, args: Args) -> Any:
-    for item in elements(rcv):
-        if truth(it, it.call_block(args[0], (item,))):
+    run = it.block_fn(args[0], 1)
+    for item in iteration_values(rcv):
+        if truth(it, run(item)):
             return item
     return it.send(args[1], "value", ())
 
@@ -134,15 +138,11 @@ def _detect_found_none(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Collection", "inject:into:")
+@inlined("inject")
 def _inject(it: Interpreter, rcv: Any, args: Args) -> Any:
     acc, block = args
     run = it.block_fn(block, 2)
-    if type(rcv) is StInterval and type(rcv.start) is int and type(rcv.step) is int:
-        start, step = rcv.start, rcv.step
-        for i in range(rcv.size()):
-            acc = run(acc, start + i * step)
-        return acc
-    for item in elements(rcv):
+    for item in iteration_values(rcv):
         acc = run(acc, item)
     return acc
 
@@ -189,18 +189,18 @@ def _occurrences_of(it: Interpreter, rcv: Any, args: Args) -> Any:
     return sum(1 for x in elements(rcv) if it.equal(x, args[0]))
 
 
-@primitive("Collection", "size")
-def _size(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("Collection", "size")
+def _size(it: Interpreter, rcv: Any) -> Any:
     return size_of(rcv)
 
 
-@primitive("Collection", "isEmpty")
-def _is_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("Collection", "isEmpty")
+def _is_empty(it: Interpreter, rcv: Any) -> Any:
     return size_of(rcv) == 0
 
 
-@primitive("Collection", "notEmpty", "isNotEmpty")
-def _not_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("Collection", "notEmpty", "isNotEmpty")
+def _not_empty(it: Interpreter, rcv: Any) -> Any:
     return size_of(rcv) != 0
 
 

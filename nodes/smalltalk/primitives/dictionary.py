@@ -10,7 +10,7 @@ from ..objects import (
     StDict,
 )
 from ..printing import dict_items
-from ._registry import primitive
+from ._registry import inlined, positional_primitive, primitive
 from .support import (
     Args,
     dict_key,
@@ -28,20 +28,21 @@ if TYPE_CHECKING:
     from ..runtime import Interpreter
 
 
-@primitive("Dictionary", "at:")
-def _dict_at(it: Interpreter, rcv: Any, args: Args) -> Any:
-    entry = rcv.table.get(dict_key(it, rcv, args[0]))
+@positional_primitive("Dictionary", "at:")
+def _dict_at(it: Interpreter, rcv: Any, key: Any) -> Any:
+    entry = rcv.table.get(dict_key(it, rcv, key))
     if entry is None:
-        return key_not_found(it, args[0])
+        return key_not_found(it, key)
     return entry[1]
 
 
-@primitive("Dictionary", "at:put:")
-def _dict_at_put(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return dict_put(it, rcv, args[0], args[1])
+@positional_primitive("Dictionary", "at:put:")
+def _dict_at_put(it: Interpreter, rcv: Any, key: Any, value: Any) -> Any:
+    return dict_put(it, rcv, key, value)
 
 
 @primitive("Dictionary", "at:ifAbsent:")
+@inlined("at_if_absent")
 def _dict_at_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any:
     entry = rcv.table.get(dict_key(it, rcv, args[0]))
     if entry is None:
@@ -50,6 +51,7 @@ def _dict_at_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Dictionary", "at:ifAbsentPut:")
+@inlined("at_if_absent_put")
 def _dict_at_if_absent_put(it: Interpreter, rcv: Any, args: Args) -> Any:
     entry = rcv.table.get(dict_key(it, rcv, args[0]))
     if entry is None:

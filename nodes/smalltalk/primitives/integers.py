@@ -11,7 +11,7 @@ from ..kernel import new_bytes, new_string
 from ..limits import check_int_bits, check_string
 from ..objects import Char
 from ..printing import int_to_str
-from ._registry import primitive
+from ._registry import positional_primitive, primitive
 from .support import Args, read_number_from
 
 if TYPE_CHECKING:
@@ -39,13 +39,13 @@ def _sqrt_floor(it: Interpreter, rcv: Any, args: Args) -> Any:
     return math.isqrt(rcv)
 
 
-@primitive("Integer", "even")
-def _even(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("Integer", "even")
+def _even(it: Interpreter, rcv: Any) -> Any:
     return rcv % 2 == 0
 
 
-@primitive("Integer", "odd")
-def _odd(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("Integer", "odd")
+def _odd(it: Interpreter, rcv: Any) -> Any:
     return rcv % 2 == 1
 
 

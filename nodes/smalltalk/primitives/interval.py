@@ -11,8 +11,8 @@ from ..limits import check_collection
 from ..objects import (
     StInterval,
 )
-from ._registry import primitive
-from .support import Args, elements, empty_error, is_num, number_result
+from ._registry import inlined, primitive
+from .support import Args, elements, empty_error, is_num, iteration_values, number_result
 
 if TYPE_CHECKING:
     from ..runtime import Interpreter
@@ -50,23 +50,20 @@ def _interval_last(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Interval", "do:")
+@inlined("do")
 def _interval_do(it: Interpreter, rcv: Any, args: Args) -> Any:
     run = it.block_fn(args[0], 1)
-    if type(rcv.start) is int and type(rcv.step) is int and is_num(rcv.stop):
-        start, step = rcv.start, rcv.step
-        for i in range(rcv.size()):
-            run(start + i * step)
-        return rcv
-    for item in rcv.values():
+    for item in iteration_values(rcv):
         run(item)
     return rcv
 
 
 @primitive("Interval", "collect:")
+@inlined("interval_collect")
 def _interval_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
     run = it.block_fn(args[0], 1)
     check_collection(rcv.size())
-    return new_array([run(rcv.element(i)) for i in range(rcv.size())])
+    return new_array([run(item) for item in iteration_values(rcv)])
 
 
 @primitive("Interval", "increment")

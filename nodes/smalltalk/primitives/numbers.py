@@ -19,8 +19,8 @@ from ..classes import SYSTEM_CLASSES as S
 from ..kernel import class_of, new_array, new_point, new_string, normalize
 from ..limits import check_int_bits
 from ..objects import ScaledDecimal, StInterval
-from ..printing import float_to_str
-from ._registry import primitive
+from ..printing import PRINT_LIMIT, float_to_str, int_to_str
+from ._registry import positional_primitive, primitive
 from .support import (
     Args,
     is_num,
@@ -525,8 +525,19 @@ def _print_decimal_places(it: Interpreter, rcv: Any, args: Args) -> Any:
     return new_string(f"{sign}{digits[:-places]}.{digits[-places:]}")
 
 
-@primitive("Number", "printString", "displayString", "asString")
-def _number_print(it: Interpreter, rcv: Any, args: Args) -> Any:
+_SHORT = 10**18  # Integers whose digits str() gives at once (int_to_str's first case)
+
+
+@positional_primitive("Number", "printString", "displayString", "asString")
+def _number_print(it: Interpreter, rcv: Any) -> Any:
+    if type(rcv) is int:
+        # What print_string answers (Integer is a system class: no printOn: of a
+        # session to run), without its writer, for all but texts it would cut short.
+        if -_SHORT < rcv < _SHORT:
+            return new_string(str(rcv))
+        text = int_to_str(rcv)
+        if len(text) < PRINT_LIMIT:
+            return new_string(text)
     if type(rcv) is float:
         return new_string(float_to_str(rcv))
     return new_string(it.print_string(rcv))

@@ -6,10 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..kernel import new_array
 from ..limits import check_collection
-from ..objects import (
-    StSorted,
-)
-from ._registry import primitive
+from ..objects import StOrdered, StSorted
+from ._registry import positional_primitive, primitive
 from .support import (
     Args,
     elements,
@@ -39,14 +37,17 @@ def _oc_at_put(it: Interpreter, rcv: Any, args: Args) -> Any:
     return index_error(it, rcv, index, len(items))
 
 
-@primitive("OrderedCollection", "add:", "addLast:")
-def _add(it: Interpreter, rcv: Any, args: Args) -> Any:
-    touch(it, rcv)
-    if isinstance(rcv, StSorted):
-        sorted_insert(it, rcv, args[0])
+@positional_primitive("OrderedCollection", "add:", "addLast:")
+def _add(it: Interpreter, rcv: Any, item: Any) -> Any:
+    if rcv.oid is not None:
+        it.touch(rcv)
+    if type(rcv) is StOrdered:  # (the usual case, before the subclass test)
+        rcv.items.append(item)
+    elif isinstance(rcv, StSorted):
+        sorted_insert(it, rcv, item)
     else:
-        rcv.items.append(args[0])
-    return args[0]
+        rcv.items.append(item)
+    return item
 
 
 @primitive("OrderedCollection", "addFirst:")

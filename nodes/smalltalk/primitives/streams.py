@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from ..classes import SYSTEM_CLASSES as S
 from ..classes import global_named
 from ..kernel import new_string
-from ..limits import check_string
+from ..limits import check_string, current_allowance
 from ..objects import Char, StStream, StString
 from ..printing import write_print_to_stream
-from ._registry import primitive
+from ._registry import positional_primitive, primitive
 from .support import (
     Args,
     elements,
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _READ = S["ReadStream"]
 _WRITE = S["WriteStream"]
 _READ_WRITE = S["ReadWriteStream"]
+_WIDE = S["WideString"]
 
 
 def _is_text(stream: StStream) -> bool:
@@ -48,6 +49,22 @@ def _element(stream: StStream, index: int) -> Any:
 
 def write_text(it: Interpreter, stream: StStream, text: str) -> None:
     coll: Any = stream.coll
+    pos = stream.pos
+    pending = stream.pending
+    if (
+        pending  # appending at the end, nothing to write down, byte text: just collect
+        and pos == stream.limit
+        and stream.oid is None
+        and coll.oid is None
+        and text.isascii()
+        and type(coll) is StString
+    ):
+        end = pos + len(text)
+        if end > 65536 and end > current_allowance().max_string:
+            check_string(end)
+        pending.append(text)
+        stream.pos = stream.limit = end
+        return
     if type(coll) is not StString:
         for ch in text:
             write_item(it, stream, Char.of(ord(ch)))
@@ -58,7 +75,7 @@ def write_text(it: Interpreter, stream: StStream, text: str) -> None:
         it.touch(coll)
     pos = stream.pos
     end = pos + len(text)
-    if end > 65536:
+    if end > 65536 and end > current_allowance().max_string:
         check_string(end)
     if pos == stream.limit and (stream.pending or pos == len(coll.chars)):
         stream.pending.append(text)
@@ -66,10 +83,11 @@ def write_text(it: Interpreter, stream: StStream, text: str) -> None:
         stream.flush()
         chars = coll.chars
         coll.chars = chars[:pos] + text + chars[end:]
-    if coll.cls is not S["WideString"] and not text.isascii() and max(text) > "\xff":
-        coll.cls = S["WideString"]
+    if not text.isascii() and max(text) > "\xff" and coll.cls is not _WIDE:
+        coll.cls = _WIDE
     stream.pos = end
-    stream.limit = max(stream.limit, end)
+    if end > stream.limit:
+        stream.limit = end
 
 
 def write_item(it: Interpreter, stream: StStream, item: Any) -> None:
@@ -246,8 +264,8 @@ def _set_to_end(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv
 
 
-@primitive("PositionableStream", "contents")
-def _contents(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("PositionableStream", "contents")
+def _contents(it: Interpreter, rcv: Any) -> Any:
     return stream_contents(it, rcv)
 
 
@@ -277,24 +295,30 @@ def _writable(it: Interpreter, stream: StStream) -> bool:
     return True
 
 
-@primitive("PositionableStream", "nextPutAll:")
-def _next_put_all(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("PositionableStream", "nextPutAll:")
+def _next_put_all(it: Interpreter, rcv: Any, item: Any) -> Any:
+    if type(item) is StString and type(rcv.coll) is StString and rcv.cls is not _READ:
+        write_text(it, rcv, item.chars)  # (the usual case, without the general checks)
+        return item
     if not _writable(it, rcv):
         return rcv
-    text = text_of(args[0])
+    text = text_of(item)
     if text is not None and _is_text(rcv):
         write_text(it, rcv, text)
     else:
-        for item in elements(args[0]):
-            write_item(it, rcv, item)
-    return args[0]
+        for element in elements(item):
+            write_item(it, rcv, element)
+    return item
 
 
-@primitive("PositionableStream", "nextPut:")
-def _next_put(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("PositionableStream", "nextPut:")
+def _next_put(it: Interpreter, rcv: Any, item: Any) -> Any:
+    if type(item) is Char and type(rcv.coll) is StString and rcv.cls is not _READ:
+        write_text(it, rcv, item.text)  # (the usual case, without the general checks)
+        return item
     if _writable(it, rcv):
-        write_item(it, rcv, args[0])
-    return args[0]
+        write_item(it, rcv, item)
+    return item
 
 
 @primitive("PositionableStream", "<<")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..kernel import new_array, new_ordered, new_string
 from ..limits import check_string
 from ..objects import Char, StDict, StString
-from ._registry import primitive
+from ._registry import positional_primitive, primitive
 from .support import SEPARATORS, Args, elements, size_of, text_arg, text_of, touch, truth
 
 if TYPE_CHECKING:
@@ -92,9 +92,10 @@ def _occurrences_of_string(it: Interpreter, rcv: Any, args: Args) -> Any:
     return _rcv_text(rcv).count(key) if key else 0
 
 
-@primitive("String", "indexOf:")
-def _index_of(it: Interpreter, rcv: Any, args: Args) -> Any:
-    char = args[0]
+@positional_primitive("String", "indexOf:")
+def _index_of(it: Interpreter, rcv: Any, char: Any) -> Any:
+    if type(rcv) is StString and type(char) is Char:  # (the usual case)
+        return rcv.chars.find(char.text) + 1
     return _rcv_text(rcv).find(char.text) + 1 if type(char) is Char else 0
 
 
@@ -274,18 +275,12 @@ def _find_any_substring(text: str, delimiters: list[str], start: int) -> int:
 
 def _split_on_chars(text: str, separators: str) -> list[str]:
     """The runs of characters between separators (several in a row count as one)."""
-    parts: list[str] = []
-    current: list[str] = []
-    for ch in text:
-        if ch in separators:
-            if current:
-                parts.append("".join(current))
-                current = []
-        else:
-            current.append(ch)
-    if current:
-        parts.append("".join(current))
-    return parts
+    if not separators:
+        return [text] if text else []
+    first = separators[0]
+    if len(separators) > 1:  # every separator becomes the first, then one split
+        text = text.translate({ord(ch): first for ch in separators})
+    return [part for part in text.split(first) if part]
 
 
 @primitive("String", "substrings", "subStrings")
@@ -555,13 +550,16 @@ def _replace_all(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv
 
 
-@primitive("String", "copyReplaceAll:with:")
-def _copy_replace_all(it: Interpreter, rcv: Any, args: Args) -> Any:
-    old, new = text_arg(it, args[0]), text_arg(it, args[1])
-    if old is None or new is None:
+@positional_primitive("String", "copyReplaceAll:with:")
+def _copy_replace_all(it: Interpreter, rcv: Any, old: Any, new: Any) -> Any:
+    usual = type(rcv) is StString and type(old) is StString and type(new) is StString
+    if usual and old.chars:  # (the usual case, without the general checks)
+        return new_string(rcv.chars.replace(old.chars, new.chars))
+    old_text, new_text = text_arg(it, old), text_arg(it, new)
+    if old_text is None or new_text is None:
         return None
     text = _rcv_text(rcv)
-    return new_string(text.replace(old, new) if old else text)
+    return new_string(text.replace(old_text, new_text) if old_text else text)
 
 
 @primitive("String", "copyReplacing:with:")

@@ -16,7 +16,7 @@ from ..classes import SYSTEM_CLASSES as S
 from ..kernel import is_byte_text, new_array, new_bytes, new_string
 from ..limits import check_string
 from ..objects import Char, StString
-from ._registry import primitive
+from ._registry import positional_primitive, primitive
 from .support import (
     SEPARATORS,
     Args,
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from ..runtime import Interpreter
 
 
+_WIDE = S["WideString"]
+
+
 def _same_kind(rcv: Any, text: str) -> Any:
     """A Symbol for a Symbol receiver, a String otherwise."""
     return text if type(rcv) is str else new_string(text)
@@ -43,9 +46,8 @@ def _same_kind(rcv: Any, text: str) -> Any:
 # ---------------------------------------------------------------------- comparing
 
 
-@primitive("String", "=")
-def _equal(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = args[0]
+@positional_primitive("String", "=")
+def _equal(it: Interpreter, rcv: Any, other: Any) -> Any:
     if type(rcv) is str:
         return type(other) is str and rcv == other
     other_text = text_of(other)
@@ -84,8 +86,10 @@ def _compare3(it: Interpreter, rcv: Any, args: Args) -> Any:
 # ---------------------------------------------------------------------- access
 
 
-@primitive("String", "size")
-def _size(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("String", "size")
+def _size(it: Interpreter, rcv: Any) -> Any:
+    if type(rcv) is StString:
+        return len(rcv.chars)
     return len(text_of(rcv) or "")
 
 
@@ -115,9 +119,10 @@ def _replace_from(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv
 
 
-@primitive("String", ",")
-def _concat(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = args[0]
+@positional_primitive("String", ",")
+def _concat(it: Interpreter, rcv: Any, other: Any) -> Any:
+    if type(rcv) is StString and type(other) is StString:  # the usual case
+        return new_string(rcv.chars + other.chars)
     other_text = text_of(other)
     if other_text is None:
         if type(other) is Char:
@@ -148,6 +153,9 @@ def change_case(text: str, upper: bool, byte_only: bool) -> str:
     case mapping is not one character (German sharp s) stays as it is; in a ByteString
     one whose mapping is not a byte character (y with diaeresis) does too, as Pharo's
     byte case tables leave it."""
+    if text.isascii():
+        # ASCII maps to ASCII one for one: str's own case mapping is the same here.
+        return text.upper() if upper else text.lower()
     out = []
     for ch in text:
         mapped = ch.upper() if upper else ch.lower()
@@ -159,16 +167,20 @@ def change_case(text: str, upper: bool, byte_only: bool) -> str:
 
 def _is_byte_receiver(rcv: Any) -> bool:
     text = text_of(rcv) or ""
-    return is_byte_text(text) and not (type(rcv) is StString and rcv.cls is S["WideString"])
+    return is_byte_text(text) and not (type(rcv) is StString and rcv.cls is _WIDE)
 
 
-@primitive("String", "asUppercase")
-def _upper(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("String", "asUppercase")
+def _upper(it: Interpreter, rcv: Any) -> Any:
+    if type(rcv) is StString and rcv.chars.isascii():  # (byte text, the usual case)
+        return new_string(rcv.chars.upper())
     return _same_kind(rcv, change_case(text_of(rcv) or "", True, _is_byte_receiver(rcv)))
 
 
-@primitive("String", "asLowercase")
-def _lower(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("String", "asLowercase")
+def _lower(it: Interpreter, rcv: Any) -> Any:
+    if type(rcv) is StString and rcv.chars.isascii():  # (byte text, the usual case)
+        return new_string(rcv.chars.lower())
     return _same_kind(rcv, change_case(text_of(rcv) or "", False, _is_byte_receiver(rcv)))
 
 
@@ -226,8 +238,10 @@ def _uncapitalized(it: Interpreter, rcv: Any, args: Args) -> Any:
     return _same_kind(rcv, text[:1].lower() + text[1:])
 
 
-@primitive("String", "reversed", "reverse")
-def _reversed(it: Interpreter, rcv: Any, args: Args) -> Any:
+@positional_primitive("String", "reversed", "reverse")
+def _reversed(it: Interpreter, rcv: Any) -> Any:
+    if type(rcv) is StString:
+        return new_string(rcv.chars[::-1])
     return new_string((text_of(rcv) or "")[::-1])
 
 

@@ -56,10 +56,14 @@ def touch(it: Interpreter, obj: HeapObject) -> None:
 
 
 def text_of(value: Any) -> str | None:
-    if type(value) is StString:
-        return str(value.chars)
-    if type(value) is str:
-        return value
+    """The characters of a String or Symbol, or None for anything else."""
+    t = type(value)
+    if t is StString:
+        chars: str = value.chars
+        return chars
+    if t is str:
+        text: str = value
+        return text
     return None
 
 
@@ -81,6 +85,19 @@ def elements(value: Any) -> list[Any]:
     if t is StByteArray:
         return list(value.data)
     return collection_elements(value)
+
+
+def iteration_values(value: Any) -> Any:
+    """What `do:`, `inject:into:`, `select:` ... visit, in order: `elements`, except
+    that an Interval of Integers is a `range` (no list of its elements is built). The
+    enumeration primitives and their inline loops in generated code both use it."""
+    if type(value) is StInterval and type(value.start) is int and type(value.step) is int:
+        size = value.size()
+        if size == 0:
+            return ()
+        start, step = value.start, value.step
+        return range(start, start + size * step, step)
+    return elements(value)
 
 
 def size_of(value: Any) -> int:
@@ -278,34 +295,42 @@ def sort_items(it: Interpreter, items: list[Any], block: Any) -> list[Any]:
         if all(type(x) is Char for x in items):
             return sorted(items, key=lambda c: c.code)
 
-        def before(a: Any, b: Any) -> int:
+        def compare(a: Any, b: Any) -> int:
             return -1 if it.send(a, "<=", (b,)) is True else 1
 
-        return sorted(items, key=functools.cmp_to_key(before))
+        return sorted(items, key=functools.cmp_to_key(compare))
 
-    def ordered(a: Any, b: Any) -> int:
-        return -1 if truth(it, it.call_block(block, (a, b))) else 1
-
-    return merge_sort(items, ordered)
+    return merge_sort(it, items, it.block_fn(block, 2))
 
 
-def merge_sort(items: list[Any], cmp: Any) -> list[Any]:
-    """Merge sort that only asks `cmp(a, b) < 0` (a sort block need not be a
-    consistent total order, which Python's sort would assume)."""
-    if len(items) <= 1:
+def merge_sort(it: Interpreter, items: list[Any], before: Callable[[Any, Any], Any]) -> list[Any]:
+    """Merge sort that only asks whether `before(a, b)` (the sort block) is true: it
+    need not be a consistent total order, which Python's sort would assume. The block
+    sees the same pairs in the same order as ever: top-down halves, left first."""
+    size = len(items)
+    if size <= 1:
         return items
-    mid = len(items) // 2
-    left = merge_sort(items[:mid], cmp)
-    right = merge_sort(items[mid:], cmp)
+    mid = size // 2
+    left = merge_sort(it, items[:mid], before)
+    right = merge_sort(it, items[mid:], before)
     out: list[Any] = []
+    append = out.append
     i = j = 0
-    while i < len(left) and j < len(right):
-        if cmp(left[i], right[j]) < 0:
-            out.append(left[i])
+    a, b = left[0], right[0]
+    while True:
+        first = before(a, b)
+        if first is True or (first is not False and truth(it, first)):
+            append(a)
             i += 1
+            if i == mid:
+                break
+            a = left[i]
         else:
-            out.append(right[j])
+            append(b)
             j += 1
+            if j == size - mid:
+                break
+            b = right[j]
     out.extend(left[i:])
     out.extend(right[j:])
     return out
@@ -345,8 +370,12 @@ def sorted_insert_all(it: Interpreter, coll: StSorted, values: list[Any]) -> Non
         coll.items[:] = sort_items(it, combined, coll.sort_block)
 
 
+_DICTIONARY = S["Dictionary"]
+_SET = S["Set"]
+
+
 def is_identity_hashed(coll: Any) -> bool:
-    if coll.cls is S["Dictionary"] or coll.cls is S["Set"]:  # the usual case, no hierarchy walk
+    if coll.cls is _DICTIONARY or coll.cls is _SET:  # the usual case, no hierarchy walk
         return False
     return bool(
         coll.cls.inherits_from(S["IdentitySet"]) or coll.cls.inherits_from(S["IdentityDictionary"])
@@ -358,13 +387,16 @@ def new_dict(it: Interpreter, cls: StClass) -> StDict:
 
 
 def dict_key(it: Interpreter, rcv: StDict, key: Any) -> Any:
+    if type(key) is int:  # an Integer is its own key, by equality or identity
+        return key
     return it.hash_key(key, is_identity_hashed(rcv))
 
 
 def dict_put(it: Interpreter, rcv: StDict, key: Any, value: Any) -> Any:
-    h = dict_key(it, rcv, key)
+    h = key if type(key) is int else dict_key(it, rcv, key)
     entry = rcv.table.get(h)
-    touch(it, rcv)
+    if rcv.oid is not None:
+        it.touch(rcv)
     if entry is None:
         rcv.table[h] = [key, value]
     else:
