@@ -89,7 +89,10 @@ def _python_collections(n: int) -> list[Any]:
     squares = [x * x for x in evens]
     found = next((x for x in squares if x > 100_000_000), 0)
     total = functools.reduce(lambda a, b: a + b, squares, 0)
-    ordered = sorted(oc[: n // 10], key=functools.cmp_to_key(lambda a, b: -1 if a >= b else 1))
+    def descending(a: int, b: int) -> int:
+        return -1 if a >= b else 1
+
+    ordered = sorted(oc[: n // 10], key=functools.cmp_to_key(descending))
     return [len(d), len(evens), found, total, ordered[0], ordered[-1]]
 
 
