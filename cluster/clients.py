@@ -15,6 +15,10 @@ demoted primary forever (measured here: never recovered after kill -9 of a prima
 a graceful ``CLUSTER FAILOVER``). Reporting the pipeline's error to the cluster layout
 (``connection_pool.cluster_layout.report_errors``, semi-internal) makes the client rediscover
 the slots: recovery 2.0-2.6 s after kill -9 of a primary, 0.13 s after a graceful failover.
+Single commands have the same gap when they cannot connect at all (the killed primary refuses
+connections, and coredis takes the connection outside its error handler): the node registry's
+heartbeat and ``get_session_info`` never recovered (40 s measured), so those are reported too
+(recovery about 5 s after the kill, at one try a second).
 
 The cluster client is typed as ``coredis.Redis[str]``: the off-path users only call commands
 both clients have, with the same signatures.
@@ -24,9 +28,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator
-from typing import Any, Self, cast
+from typing import Any, Self, TypeVar, cast
 
 import coredis
+from coredis.commands import CommandRequest
 from coredis.exceptions import (
     AskError,
     ClusterDownError,
@@ -53,7 +58,9 @@ REPORTED_ERRORS = (
     ExecAbortError,
     ClusterResponseError,
 )
-"""Errors of a cluster pipeline that mean the slot map may be stale."""
+"""Errors of a cluster request that mean the slot map may be stale."""
+
+R = TypeVar("R")
 
 
 def wire_for(url: str, settings: Settings) -> Wire:
@@ -132,6 +139,17 @@ class SentinelPrimary(coredis.Redis[str]):
             yield self
 
 
+def _report(client: coredis.RedisCluster[Any], exc: Exception) -> None:
+    """Tell ``client``'s cluster layout that its slot map may be stale."""
+    # The layout refreshes after errors of these two kinds only; an aborted transaction (its
+    # MOVED hidden inside) or a timeout is reported as one.
+    counted = (
+        exc if isinstance(exc, RedisClusterError | RedisConnectionError)
+        else ClusterError(f"a cluster request failed: {exc!r}")
+    )
+    client.connection_pool.cluster_layout.report_errors(None, counted)
+
+
 class _ReportingPipeline(ClusterPipeline[str]):
     """A cluster pipeline that tells the cluster layout about the errors it meets."""
 
@@ -139,13 +157,7 @@ class _ReportingPipeline(ClusterPipeline[str]):
         try:
             await super()._execute()
         except REPORTED_ERRORS as exc:
-            # The layout refreshes after errors of these two kinds only; an aborted
-            # transaction (its MOVED hidden inside) or a timeout is reported as one.
-            counted = (
-                exc if isinstance(exc, RedisClusterError | RedisConnectionError)
-                else ClusterError(f"a cluster pipeline failed: {exc!r}")
-            )
-            self.client.connection_pool.cluster_layout.report_errors(None, counted)
+            _report(self.client, exc)
             raise
 
 
@@ -163,3 +175,12 @@ class FollowingRedisCluster(coredis.RedisCluster[str]):
         return _ReportingPipeline(
             client=self, raise_on_error=raise_on_error, transaction=transaction, timeout=timeout
         )
+
+    async def execute_command(self, command: CommandRequest[R]) -> R:
+        # A single command that cannot even connect (its primary was killed) is not reported
+        # by coredis either: the connection is taken outside its error handler.
+        try:
+            return await super().execute_command(command)
+        except REPORTED_ERRORS as exc:
+            _report(self, exc)
+            raise
