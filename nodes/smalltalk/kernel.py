@@ -140,6 +140,18 @@ def new_string(text: str) -> StString:
     return string
 
 
+def shared_literal(text: str) -> StString:
+    """The String a send site passes for a String literal argument to a primitive that
+    only reads it (`_registry.borrows_strings`): made once, when the code is generated,
+    never charged to an evaluation, never reachable from the heap."""
+    string: StString = _new_object(StString)
+    string.cls = BYTE_STRING if is_byte_text(text) else WIDE_STRING
+    string.oid = None
+    string.slots = _NO_SLOTS
+    string.chars = text
+    return string
+
+
 def new_array(items: list[Any]) -> StArray:
     return StArray(ARRAY, items)
 

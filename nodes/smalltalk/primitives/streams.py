@@ -13,7 +13,7 @@ from ..kernel import new_string
 from ..limits import check_string, current_allowance
 from ..objects import Char, StStream, StString
 from ..printing import write_print_to_stream
-from ._registry import positional_primitive, primitive
+from ._registry import borrows_strings, positional_primitive, primitive
 from .support import (
     Args,
     elements,
@@ -296,6 +296,7 @@ def _writable(it: Interpreter, stream: StStream) -> bool:
 
 
 @positional_primitive("PositionableStream", "nextPutAll:")
+@borrows_strings
 def _next_put_all(it: Interpreter, rcv: Any, item: Any) -> Any:
     if type(item) is StString and type(rcv.coll) is StString and rcv.cls is not _READ:
         write_text(it, rcv, item.chars)  # (the usual case, without the general checks)

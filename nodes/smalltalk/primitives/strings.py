@@ -16,7 +16,7 @@ from ..classes import SYSTEM_CLASSES as S
 from ..kernel import is_byte_text, new_array, new_bytes, new_string
 from ..limits import check_string
 from ..objects import Char, StString
-from ._registry import positional_primitive, primitive
+from ._registry import borrows_strings, positional_primitive, primitive
 from .support import (
     SEPARATORS,
     Args,
@@ -120,6 +120,7 @@ def _replace_from(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @positional_primitive("String", ",")
+@borrows_strings
 def _concat(it: Interpreter, rcv: Any, other: Any) -> Any:
     if type(rcv) is StString and type(other) is StString:  # the usual case
         return new_string(rcv.chars + other.chars)
