@@ -22,7 +22,7 @@ from typing import Any
 from . import ast
 from .classes import global_named
 from .errors import SmalltalkSyntaxError
-from .kernel import SMALL_MAX, SMALL_MIN, class_of
+from .kernel import SMALL_MAX, SMALL_MIN, class_of, shared_literal
 from .objects import Char, HeapObject, ScaledDecimal, StClass
 from .primitives._registry import INLINED
 from .scopes import BLOCK_MESSAGES, Analysis, Binding, Scope, keywords
@@ -110,6 +110,7 @@ class Generator:
         self.method_class = method_class
         self.module = Module()
         self._constant_ids: dict[Any, str] = {}
+        self._shared_literals: dict[str, str] = {}
 
     def inline_cache(self) -> int:
         """A new send site: its globals C<n> (the class's method cache it was filled
@@ -125,6 +126,14 @@ class Generator:
             name = f"K{len(self._constant_ids)}"
             self._constant_ids[key] = name
             self.module.constants[name] = value
+        return name
+
+    def shared_literal(self, text: str) -> str:
+        """The constant holding the shared String of the literal `text`
+        (`_Function.plain_send`)."""
+        name = self._shared_literals.get(text)
+        if name is None:
+            name = self._shared_literals[text] = self.constant(shared_literal(text))
         return name
 
     # ------------------------------------------------------------------ units
@@ -355,9 +364,9 @@ class _Function:
                 return self.control(node, want)
             if id(node) in self.gen.analysis.block_messages:
                 return self.block_message(node)
-            return self.send(node)
+            return self.send(node, want)
         if isinstance(node, ast.Cascade):
-            return self.cascade(node)
+            return self.cascade(node, want)
         if isinstance(node, ast.Block):
             return self.real_block(node)
         if isinstance(node, ast.BraceArray):
@@ -488,7 +497,7 @@ class _Function:
             atoms.append(atom)
         return [self.spill(a) if not _is_simple(a[0]) else a[0] for a in atoms]
 
-    def send(self, node: ast.Send) -> Atom:
+    def send(self, node: ast.Send, want: bool = True) -> Atom:
         selector = node.selector
         is_super = isinstance(node.receiver, ast.Variable) and node.receiver.name == "super"
         rcv, *args = self.operands([node.receiver, *node.args])
@@ -509,18 +518,66 @@ class _Function:
         if len(args) == 1 and selector in _INT_OPS:
             return self.int_op(selector, rcv, args[0], node)
         to_self = isinstance(node.receiver, ast.Variable) and node.receiver.name == "self"
-        return self.plain_send(rcv, selector, args, to_self)
+        borrowed = self.borrowable(list(node.args), args)
+        return self.plain_send(rcv, selector, args, to_self, borrowed, want)
 
-    def plain_send(self, rcv: str, selector: str, args: list[str], to_self: bool) -> Atom:
+    def borrowable(self, nodes: list[ast.Expr], args: list[str]) -> list[tuple[int, str, str]]:
+        """The String literal arguments among `nodes` (just evaluated into `args`):
+        (index, text, the line that made the fresh copy), that line taken back out, for
+        `plain_send` to emit only where the send needs a fresh copy."""
+        found: list[tuple[int, str, str]] = []
+        for index, (node, arg) in enumerate(zip(nodes, args, strict=True)):
+            if not (isinstance(node, ast.Literal) and isinstance(node.value, ast.Str)):
+                continue
+            text = node.value.text
+            line = "    " * self.level + f"{arg} = new_string({self.gen.constant(text)})"
+            for at in range(len(self.lines) - 1, -1, -1):
+                if self.lines[at] == line:
+                    del self.lines[at]
+                    found.append((index, text, line.strip()))
+                    break
+        return found
+
+    def plain_send(
+        self,
+        rcv: str,
+        selector: str,
+        args: list[str],
+        to_self: bool,
+        borrowed: list[tuple[int, str, str]] | None = None,
+        want: bool = True,
+    ) -> Atom:
         name = self.temp()
         site, cls = self.look_up(rcv, to_self)
         packed = _tuple(args)
         positional = ", ".join(["it", rcv, *args])
-        self.emit(
+        send = (
             f"{name} = M{site}({positional}) if _c is C{site} else "
             f"N{site}(it, {rcv}, {packed}) if _c is D{site} else "
             f"send_miss({site}, {cls}, {selector!r}, {rcv}, {packed})"
         )
+        if not borrowed:
+            self.emit(send)
+            return (name, True)
+        # String literal arguments: a primitive that only reads them (L<site>, see
+        # `_registry.borrows_strings`) gets a shared String per literal instead of a
+        # fresh copy, and a fresh copy replaces it if the primitive answered it (unless
+        # the value is not used); any other method (a session's override too) gets
+        # fresh copies, as always.
+        shared = list(args)
+        for index, text, _line in borrowed:
+            shared[index] = self.gen.shared_literal(text)
+        self.emit(f"if _c is C{site} and L{site}:")
+        with self.indented():
+            self.emit(f"{name} = M{site}({', '.join(['it', rcv, *shared])})")
+            for index, text, _line in borrowed if want else ():
+                fresh = f"new_string({self.gen.constant(text)})"
+                self.emit(f"if {name} is {shared[index]}: {name} = {fresh}")
+        self.emit("else:")
+        with self.indented():
+            for _index, _text, line in borrowed:
+                self.emit(line)
+            self.emit(send)
         return (name, True)
 
     def look_up(self, rcv: str, to_self: bool) -> tuple[int, str]:
@@ -594,18 +651,22 @@ class _Function:
         self.emit(f"{name} = {a} {op} {b} if {' and '.join(tests)} else {fallback}")
         return (name, True)
 
-    def cascade(self, node: ast.Cascade) -> Atom:
+    def cascade(self, node: ast.Cascade, want: bool = True) -> Atom:
         is_super = isinstance(node.receiver, ast.Variable) and node.receiver.name == "super"
         rcv = self.spill(self.expr(node.receiver))
         result: Atom = _NIL
-        for part in node.parts:
+        for number, part in enumerate(node.parts):
             target = rcv
             for index, message in enumerate(part):
+                # (a part's last message answers the cascade's value, or nothing)
+                used = index < len(part) - 1 or (want and number == len(node.parts) - 1)
                 args = self.operands(list(message.args))
                 if index == 0 and is_super:
                     target = self.super_send(message.selector, args)[0]
                 else:
-                    target = self.plain_send(target, message.selector, args, False)[0]
+                    borrowed = self.borrowable(list(message.args), args)
+                    target = self.plain_send(target, message.selector, args, False,
+                                             borrowed, used)[0]
             result = (target, True)
         return result
 

@@ -180,7 +180,7 @@ class Compiler:
             raise SmalltalkSyntaxError(1, 1, "the code is nested too deeply to compile") from None
         for site in range(module.sites):
             namespace.update({f"C{site}": None, f"M{site}": None, f"D{site}": None,
-                              f"N{site}": None})
+                              f"N{site}": None, f"L{site}": False})
 
         switches = [0] * module.sites  # times a site's receiver class changed
         last: list[StClass | None] = [None] * module.sites

@@ -114,7 +114,6 @@ def normalize(value: Fraction) -> int | Fraction:
     return value
 
 
-_new_object = object.__new__
 # The `slots` of every String new_string makes (ByteString and WideString have no named
 # instance variables): one shared empty list, not a new one per String. Nothing stores
 # into an empty `slots` in place (an index is checked against its size first; restore
@@ -124,16 +123,28 @@ _NO_SLOTS: list[Any] = []
 
 def new_string(text: str) -> StString:
     """A ByteString or WideString (by content) of `text`. Strings are the objects
-    primitives make most, so this is StString.__init__ inlined (one Python call, not
-    two): the same charge to the allowance, the same fields."""
+    primitives make most, so this is `objects.make_string` inlined (one Python call,
+    not two): the same charge to the allowance, the same fields."""
     allowance = current_allowance()
     if len(text) > allowance.max_string:
         check_string(len(text))
     allowance.objects_left -= 1
     if allowance.objects_left < 0:
         raise LimitExceeded("heap", "ResourceLimit: too many objects")
-    string: StString = _new_object(StString)
+    string = StString()
     string.cls = BYTE_STRING if text.isascii() or max(text) <= "\xff" else WIDE_STRING
+    string.oid = None
+    string.slots = _NO_SLOTS
+    string.chars = text
+    return string
+
+
+def shared_literal(text: str) -> StString:
+    """The String a send site passes for a String literal argument to a primitive that
+    only reads it (`_registry.borrows_strings`): made once, when the code is generated,
+    never charged to an evaluation, never reachable from the heap."""
+    string = StString()
+    string.cls = BYTE_STRING if is_byte_text(text) else WIDE_STRING
     string.oid = None
     string.slots = _NO_SLOTS
     string.chars = text

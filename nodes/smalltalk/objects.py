@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import LimitExceeded
 from .limits import check_string, current_allowance
@@ -98,23 +98,21 @@ class StException(HeapObject):
 
 
 class StString(HeapObject):
-    """A mutable String (ByteString or WideString by content)."""
+    """A mutable String (ByteString or WideString by content). Made by `make_string`
+    (any class) or `kernel.new_string` (ByteString or WideString by content), never by
+    `StString()` (which sets nothing): with object's `__init__` that is CPython's
+    quickest way to make an instance (no argument tuple, no Python-level call), and
+    Strings are the objects primitives make most."""
 
     __slots__ = ("chars",)
     kind = "string"
+    if TYPE_CHECKING:
 
-    def __init__(self, cls: StClass, chars: str) -> None:
-        # HeapObject.__init__ inlined: Strings are the objects made most often.
-        allowance = current_allowance()
-        if len(chars) > allowance.max_string:
-            check_string(len(chars))
-        allowance.objects_left -= 1
-        if allowance.objects_left < 0:
-            raise LimitExceeded("heap", "ResourceLimit: too many objects")
-        self.cls = cls
-        self.oid = None
-        self.slots = [None] * len(cls.ivars) if cls.ivars else []
-        self.chars = chars
+        def __init__(self) -> None: ...
+
+    else:
+        # object's own, not HeapObject's: CPython then runs no Python code to make one
+        __init__ = object.__init__
 
     def snapshot(self) -> Any:
         # The class too: storing a wide Character turns a ByteString into a WideString.
@@ -122,6 +120,23 @@ class StString(HeapObject):
 
     def restore(self, state: Any) -> None:
         self.slots[:], self.chars, self.cls = state
+
+
+def make_string(cls: StClass, chars: str) -> StString:
+    """A String of class `cls` (its named instance variables nil), charged to the
+    evaluation's allowance like any object."""
+    allowance = current_allowance()
+    if len(chars) > allowance.max_string:
+        check_string(len(chars))
+    allowance.objects_left -= 1
+    if allowance.objects_left < 0:
+        raise LimitExceeded("heap", "ResourceLimit: too many objects")
+    string = StString()
+    string.cls = cls
+    string.oid = None
+    string.slots = [None] * len(cls.ivars) if cls.ivars else []
+    string.chars = chars
+    return string
 
 
 class StByteArray(HeapObject):

@@ -268,6 +268,8 @@ class Interpreter:
         if positional is not None:
             namespace[f"C{site}"] = cls.cache
             namespace[f"M{site}"] = positional
+            # (whether the site may pass its String literals shared: `borrows_strings`)
+            namespace[f"L{site}"] = getattr(positional, "borrows_strings", False)
         else:
             namespace[f"D{site}"] = cls.cache
             namespace[f"N{site}"] = fn

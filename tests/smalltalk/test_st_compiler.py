@@ -457,3 +457,69 @@ def test_objects_made_in_an_enumeration_inline_count_against_the_allocation_limi
     assert limit_kind(image, code, max_objects=1000) == "heap"
     code = "| d | d := Dictionary new. (1 to: 1000000) do: [:i | d at: i ifAbsentPut: ['x' copy]]"
     assert limit_kind(image, code, max_objects=1000) == "heap"
+
+
+# ---------------------------------------------------------------------- shared String literals
+# A String literal argument of a primitive that only reads it (`borrows_strings`:
+# nextPutAll:, copyReplaceAll:with:, `,`) is passed as a shared object; nothing may tell.
+
+
+def test_a_string_literal_a_primitive_answers_is_still_a_fresh_mutable_string() -> None:
+    code = (
+        "| ws r all | ws := WriteStream on: String new. all := OrderedCollection new. "
+        "3 timesRepeat: [r := ws nextPutAll: 'abc'. r at: 1 put: $X. all add: r]. "
+        "r := ws nextPutAll: 'de'; nextPutAll: 'fg'. r at: 1 put: $Y. all add: r. "
+        "r := ws nextPutAll: 'fg'; yourself. "
+        "{ws contents. all first == (all at: 2). all asArray. 'abc'. 'fg'. "
+        "'abc' copyReplaceAll: 'b' with: 'x'. 'ab' , 'cd'}"
+    )
+    expected = ("#('abcabcabcdefgfg' false #('Xbc' 'Xbc' 'Xbc' 'Yg') 'abc' 'fg' 'axc' "
+                "'abcd')")
+    assert ps(code) == expected
+
+
+def test_a_session_method_at_a_site_that_shares_literals_gets_fresh_strings() -> None:
+    image = with_class(
+        "Object subclass: #Keeper instanceVariableNames: 'kept' classVariableNames: '' "
+        "package: 'T'. "
+        "Keeper compile: 'initialize kept := OrderedCollection new'. "
+        "Keeper compile: 'kept ^kept'. "
+        "Keeper compile: 'nextPutAll: s s at: 1 put: $Z. kept add: s. ^s'. "
+        "Object subclass: #Catcher. "
+        "Catcher compile: 'doesNotUnderstand: aMessage "
+        "aMessage arguments first at: 1 put: $Q. ^aMessage arguments first'"
+    )
+    code = (
+        "| plain keeper catcher caught | plain := WriteStream on: String new. "
+        "keeper := Keeper new. catcher := Catcher new. caught := OrderedCollection new. "
+        "{plain. plain. keeper. keeper. keeper. catcher. catcher. plain. keeper} do: "
+        "[:target | caught add: (target nextPutAll: 'ab')]. "
+        "{plain contents. (keeper kept at: 2) == (keeper kept at: 3). caught asArray. 'ab'}"
+    )
+    # (the site's cache holds each receiver's method in turn, so most sends hit it)
+    expected = "#('ababab' false #('ab' 'ab' 'Zb' 'Zb' 'Zb' 'Qb' 'Qb' 'ab' 'Zb') 'ab')"
+    assert ps(code, image) == expected
+
+
+def test_sends_that_share_string_literals_still_count_steps_objects_and_sizes() -> None:
+    image = Image.new()
+    keep = ("| ws all | ws := WriteStream on: String new. all := OrderedCollection new. "
+            "1 to: 100000 do: [:i | all add: (ws nextPutAll: 'abc')]")
+    assert limit_kind(image, keep, max_objects=1000) == "heap"
+    loop = "| ws | ws := WriteStream on: String new. [ws nextPutAll: 'abc'] repeat"
+    assert limit_kind(image, loop, max_steps=10_000) == "steps"
+    grow = "| ws | ws := WriteStream on: String new. 1 to: 100000 do: [:i | ws nextPutAll: 'abc']"
+    assert limit_kind(image, grow, max_string=70_000) == "string"
+    concat = "| s | s := ''. 1 to: 100000 do: [:i | s := s , 'abc']"
+    assert limit_kind(image, concat, max_string=1_000) == "string"
+
+
+def test_strings_answered_by_sends_that_share_literals_persist_and_reload() -> None:
+    from tests.smalltalk.test_st_persistence import reload
+
+    image = Image.new()
+    ps("ws := WriteStream on: String new. kept := ws nextPutAll: 'abc'. "
+       "other := ws nextPutAll: 'abc'. joined := 'x' , 'abc'. kept == other", image)
+    loaded = reload(image)
+    assert ps("kept at: 1 put: $K. {kept. other. joined. ws contents. kept == other}",
+              loaded) == "#('Kbc' 'abc' 'xabc' 'abcabc' false)"

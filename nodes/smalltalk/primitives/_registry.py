@@ -61,6 +61,18 @@ def _tuple_entry(fn: Callable[..., Any]) -> PrimitiveFn:
     return entry
 
 
+def borrows_strings(fn: Positional) -> Positional:
+    """Mark a positional primitive that only reads the characters of its String
+    arguments: it never stores one, changes one, sends to one or puts one in an error,
+    and answers either a new object or (as `nextPutAll:` does) one of its arguments.
+    A send site whose cached method is such a primitive passes a String literal argument
+    as a per-site shared object instead of a fresh copy (codegen `plain_send`), and
+    swaps a fresh copy in if the primitive answered it: nothing can tell the two apart.
+    Only for primitives installed in system classes (a session cannot change those)."""
+    fn.borrows_strings = True  # type: ignore[attr-defined]
+    return fn
+
+
 def inlined(kind: str) -> Callable[[PrimitiveFn], PrimitiveFn]:
     """Mark `fn` as a primitive the code generator writes inline as `kind`: "do",
     "collect", "interval_collect", "select", "reject", "inject", "detect" (loops),

@@ -24,7 +24,7 @@ from ..objects import (
     StPoint,
     StSet,
     StSorted,
-    StString,
+    make_string,
 )
 from ..parser import parse_method
 from ._registry import primitive
@@ -48,7 +48,7 @@ def basic_new(it: Interpreter, cls: StClass) -> Any:
     if layout == "array":
         return StArray(cls if cls is not S["ArrayedCollection"] else S["Array"], [])
     if layout == "string":
-        return StString(S["ByteString"] if cls is S["String"] else cls, "")
+        return make_string(S["ByteString"] if cls is S["String"] else cls, "")
     if layout == "bytes":
         return StByteArray(cls, bytearray())
     if layout == "sorted":

@@ -16,6 +16,7 @@ from ..objects import (
     StOrdered,
     StSorted,
     StString,
+    make_string,
 )
 from ._registry import primitive
 from .support import (
@@ -318,7 +319,9 @@ def _arrayed_new(it: Interpreter, rcv: Any, args: Args) -> Any:
     layout = rcv.layout
     if layout == "string":
         return (
-            StString(rcv, "\x00" * size) if rcv not in (S["String"],) else new_string("\x00" * size)
+            make_string(rcv, "\x00" * size)
+            if rcv not in (S["String"],)
+            else new_string("\x00" * size)
         )
     if layout == "bytes":
         return StByteArray(rcv, bytearray(size))

@@ -13,7 +13,7 @@ from ..kernel import new_string
 from ..limits import check_string, current_allowance
 from ..objects import Char, StStream, StString
 from ..printing import write_print_to_stream
-from ._registry import positional_primitive, primitive
+from ._registry import borrows_strings, positional_primitive, primitive
 from .support import (
     Args,
     elements,
@@ -296,9 +296,21 @@ def _writable(it: Interpreter, stream: StStream) -> bool:
 
 
 @positional_primitive("PositionableStream", "nextPutAll:")
+@borrows_strings
 def _next_put_all(it: Interpreter, rcv: Any, item: Any) -> Any:
     if type(item) is StString and type(rcv.coll) is StString and rcv.cls is not _READ:
-        write_text(it, rcv, item.chars)  # (the usual case, without the general checks)
+        # (the usual case, without the general checks; write_text's first case inline)
+        text = item.chars
+        pending = rcv.pending
+        if (pending and rcv.pos == rcv.limit and rcv.oid is None and rcv.coll.oid is None
+                and text.isascii()):
+            end = rcv.pos + len(text)
+            if end > 65536 and end > current_allowance().max_string:
+                check_string(end)
+            pending.append(text)
+            rcv.pos = rcv.limit = end
+            return item
+        write_text(it, rcv, text)
         return item
     if not _writable(it, rcv):
         return rcv
@@ -314,7 +326,18 @@ def _next_put_all(it: Interpreter, rcv: Any, item: Any) -> Any:
 @positional_primitive("PositionableStream", "nextPut:")
 def _next_put(it: Interpreter, rcv: Any, item: Any) -> Any:
     if type(item) is Char and type(rcv.coll) is StString and rcv.cls is not _READ:
-        write_text(it, rcv, item.text)  # (the usual case, without the general checks)
+        # (the usual case, without the general checks; write_text's first case inline)
+        text = item.text
+        pending = rcv.pending
+        if (pending and rcv.pos == rcv.limit and rcv.oid is None and rcv.coll.oid is None
+                and text.isascii()):
+            end = rcv.pos + 1
+            if end > 65536 and end > current_allowance().max_string:
+                check_string(end)
+            pending.append(text)
+            rcv.pos = rcv.limit = end
+            return item
+        write_text(it, rcv, text)
         return item
     if _writable(it, rcv):
         write_item(it, rcv, item)

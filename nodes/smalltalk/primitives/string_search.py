@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..kernel import new_array, new_ordered, new_string
 from ..limits import check_string
 from ..objects import Char, StDict, StString
-from ._registry import positional_primitive, primitive
+from ._registry import borrows_strings, positional_primitive, primitive
 from .support import SEPARATORS, Args, elements, size_of, text_arg, text_of, touch, truth
 
 if TYPE_CHECKING:
@@ -551,6 +551,7 @@ def _replace_all(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @positional_primitive("String", "copyReplaceAll:with:")
+@borrows_strings
 def _copy_replace_all(it: Interpreter, rcv: Any, old: Any, new: Any) -> Any:
     usual = type(rcv) is StString and type(old) is StString and type(new) is StString
     if usual and old.chars:  # (the usual case, without the general checks)

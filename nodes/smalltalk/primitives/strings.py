@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from ..classes import SYSTEM_CLASSES as S
 from ..kernel import is_byte_text, new_array, new_bytes, new_string
 from ..limits import check_string
-from ..objects import Char, StString
-from ._registry import positional_primitive, primitive
+from ..objects import Char, StString, make_string
+from ._registry import borrows_strings, positional_primitive, primitive
 from .support import (
     SEPARATORS,
     Args,
@@ -120,6 +120,7 @@ def _replace_from(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @positional_primitive("String", ",")
+@borrows_strings
 def _concat(it: Interpreter, rcv: Any, other: Any) -> Any:
     if type(rcv) is StString and type(other) is StString:  # the usual case
         return new_string(rcv.chars + other.chars)
@@ -205,7 +206,7 @@ def _translate_to_uppercase(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "asWideString")
 def _as_wide_string(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return StString(S["WideString"], text_of(rcv) or "")
+    return make_string(S["WideString"], text_of(rcv) or "")
 
 
 @primitive("String", "asByteString")
@@ -213,7 +214,7 @@ def _as_byte_string(it: Interpreter, rcv: Any, args: Args) -> Any:
     text = text_of(rcv) or ""
     if not is_byte_text(text):
         return it.error("Error", "the String has characters beyond 255")
-    return StString(S["ByteString"], text)
+    return make_string(S["ByteString"], text)
 
 
 @primitive("String", "isWideString")
@@ -393,7 +394,7 @@ def _symbol_cull(it: Interpreter, rcv: Any, args: Args) -> Any:
 def _copy(it: Interpreter, rcv: Any, args: Args) -> Any:
     if type(rcv) is str:
         return rcv
-    return StString(rcv.cls, rcv.chars)
+    return make_string(rcv.cls, rcv.chars)
 
 
 @primitive("String", "isVowel")
@@ -410,7 +411,7 @@ def _string_new(it: Interpreter, rcv: Any, args: Args) -> Any:
         return new_string("")
     if rcv.inherits_from(S["Symbol"]):
         return it.error("Error", "Symbols cannot be created with new")
-    return StString(rcv, "")
+    return make_string(rcv, "")
 
 
 @primitive("String class", "cr")

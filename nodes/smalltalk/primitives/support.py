@@ -31,6 +31,7 @@ from ..objects import (
     StSorted,
     StStream,
     StString,
+    make_string,
 )
 from ..printing import collection_elements
 from .number_parser import NumberReader, read_number_prefix
@@ -165,7 +166,7 @@ def string_from_items(it: Interpreter, items: list[Any], cls: StClass | None = N
             and cls.layout == "string"
             and cls not in (S["ByteString"], S["WideString"], S["String"])
         ):
-            return StString(cls, text)
+            return make_string(cls, text)
         return new_string(text)
     return new_array(items)
 
@@ -423,7 +424,7 @@ def make_write_stream(it: Interpreter, cls: StClass, coll: Any, append: bool) ->
     if type(coll) is str:
         coll = new_string(coll)
     elif type(coll) is StString:
-        coll = StString(coll.cls, coll.chars if append else "")
+        coll = make_string(coll.cls, coll.chars if append else "")
     elif isinstance(coll, (StArray, StOrdered)):
         coll = StArray(S["Array"], list(coll.items) if append else [])
     else:
