@@ -203,7 +203,7 @@ class Run:
         return [url_of(node) for node in self.nodes]
 
     async def start(self, nursery: trio.Nursery, count: int) -> None:
-        for index in range(count):
+        for index in range(len(self.writers), len(self.writers) + count):
             writer = Writer(client_id=f"w{index}")
             self.writers.append(writer)
             urls = self.urls[index % len(self.urls):] + self.urls[: index % len(self.urls)]
