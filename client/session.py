@@ -92,7 +92,8 @@ class SessionLost(Exception):
     node answered within ``reconnect_timeout``.
 
     ``reason`` says which: ``not_found`` (expired or closed; the server no longer has it),
-    ``expired``, ``taken_over``, ``closed`` (by this client), ``refused`` (authentication or
+    ``expired``, ``taken_over``, ``closed`` (by this client, or a shared session by its
+    owner), ``refused`` (authentication or
     permission), ``revoked`` (the owner of a shared session revoked this client's share) or
     ``unreachable`` (no node answered in time: the session may still exist).
     """
@@ -381,7 +382,7 @@ class SessionClient:
                 self._deliver(message)
                 self._fail(SessionLost(
                     f"the owner of session {self.session_id} revoked its share", "revoked"))
-            elif name in ("session_taken_over", "session_expired") and (
+            elif name in ("session_taken_over", "session_expired", "session_closed") and (
                 data.get("session_id") in (None, self.session_id)
             ):
                 self._deliver(message)
@@ -390,6 +391,9 @@ class SessionClient:
                         f"session {self.session_id} was taken over by another connection",
                         "taken_over",
                     )
+                elif name == "session_closed":
+                    lost = SessionLost(f"session {self.session_id} was closed by its owner",
+                                       "closed")
                 else:
                     lost = SessionLost(f"session {self.session_id} expired", "expired")
                 self._fail(lost)

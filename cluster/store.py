@@ -1033,13 +1033,18 @@ class SessionStore:
 
     # -- close -----------------------------------------------------------------------------
 
-    async def close(self, session_id: str, client_id: str | None) -> None:
-        """Delete a session and its index entries; another client's session is not found."""
+    async def close(self, session_id: str, client_id: str | None) -> set[str]:
+        """Delete a session and its index entries; another client's session is not found.
+        Answers the ids of the nodes that had connections attached to it (to be told)."""
         k = keys.SessionKeys(session_id)
-        owner, alive = await self._batch([("HGET", k.meta, "client_id"), ("EXISTS", k.alive)])
+        owner, alive, attached = await self._batch(
+            [("HGET", k.meta, "client_id"), ("EXISTS", k.alive), ("HGETALL", k.attached)]
+        )
         if owner is None or not alive or (client_id is not None and owner != client_id):
             raise SessionNotFound(f"session {session_id} not found or expired")
         await self.remove(session_id, str(owner))
+        presence = sharing.decode_attachments(pairs(attached), k.attached)
+        return {attachment.node_id for attachment in presence.values()}
 
     async def remove(self, session_id: str, client_id: str, *, if_expired: bool = False) -> bool:
         """Delete everything of a session (idempotent; used by close and cleanup).

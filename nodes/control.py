@@ -143,5 +143,7 @@ async def _on_control(node: Node, data: object) -> None:
             node.service.interrupt_local(str(notice["session_id"]))
         elif notice.get("type") == "shared":  # issue 11: listen to the session's channel
             node.service.on_shared(str(notice["session_id"]))
+        elif notice.get("type") == "closed":  # its owner closed it on another node
+            node.service.closed_elsewhere(str(notice["session_id"]))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         log.warning("ignored a malformed control message", extra={"data": str(data)[:200]})

@@ -462,6 +462,25 @@ class SessionService:
         self.attachments.lose(peer, session_id)
         await peer.taken_over(session_id, epoch)
 
+    async def on_closed(self, session_id: str, nodes: set[str]) -> None:
+        """Its owner closed the session here: tell the other connections attached to it, here
+        and (a control message each, a hint like a takeover notice) on ``nodes``."""
+        self.closed_elsewhere(session_id)
+        message = orjson.dumps({"type": "closed", "session_id": session_id})
+        for node_id in sorted(nodes - {self.node_id}):
+            try:
+                await self.store.publish(keys.node_channel(node_id), message)
+            except StuiError as exc:  # they learn SessionNotFound at their next request
+                log.info("close notice not sent", extra={"node": node_id, "error": repr(exc)})
+
+    def closed_elsewhere(self, session_id: str) -> None:
+        """The session was closed (by its owner, maybe on another node): tell the local
+        connections still holding it (``session_closed``) and let go of it."""
+        self.notify(session_id, "session_closed", {})
+        for peer, _epoch in self.attachments.holders(session_id):
+            self.attachments.detach(peer, session_id)
+        self.images.drop(session_id)
+
     async def on_session_expired(self, session_id: str) -> None:
         """The session's ``alive`` key expired: tell local holders, then clean up."""
         self.notify(session_id, "session_expired", {})

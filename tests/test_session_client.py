@@ -331,17 +331,22 @@ async def test_session_lost_after_close_session(start_node: Any) -> None:
         assert lost.value.reason == "not_found"
 
 
-async def test_a_session_closed_elsewhere_is_lost_on_the_next_request(start_node: Any) -> None:
+@pytest.mark.parametrize("closer_on", ["the same node", "another node"])
+async def test_a_session_closed_elsewhere_is_lost_at_once(start_node: Any, closer_on: str) -> None:
     a = await start_node(node_id="node-a")
+    b = a if closer_on == "the same node" else await start_node(node_id="node-b")
     states = States()
     with trio.fail_after(10):
         async with open_session([url_of(a)], "closed-elsewhere", on_state=states) as client:
-            async with connect(a) as other:
+            await client.update_state({"x": 0})
+            async with connect(b) as other:
                 await other.request("close_session", session_id=client.session_id)
-            with pytest.raises(SessionLost) as lost:
+            # Told by a session_closed event (a hint: had it been missed, the next request
+            # would have failed with SessionNotFound, reason "not_found").
+            await wait_for(lambda: client.state == FAILED)
+            assert client.lost is not None and client.lost.reason == "closed"
+            with pytest.raises(SessionLost):
                 await client.update_state({"x": 1})
-            assert lost.value.reason == "not_found"
-            assert client.state == FAILED
             with pytest.raises(SessionLost):
                 await client.request("get_session_info")
     assert states.names == [CONNECTING, CONNECTED, FAILED]

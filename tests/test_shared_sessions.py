@@ -483,3 +483,28 @@ async def test_expected_version_still_lets_shared_writers_merge_themselves(start
         update = two.named("state_updated")[-1]["data"]
         assert update["state_data"] == {"by": "one"} and update["version"] == won["version"]
         assert not one.closed and not two.closed
+
+
+async def test_closing_a_shared_session_tells_every_other_attached_connection(start_node):
+    a, b = await start_node(), await start_node()
+    async with member(url_of(a), "alice", "alice-a") as owner, \
+            member(url_of(a), "alice", "alice-a2") as beside, \
+            member(url_of(b), "bob") as bob:
+        sid = (await owner.ask("create_session", client_id="alice", attach="shared"))[
+            "session_id"]
+        await owner.ask("share_session", session_id=sid, client_id="bob", rights="write")
+        await beside.ask("restore_session", session_id=sid, attach="shared")
+        await bob.ask("restore_session", session_id=sid)
+        assert await error_of(bob.ask("close_session", session_id=sid)) == "PermissionDenied"
+        closed = await owner.ask("close_session", session_id=sid)
+        assert closed == {"session_id": sid, "closed": True}
+        for one in (beside, bob):  # on the closing node and on another one
+            await eventually(lambda one=one: one.named("session_closed"),
+                             f"{one.name} is told")
+            assert one.named("session_closed")[-1]["data"] == {"session_id": sid}
+            assert not one.closed  # the connection stays; the session is gone
+            assert await error_of(one.ask("evaluate", session_id=sid, code="1")) == (
+                "SessionNotFound")
+        assert not owner.named("session_closed")  # the closer knows
+        for node in (a, b):
+            assert not node.service.attachments.holders(sid)

@@ -218,7 +218,7 @@ def _stored_update(meta: SessionMeta) -> dict[str, Any]:
 async def close_session(call: Call) -> dict[str, Any]:
     session_id = validation.session_id(call.params)
     try:
-        await call.service.store.close(session_id, call.peer.client_id)
+        nodes = await call.service.store.close(session_id, call.peer.client_id)
     except SessionNotFound:
         # A client the session was shared with sees it, but only its owner closes it (one
         # more read, on this error path only).
@@ -226,7 +226,7 @@ async def close_session(call: Call) -> dict[str, Any]:
         sharing.require(snapshot.meta, call.peer.client_id, sharing.OWNER, "close_session")
         raise
     call.service.attachments.detach(call.peer, session_id)
-    call.service.images.drop(session_id)
+    await call.service.on_closed(session_id, nodes)
     return {"session_id": session_id, "closed": True}
 
 
