@@ -144,6 +144,6 @@ async def _on_control(node: Node, data: object) -> None:
         elif notice.get("type") == "shared":  # issue 11: listen to the session's channel
             node.service.on_shared(str(notice["session_id"]))
         elif notice.get("type") == "closed":  # its owner closed it on another node
-            node.service.closed_elsewhere(str(notice["session_id"]))
+            node.service.let_go(str(notice["session_id"]), "session_closed")
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         log.warning("ignored a malformed control message", extra={"data": str(data)[:200]})

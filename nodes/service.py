@@ -465,7 +465,7 @@ class SessionService:
     async def on_closed(self, session_id: str, nodes: set[str]) -> None:
         """Its owner closed the session here: tell the other connections attached to it, here
         and (a control message each, a hint like a takeover notice) on ``nodes``."""
-        self.closed_elsewhere(session_id)
+        self.let_go(session_id, "session_closed")
         message = orjson.dumps({"type": "closed", "session_id": session_id})
         for node_id in sorted(nodes - {self.node_id}):
             try:
@@ -473,20 +473,17 @@ class SessionService:
             except StuiError as exc:  # they learn SessionNotFound at their next request
                 log.info("close notice not sent", extra={"node": node_id, "error": repr(exc)})
 
-    def closed_elsewhere(self, session_id: str) -> None:
-        """The session was closed (by its owner, maybe on another node): tell the local
-        connections still holding it (``session_closed``) and let go of it."""
-        self.notify(session_id, "session_closed", {})
+    def let_go(self, session_id: str, event_name: str) -> None:
+        """The session is gone (``session_closed`` by its owner, maybe on another node, or
+        ``session_expired``): tell the local connections still holding it, and let go."""
+        self.notify(session_id, event_name, {})
         for peer, _epoch in self.attachments.holders(session_id):
             self.attachments.detach(peer, session_id)
         self.images.drop(session_id)
 
     async def on_session_expired(self, session_id: str) -> None:
         """The session's ``alive`` key expired: tell local holders, then clean up."""
-        self.notify(session_id, "session_expired", {})
-        for peer, _epoch in self.attachments.holders(session_id):
-            self.attachments.detach(peer, session_id)
-        self.images.drop(session_id)
+        self.let_go(session_id, "session_expired")
         member = await self.store.expiry_member_of(session_id)
         if member is not None and await self.store.remove(*member, if_expired=True):
             self.metrics.evictions.inc()
