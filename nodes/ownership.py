@@ -73,6 +73,15 @@ class Attachments:
         for watcher in self.watchers:
             watcher(session_id)
 
+    def _drop_holder(self, session_id: str, peer: Peer) -> None:
+        """``peer`` no longer holds ``session_id`` (the session-side index only)."""
+        holders = self._holders.get(session_id)
+        if holders is not None:
+            holders.pop(peer, None)
+            if not holders:
+                del self._holders[session_id]
+            self._changed(session_id)
+
     @property
     def by_session(self) -> Mapping[str, Mapping[Peer, Held]]:
         """Session id -> its local holders and their attachments (read-only use)."""
@@ -100,12 +109,7 @@ class Attachments:
         return held
 
     def detach(self, peer: Peer, session_id: str) -> Held | None:
-        holders = self._holders.get(session_id)
-        if holders is not None:
-            holders.pop(peer, None)
-            if not holders:
-                del self._holders[session_id]
-            self._changed(session_id)
+        self._drop_holder(session_id, peer)
         held = self._held.get(peer)
         if held is not None:
             return held.pop(session_id, None)
@@ -121,12 +125,7 @@ class Attachments:
         """``peer`` closed: release everything it held; which sessions those were."""
         released = self._held.pop(peer, {})
         for session_id in released:
-            holders = self._holders.get(session_id)
-            if holders is not None:
-                holders.pop(peer, None)
-                if not holders:
-                    del self._holders[session_id]
-                self._changed(session_id)
+            self._drop_holder(session_id, peer)
         self._lost.pop(peer, None)
         if released:
             self.on_forget(peer, released)
