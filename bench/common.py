@@ -319,11 +319,7 @@ class Run:
             prefix=self.pinning.server_prefix(),
         )
         self.progress(f"starting {name}")
-        try:
-            announced = await process.start()
-        except BaseException:
-            await process.stop()
-            raise
+        announced = await process.start()
         assert process.pid is not None
         node = NodeProc(
             process=process,

@@ -54,7 +54,8 @@ class ServerProcess:
         """Start the server and return its announcement line, parsed.
 
         Raises :class:`StartFailed` (with the end of its log) if it exits or says nothing
-        within ``START_TIMEOUT`` seconds.
+        within ``START_TIMEOUT`` seconds. A start that fails (or is cancelled) stops the
+        process itself, so callers need no clean-up of their own.
         """
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop)
             prefix=f"stui-bench-{self.name}-", suffix=".log", delete=False
@@ -63,7 +64,16 @@ class ServerProcess:
         self.process = await trio.lowlevel.open_process(
             self.command, stdout=subprocess.PIPE, stderr=self._log, cwd=ROOT
         )
-        assert self.process.stdout is not None
+        try:
+            self.announcement = await self._announcement()
+        except BaseException:
+            await self.stop()
+            raise
+        return self.announcement
+
+    async def _announcement(self) -> dict[str, Any]:
+        """The server's first stdout line, parsed."""
+        assert self.process is not None and self.process.stdout is not None
         buffer = b""
         with trio.move_on_after(START_TIMEOUT):
             while b"\n" not in buffer:
@@ -75,8 +85,8 @@ class ServerProcess:
             message = f"{self.name} did not start; the end of its log:\n{self.log_tail()}"
             self.remove_log()
             raise StartFailed(message)
-        self.announcement = json.loads(buffer.split(b"\n", 1)[0])
-        return self.announcement
+        announcement: dict[str, Any] = json.loads(buffer.split(b"\n", 1)[0])
+        return announcement
 
     def log_tail(self, lines: int = 20) -> str:
         if self.log_path is None or not self.log_path.exists():

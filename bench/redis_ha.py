@@ -119,11 +119,7 @@ async def start_node(url: str, min_replicas: int, opts: Options, name: str) -> N
         "--min-replicas", str(min_replicas), "--replica-wait-ms", "100",
         "--failover-wait", str(FAILOVER_WAIT), *opts.node_args,
     )
-    try:
-        announced = await process.start()
-    except BaseException:
-        await process.stop()
-        raise
+    announced = await process.start()
     assert process.pid is not None
     return Node(process, f"ws://127.0.0.1:{announced['port']}/", process.pid,
                 int(announced.get("health_port") or 0))
