@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 import trio
 
-from client.connection import RequestFailed, open_connection
+from client.connection import Connection, RequestFailed, open_connection
 from client.session import STORE_FAILING_OVER, open_session
 from cluster import keys
 from cluster.ops.redis_topology import LocalTopology
@@ -66,6 +66,21 @@ def flush(topology: LocalTopology) -> None:
 def shard_of(topology: LocalTopology, session_id: str) -> int:
     """The port of the primary that serves the session's slot (cluster), or the primary."""
     return primary_for_key(topology, keys.SessionKeys(session_id).meta)
+
+
+async def sessions_on_shards(
+    conn: Connection, topology: LocalTopology, prefix: str, *, count: int, shards: int,
+    limit: int,
+) -> list[str]:
+    """At least ``count`` new sessions (client ids ``<prefix><n>``), more until they are on
+    ``shards`` shards: session ids are random, so a few may all land on one (four on one of
+    three shards 4% of the time). Fails past ``limit`` sessions."""
+    sids: list[str] = []
+    while len(sids) < count or len({shard_of(topology, sid) for sid in sids}) < shards:
+        assert len(sids) < limit, {shard_of(topology, sid) for sid in sids}
+        created = await conn.request("create_session", client_id=f"{prefix}{len(sids)}")
+        sids.append(created["session_id"])
+    return sids
 
 
 def primary_for_key(topology: LocalTopology, key: str) -> int:

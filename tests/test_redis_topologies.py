@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 import trio
-from ha_support import exists, flush, local_topology, shard_of, start_node, url_of
+from ha_support import (
+    exists,
+    flush,
+    local_topology,
+    sessions_on_shards,
+    shard_of,
+    start_node,
+    url_of,
+)
 
 from client.connection import RequestFailed, open_connection
 from cluster import keys
@@ -137,11 +145,7 @@ async def test_sessions_spread_over_every_primary(topologies, nursery):
         async with open_connection(url_of(node)) as conn:
             # Twelve sessions, more until every shard has one (twelve random ids miss one of
             # three shards 2% of the time); a node that did not spread them fails the bound.
-            sids: list[str] = []
-            while len(sids) < 12 or len({shard_of(cluster, sid) for sid in sids}) < 3:
-                assert len(sids) < 60, {shard_of(cluster, sid) for sid in sids}
-                created = await conn.request("create_session", client_id=f"c{len(sids)}")
-                sids.append(created["session_id"])
+            sids = await sessions_on_shards(conn, cluster, "c", count=12, shards=3, limit=60)
             for sid in sids:
                 await conn.request("update_session_state", session_id=sid, state_data=sid)
         for sid in sids:
@@ -292,15 +296,9 @@ async def test_shared_session_events_reach_another_node(topology, nursery):
     try:
         async with open_connection(url_of(node_a)) as on_a, \
                 open_connection(url_of(node_b)) as on_b:
-            # Four sessions; on a Cluster more until they are on several shards (random ids:
-            # four land on one of three shards 4% of the time).
-            sids: list[str] = []
-            while len(sids) < 4 or (
-                topology.kind == CLUSTER and len({shard_of(topology, s) for s in sids}) < 2
-            ):
-                assert len(sids) < 30, "every session landed on one shard"
-                created = await on_a.request("create_session", client_id=f"alice{len(sids)}")
-                sids.append(created["session_id"])
+            # Four sessions; on a Cluster more until they are on several shards.
+            sids = await sessions_on_shards(on_a, topology, "alice", count=4,
+                                            shards=2 if topology.kind == CLUSTER else 1, limit=30)
             for sid in sids:
                 joined = await on_b.request("restore_session", session_id=sid, attach="shared")
                 assert joined["attach"] == "shared"
