@@ -4,16 +4,9 @@ class-side instance variables, redefinition, reflection."""
 from __future__ import annotations
 
 import pytest
+from st_support import ps
 
 from nodes.smalltalk import Image
-
-
-def ps(code: str, image: Image | None = None) -> str:
-    """printString of `code` in `image` (a fresh one by default); fails the test on an
-    unhandled Smalltalk error."""
-    outcome = (image or Image.new()).evaluate(code)
-    assert not outcome.has_error, f"{code!r}: {outcome.error_class}: {outcome.error_message}"
-    return outcome.print_string
 
 
 @pytest.fixture

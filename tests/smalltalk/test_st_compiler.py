@@ -10,14 +10,9 @@ import time
 from typing import Any
 
 import pytest
+from st_support import ps
 
 from nodes.smalltalk import Image, LimitExceeded, Limits
-
-
-def ps(code: str, image: Image | None = None, **limits: Any) -> str:
-    outcome = (image or Image.new()).evaluate(code, limits=Limits(**limits))
-    assert not outcome.has_error, f"{code!r}: {outcome.error_class}: {outcome.error_message}"
-    return outcome.print_string
 
 
 def limit_kind(image: Image, code: str, **limits: Any) -> str:

@@ -9,23 +9,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from st_support import ps, reload
 
 from nodes.smalltalk import CorruptRecord, Image, Outcome
-
-
-def ps(code: str, image: Image | None = None) -> str:
-    """printString of `code` in `image` (a fresh one by default); fails the test on an
-    unhandled Smalltalk error."""
-    outcome = (image or Image.new()).evaluate(code)
-    assert not outcome.has_error, f"{code!r}: {outcome.error_class}: {outcome.error_message}"
-    return outcome.print_string
-
-
-def reload(image: Image) -> Image:
-    """Dump every object and the workspace through JSON and load a new Image."""
-    records = {oid: json.loads(json.dumps(image.dump_object(oid))) for oid in image.object_ids()}
-    workspace = json.loads(json.dumps(image.dump_workspace()))
-    return Image.load(records, workspace)
 
 
 def replay(host: dict[str, Any], outcome: Outcome) -> None:

@@ -5,10 +5,10 @@ as keys of persisted hashed collections, and a corrupt payload is a CorruptRecor
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
+from st_support import ps, reload
 
 from nodes.smalltalk import CorruptRecord, Image
 
@@ -26,16 +26,6 @@ VALUES = {
 }
 
 
-def ps(code: str, image: Image) -> str:
-    outcome = image.evaluate(code)
-    assert not outcome.has_error, f"{code!r}: {outcome.error_class}: {outcome.error_message}"
-    return outcome.print_string
-
-
-def reload(image: Image) -> Image:
-    records = {oid: json.loads(json.dumps(image.dump_object(oid))) for oid in image.object_ids()}
-    workspace = json.loads(json.dumps(image.dump_workspace()))
-    return Image.load(records, workspace)
 
 
 def _bound_image() -> Image:

@@ -4,15 +4,9 @@ retry, return:, pass, outer, resume:)."""
 
 from __future__ import annotations
 
+from st_support import ps
+
 from nodes.smalltalk import Image
-
-
-def ps(code: str, image: Image | None = None) -> str:
-    """printString of `code` in `image` (a fresh one by default); fails the test on an
-    unhandled Smalltalk error."""
-    outcome = (image or Image.new()).evaluate(code)
-    assert not outcome.has_error, f"{code!r}: {outcome.error_class}: {outcome.error_message}"
-    return outcome.print_string
 
 
 def test_value_of_snippet_is_last_statement_or_return() -> None:
