@@ -30,7 +30,7 @@ from .load import Cell
 from .pinning import Pinning
 from .probes import CpuProbe, MachineProbe
 from .procs import ServerProcess, start_redis, stop_redis
-from .sessions import NODE_ARGS, Progress, node_redis_client
+from .sessions import NODE_ARGS, Progress, failure_of, node_redis_client
 
 __all__ = [
     "NODE_ARGS",
@@ -40,6 +40,7 @@ __all__ = [
     "Progress",
     "Report",
     "Run",
+    "failure_of",
 ]
 
 # -- /proc readings ----------------------------------------------------------------------------
@@ -454,8 +455,3 @@ LATENCY_HEADERS = [
 ]
 
 
-def failure_of(response: Mapping[str, Any]) -> str | None:
-    """None for a success response, else its ``error_type``."""
-    if response.get("status") == "success":
-        return None
-    return str(response.get("error_type") or "error")

@@ -36,9 +36,9 @@ from .common import (
     ratio,
     table,
 )
-from .load import Cell, Operation, measure
+from .load import Cell, measure
 from .probes import RedisCommandsProbe
-from .sessions import create_sessions
+from .sessions import create_sessions, evaluate_workers
 
 WORKLOADS = {
     "increment": "x := x + 1",
@@ -77,24 +77,6 @@ def options(args: argparse.Namespace) -> Options:
 def cap(opts: Options) -> float:
     cells = len(opts.clients) * len(opts.node_counts) * len(WORKLOADS)
     return 120 + cells * (opts.warmup + opts.duration + 30)
-
-
-def evaluate_workers(
-    connections: list[Connection], sessions: list[str], code: str
-) -> list[Operation]:
-    def worker(connection: Connection, session_id: str) -> Operation:
-        parameters = {"session_id": session_id, "code": code}
-
-        async def evaluate() -> str | None:
-            response = await connection.call("evaluate", parameters)
-            failure = failure_of(response)
-            if failure is None and response["result"].get("has_error"):
-                return str(response["result"].get("error_class") or "has_error")
-            return failure
-
-        return evaluate
-
-    return [worker(c, s) for c, s in zip(connections, sessions, strict=True)]
 
 
 @dataclass

@@ -36,7 +36,7 @@ import importlib
 import itertools
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,7 +160,8 @@ def node_redis_client(url: str) -> coredis.Redis[str]:
     return client
 
 
-def _failure(response: dict[str, Any]) -> str | None:
+def failure_of(response: Mapping[str, Any]) -> str | None:
+    """None for a success response, else its ``error_type``."""
     if response.get("status") == "success":
         return None
     return str(response.get("error_type") or "error")
@@ -169,7 +170,7 @@ def _failure(response: dict[str, Any]) -> str | None:
 def ping_workers(connections: Sequence[Connection]) -> list[Operation]:
     def worker(connection: Connection) -> Operation:
         async def ping() -> str | None:
-            return _failure(await connection.call("ping"))
+            return failure_of(await connection.call("ping"))
 
         return ping
 
@@ -186,7 +187,7 @@ def evaluate_workers(
 
         async def evaluate() -> str | None:
             response = await connection.call("evaluate", parameters)
-            failure = _failure(response)
+            failure = failure_of(response)
             if failure is None and response["result"].get("has_error"):
                 return str(response["result"].get("error_class") or "has_error")
             return failure
@@ -214,7 +215,7 @@ def create_workers(connections: Sequence[Connection], tag: str) -> list[Operatio
 
         async def create() -> str | None:
             client_id = f"bench-{tag}-{index}-{next(counter) // SESSION_LIMIT}"
-            return _failure(await connection.call("create_session", {"client_id": client_id}))
+            return failure_of(await connection.call("create_session", {"client_id": client_id}))
 
         return create
 
@@ -226,7 +227,7 @@ def restore_workers(connections: Sequence[Connection], sessions: Sequence[str]) 
         parameters = {"session_id": session_id}
 
         async def restore() -> str | None:
-            return _failure(await connection.call("restore_session", parameters))
+            return failure_of(await connection.call("restore_session", parameters))
 
         return restore
 
@@ -240,7 +241,7 @@ def update_workers(connections: Sequence[Connection], sessions: Sequence[str]) -
         parameters = {"session_id": session_id, "state_data": state}
 
         async def update() -> str | None:
-            return _failure(await connection.call("update_session_state", parameters))
+            return failure_of(await connection.call("update_session_state", parameters))
 
         return update
 
