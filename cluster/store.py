@@ -364,8 +364,8 @@ class Transaction:
             response["commit_id"] = new_meta.commit_id
         commands = writes.commands(commit, new_meta, response)
         plan = _Plan(k, reads) if reads is not None else None
-        if plan is not None:
-            commands.extend(plan.commands())
+        plan_reads = plan.commands() if plan is not None else []
+        commands.extend(plan_reads)
         waits = store.durability.commands()
         waited: Any = None
         replies = await store._roundtrip(
@@ -379,7 +379,7 @@ class Transaction:
             raise WatchLost()
         if isinstance(results, ReplyError):
             raise SessionError(f"commit of session {k.session_id} refused: {results}")
-        failed = [r for r in results[: len(results) - (len(plan.commands()) if plan else 0)]
+        failed = [r for r in results[: len(results) - len(plan_reads)]
                   if isinstance(r, ReplyError)]
         if failed:
             # Redis applies the rest of a MULTI around a failed command: say so loudly.
@@ -390,7 +390,7 @@ class Transaction:
         )
         records = Records()
         if plan is not None:
-            records = await plan.parse(store, results[len(results) - len(plan.commands()):])
+            records = await plan.parse(store, results[len(results) - len(plan_reads):])
         self.meta = new_meta
         return Committed(
             durability=durability,
