@@ -935,30 +935,26 @@ class SessionStore:
             commands += [("HGET", k.done, request_id), ("HGET", k.done_prev, request_id)]
         if plan is not None:
             commands += plan.commands()
-        try:
-            connection = await self.wire.checkout(k.meta)
-        except WireError as exc:
-            raise StoreUnavailable(f"session store unavailable ({exc})") from exc
-        tx: Transaction | None = None
-        try:
-            replies = await self._roundtrip(connection, commands)
-            meta = await self._owned_meta(k, client_id, pairs(replies[1]))
-            if meta.expires_at < time.time():
-                # Reads may have extended the session without moving ``expires_at``.
-                ttl = (await self._roundtrip(connection, [("PTTL", k.alive)]))[0]
-                if ttl < 0:
-                    raise SessionNotFound(f"session {session_id} not found or expired")
-            stored_raw = (replies[2] or replies[3]) if request_id else None
-            stored = dict(orjson.loads(stored_raw)) if stored_raw else None
-            records = Records()
-            if plan is not None:
-                records = await plan.parse(self, replies[4 if request_id else 2:])
-            tx = Transaction(self, connection, k, meta, stored)
-            yield tx, records
-        finally:
-            if tx is None or tx.watching:
-                connection.unwatch_next = True  # left without EXEC: the next holder's job
-            self.wire.checkin(connection)
+        async with self._connection(k.meta) as connection:
+            tx: Transaction | None = None
+            try:
+                replies = await self._roundtrip(connection, commands)
+                meta = await self._owned_meta(k, client_id, pairs(replies[1]))
+                if meta.expires_at < time.time():
+                    # Reads may have extended the session without moving ``expires_at``.
+                    ttl = (await self._roundtrip(connection, [("PTTL", k.alive)]))[0]
+                    if ttl < 0:
+                        raise SessionNotFound(f"session {session_id} not found or expired")
+                stored_raw = (replies[2] or replies[3]) if request_id else None
+                stored = dict(orjson.loads(stored_raw)) if stored_raw else None
+                records = Records()
+                if plan is not None:
+                    records = await plan.parse(self, replies[4 if request_id else 2:])
+                tx = Transaction(self, connection, k, meta, stored)
+                yield tx, records
+            finally:
+                if tx is None or tx.watching:
+                    connection.unwatch_next = True  # left without EXEC: the next holder's job
 
     async def take_over(self, session_id: str, client_id: str | None) -> tuple[SessionMeta, str]:
         """Make this node the session's owner with a new epoch; (meta, previous owner).
