@@ -782,14 +782,8 @@ class SessionStore:
             return record
         history: list[HistoryEntry] = []
         record = None
-        for field, value in fields.items():
+        for field, raw in (await self._unseal_hash(k, k.workspace, fields, damaged)).items():
             name = record_name(k.workspace, field)
-            try:
-                raw = unseal(value, name)
-            except CorruptRecord as exc:
-                damaged[name] = exc.message
-                await self._quarantine(k, name, value)
-                continue
             if field == "record":
                 record = await self._structured(k, name, raw, WorkspaceRecord, damaged)
             else:
