@@ -76,6 +76,17 @@ log = logging.getLogger("stui.store")
 DATA_GRACE = 120.0
 """Seconds the data keys outlive the liveness key at least, so cleanup can still read them."""
 
+
+def data_deadline(now: float, timeout: float) -> float:
+    """Until when the data keys live when set or refreshed at ``now``: about two timeouts."""
+    return now + 2 * timeout + DATA_GRACE
+
+
+def data_refresh_due(meta: SessionMeta, now: float) -> bool:
+    """Whether the data keys must be refreshed at ``now``: the liveness key (one timeout from
+    now) would otherwise come within ``DATA_GRACE`` of outliving them."""
+    return meta.data_until < now + meta.timeout + DATA_GRACE
+
 RESERVATION_GRACE = 30.0
 """A client-index entry younger than this may be a create in progress: never pruned."""
 
@@ -419,8 +430,8 @@ class _Writes:
         self.now = now
         self.node_id = node_id
         timeout = meta.timeout
-        self.refresh = meta.data_until < now + timeout + DATA_GRACE
-        self.data_until = now + 2 * timeout + DATA_GRACE if self.refresh else meta.data_until
+        self.refresh = data_refresh_due(meta, now)
+        self.data_until = data_deadline(now, timeout) if self.refresh else meta.data_until
         self.ttl_keys = meta.ttl_keys
         self.expire: list[str] = []
         self.done_count = meta.done_count
@@ -850,7 +861,7 @@ class SessionStore:
                 return meta, True, await self.confirm(session_id, meta.timeout)
             await self._batch([("ZADD", index, now, session_id)])  # the first attempt died early
         timeout = self.settings.session_timeout
-        data_until = now + 2 * timeout + DATA_GRACE
+        data_until = data_deadline(now, timeout)
         meta = SessionMeta(
             session_id=session_id,
             client_id=client_id,
@@ -1001,7 +1012,7 @@ class SessionStore:
             raise SessionNotFound(f"session {session_id} not found or expired")
         meta = await self._checked_meta(k, fields)
         records = await plan.parse(self, results[2:])
-        if meta.data_until < time.time() + meta.timeout + DATA_GRACE:
+        if data_refresh_due(meta, time.time()):
             await self._refresh_data(k, meta)
         return Snapshot(meta=meta, ttl_ms=ttl, records=records)
 
@@ -1012,7 +1023,7 @@ class SessionStore:
         inside their MULTI. ``data_until`` is a timer field, outside the meta digest, so this
         needs no transaction.
         """
-        until = time.time() + 2 * meta.timeout + DATA_GRACE
+        until = data_deadline(time.time(), meta.timeout)
         pxat = int(until * 1000)
         await self._batch(
             [
@@ -1111,7 +1122,7 @@ class SessionStore:
         """Record one attachment outside a commit (``create_session``'s creator); the key
         lives as long as the session's data keys."""
         k = keys.SessionKeys(session_id)
-        ttl = int((2 * self.settings.session_timeout + DATA_GRACE) * 1000)
+        ttl = int(data_deadline(0, self.settings.session_timeout) * 1000)  # (as a duration)
         await self._batch([
             ("HSET", k.attached, attachment_id, sharing.encode_attachment(attachment)),
             ("PEXPIRE", k.attached, ttl),
