@@ -183,9 +183,6 @@ class ReplicationWatch:
         self.interval = interval
         self._seen: dict[tuple[tuple[int, int], ...], _Seen] = {}
         self.losses: list[ShardLoss] = []
-        self.polls = 0
-        self.stale = False
-        """The last poll met a primary that did not answer as one: ask the router again."""
 
     async def poll_once(self) -> list[ShardLoss]:
         """One look at every primary; the losses found by this look."""
@@ -193,12 +190,10 @@ class ReplicationWatch:
         if view is None:
             return []
         found: list[ShardLoss] = []
-        self.stale = False
         for shard in view.shards:
             loss = await self._look(shard)
             if loss is not None:
                 found.append(loss)
-        self.polls += 1
         self.losses.extend(found)
         del self.losses[:-20]
         return found
@@ -210,14 +205,11 @@ class ReplicationWatch:
                     [("INFO", "replication")]
                 ))[0]
         except (WireError, trio.TooSlowError):
-            self.stale = True
             return None
         if isinstance(reply, ReplyError):
-            self.stale = True
             return None
         info = parse_info(str(reply))
         if info.get("role") != "master":
-            self.stale = True
             return None
         replid = info.get("master_replid", "")
         offset = int(info.get("master_repl_offset", "0") or 0)
