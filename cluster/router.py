@@ -184,8 +184,7 @@ class WireRouter:
 
     async def checkout(self, key: str | None = None) -> WireConnection:
         """A connection to the primary of ``key`` (see :meth:`WirePool.checkout`)."""
-        if self.view is None:
-            await self.refresh()
+        await self._known()
         return await self.pool_at(self.primary_for(key)).checkout()
 
     def checkin(self, connection: WireConnection) -> None:
@@ -367,14 +366,6 @@ class WireRouter:
                 continue
             return _cluster_view(reply)
         raise WireError("no cluster node answered CLUSTER SLOTS: " + "; ".join(errors[-3:]))
-
-    @property
-    def endpoint(self) -> Endpoint:
-        """The (first) primary's address and login, for a user that keeps one connection of
-        its own to "the" primary (the shared sessions' fan-out subscription): with Sentinel it
-        follows failovers as that user reconnects. Raises :class:`WireError` before the first
-        refresh. On a Redis Cluster it is one primary of several (see ``nodes/fanout.py``)."""
-        return self.endpoint_for(None)
 
     def endpoint_for(self, key: str | None) -> Endpoint:
         """The address and login of the primary that holds ``key`` (a connection of a user's

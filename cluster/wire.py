@@ -411,10 +411,6 @@ class Wire(Protocol):
     stats: WireStats
     watchdog: Watchdog
 
-    @property
-    def endpoint(self) -> Endpoint:
-        """Where "the" primary is (a router: the first primary, as last seen)."""
-
     def endpoint_for(self, key: str | None) -> Endpoint:
         """Where the primary holding ``key`` is (one server: its endpoint)."""
 
