@@ -36,7 +36,7 @@ import attrs
 import trio
 
 from .router import Shard, WireRouter
-from .wire import ReplyError, WireError
+from .wire import ReplyError, WireError, parse_info
 
 log = logging.getLogger("stui.rollback")
 
@@ -148,16 +148,6 @@ class _Seen:
     replid: str
     offset: int
     replicas: list[dict[str, Any]] = attrs.field(factory=list)
-
-
-def parse_info(text: str) -> dict[str, str]:
-    """An ``INFO`` reply as a dict of its ``key:value`` lines."""
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and not key.startswith("#"):
-            fields[key.strip()] = value.strip()
-    return fields
 
 
 def replicas_of(info: dict[str, str]) -> list[dict[str, Any]]:

@@ -67,7 +67,7 @@ from .model import (
 )
 from .redis_auth import effective_url
 from .settings import Settings
-from .wire import Command, ReplyError, Wire, WireConnection, WireError, pairs
+from .wire import Command, ReplyError, Wire, WireConnection, WireError, pairs, parse_info
 
 T = TypeVar("T")
 
@@ -664,10 +664,7 @@ class SessionStore:
         """The Redis version of (one of) the primaries; turns ``WAITAOF`` on when asked for
         and the server has it (else says so: ``aof`` stays false in every answer)."""
         reply = (await self._batch([("INFO", "server")]))[0]
-        version = ""
-        for line in str(reply).splitlines():
-            if line.startswith("redis_version:"):
-                version = line.split(":", 1)[1].strip()
+        version = parse_info(str(reply)).get("redis_version", "")
         if self.settings.wait_aof:
             if supports_waitaof(version):
                 self.durability = attrs.evolve(self.durability, aof=True)

@@ -440,3 +440,13 @@ def pairs(flat: Sequence[Any] | None) -> dict[str, Any]:
     if not flat:
         return {}
     return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def parse_info(text: str) -> dict[str, str]:
+    """An ``INFO`` reply as a dict of its ``key:value`` lines."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and not key.startswith("#"):
+            fields[key.strip()] = value.strip()
+    return fields

@@ -33,6 +33,7 @@ from typing import Any
 import attrs
 
 from ..topology import CLUSTER, KINDS, SENTINEL, STANDALONE
+from ..wire import parse_info
 from .embedded_redis import RedisServer, free_port
 
 SERVICE = "stui"
@@ -264,12 +265,7 @@ class LocalTopology:
             text = self.command(port, "INFO", section, timeout=2.0)
         except (RuntimeError, subprocess.TimeoutExpired, OSError):
             return {}
-        fields: dict[str, str] = {}
-        for line in text.splitlines():
-            key, sep, value = line.partition(":")
-            if sep:
-                fields[key.strip()] = value.strip()
-        return fields
+        return parse_info(text)
 
     def role(self, port: int) -> str:
         """``master``, ``slave`` or ``""`` (down, loading or not answering)."""

@@ -12,11 +12,11 @@ from typing import Any
 
 import trio
 
-from ..rollback import ReplicationWatch, parse_info, replicas_of
+from ..rollback import ReplicationWatch, replicas_of
 from ..router import WireRouter
 from ..settings import Settings
 from ..topology import STANDALONE, Topology
-from ..wire import WireError, WirePool
+from ..wire import WireError, WirePool, parse_info
 
 
 async def store_facts(url: str, timeout: float = 2.0) -> dict[str, Any]:
