@@ -455,10 +455,10 @@ class SessionService:
                 self.spawn(self._close_stale, peer, session_id, epoch)
 
     async def _close_stale(self, peer: Peer, session_id: str, epoch: int) -> None:
-        if self.attachments.epoch(peer, session_id) is None and not self.attachments.was_lost(
-            peer, session_id
-        ):
-            return  # already gone
+        if self.attachments.epoch(peer, session_id) is None:
+            # Already gone, or already told: a takeover here reaches this twice (from the
+            # commit and from its own exclusive "attached" event); one notice is enough.
+            return
         self.attachments.lose(peer, session_id)
         await peer.taken_over(session_id, epoch)
 
