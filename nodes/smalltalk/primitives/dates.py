@@ -36,8 +36,8 @@ from .support import (
     elements,
     is_num,
     nanos_from_seconds,
+    parse_text_or_error,
     text_of,
-    text_or_stream_rest,
 )
 
 if TYPE_CHECKING:
@@ -213,11 +213,9 @@ def parse_date(text: str) -> Date | None:
 
 @primitive("Date class", "fromString:", "readFrom:")
 def _date_from_string(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = text_or_stream_rest(it, args[0])
-    parsed = parse_date(text) if text is not None else None
-    if parsed is None:
-        return it.error("Error", f"{it.print_string(args[0])} is not a date")
-    return parsed
+    return parse_text_or_error(
+        it, args[0], parse_date, lambda: f"{it.print_string(args[0])} is not a date"
+    )
 
 
 @primitive("String", "asDate")
@@ -491,11 +489,12 @@ def parse_date_and_time(text: str) -> DateAndTime | None:
 
 @primitive("DateAndTime class", "fromString:", "readFrom:")
 def _dt_from_string(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = text_or_stream_rest(it, args[0])
-    parsed = parse_date_and_time(text) if text is not None else None
-    if parsed is None:
-        return it.error("Error", f"{it.print_string(args[0])} is not an ISO 8601 date and time")
-    return parsed
+    return parse_text_or_error(
+        it,
+        args[0],
+        parse_date_and_time,
+        lambda: f"{it.print_string(args[0])} is not an ISO 8601 date and time",
+    )
 
 
 @primitive("String", "asDateAndTime")

@@ -505,6 +505,19 @@ def text_or_stream_rest(it: Interpreter, source: Any) -> str | None:
     return text_arg(it, source)
 
 
+def parse_text_or_error(
+    it: Interpreter, source: Any, parse: Callable[[str], Any], error: Callable[[], str]
+) -> Any:
+    """What `parse` makes of `text_or_stream_rest(source)` (the `fromString:` and
+    `readFrom:` of Date, DateAndTime, Time and Duration, and String>>asDate ...); an
+    Error with the text `error()` when it makes nothing (None)."""
+    text = text_or_stream_rest(it, source)
+    parsed = parse(text) if text is not None else None
+    if parsed is None:
+        return it.error("Error", error())
+    return parsed
+
+
 def read_number_from(it: Interpreter, source: Any, read: Callable[[NumberReader], Any]) -> Any:
     """`read` applied to a NumberReader over a String, or over a ReadStream on a String
     from its position (the stream is then left after what was read); None when no
