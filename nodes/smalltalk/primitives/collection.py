@@ -58,6 +58,7 @@ _DICT = S["Dictionary"]
 
 
 @primitive("Collection", "do:")
+@primitive("Interval", "do:")  # (Interval has its own do:, as in Pharo)
 @inlined("do")
 def _do(it: Interpreter, rcv: Any, args: Args) -> Any:
     run = it.block_fn(args[0], 1)
