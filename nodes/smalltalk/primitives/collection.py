@@ -235,6 +235,7 @@ def _if_not_empty_if_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Collection", "anyOne")
+@primitive("Dictionary", "anyOne")  # (its own entry, as before: the first value)
 def _any_one(it: Interpreter, rcv: Any, args: Args) -> Any:
     items = elements(rcv)
     if not items:

@@ -17,7 +17,6 @@ from .support import (
     dict_key,
     dict_put,
     elements,
-    empty_error,
     key_not_found,
     new_dict,
     sort_items,
@@ -259,14 +258,6 @@ def _dict_key_for_identity(it: Interpreter, rcv: Any, args: Args) -> Any:
         if identical(value, args[0]):
             return key
     return None
-
-
-@primitive("Dictionary", "anyOne")
-def _dict_any_one(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = dict_items(rcv)
-    if not items:
-        return empty_error(it, rcv)
-    return items[0][1]
 
 
 @primitive("Dictionary", "at:update:")
