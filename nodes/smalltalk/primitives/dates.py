@@ -35,6 +35,7 @@ from .support import (
     duration_arg,
     elements,
     is_num,
+    less_than_same_kind,
     nanos_from_seconds,
     parse_text_or_error,
     text_of,
@@ -314,12 +315,7 @@ def _date_minus(it: Interpreter, rcv: Any, args: Args) -> Any:
     return None if nanos is None else Date(rcv.jdn + (-nanos) // NANOS_PER_DAY)
 
 
-@primitive("Date", "<")
-def _date_less(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = args[0]
-    if type(other) is not Date:
-        return it.error("Error", f"{it.print_string(other)} is not a Date")
-    return rcv.jdn < other.jdn
+primitive("Date", "<")(less_than_same_kind(Date, "jdn"))
 
 
 @primitive("Date", "hash")
@@ -610,12 +606,7 @@ def _dt_minus(it: Interpreter, rcv: Any, args: Args) -> Any:
     return None if nanos is None else DateAndTime(rcv.utc_nanos - nanos, rcv.offset)
 
 
-@primitive("DateAndTime", "<")
-def _dt_less(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = args[0]
-    if type(other) is not DateAndTime:
-        return it.error("Error", f"{it.print_string(other)} is not a DateAndTime")
-    return rcv.utc_nanos < other.utc_nanos
+primitive("DateAndTime", "<")(less_than_same_kind(DateAndTime, "utc_nanos"))
 
 
 @primitive("DateAndTime", "printYMD", "yyyymmdd")

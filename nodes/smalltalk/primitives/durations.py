@@ -18,6 +18,7 @@ from .support import (
     Args,
     duration_arg,
     is_num,
+    less_than_same_kind,
     nanos_from_seconds,
     number_result,
     parse_text_or_error,
@@ -437,9 +438,4 @@ def _subtract_time(it: Interpreter, rcv: Any, args: Args) -> Any:
     return Time((rcv.nanos - other.nanos) % NANOS_PER_DAY)
 
 
-@primitive("Time", "<")
-def _time_less(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = args[0]
-    if type(other) is not Time:
-        return it.error("Error", f"{it.print_string(other)} is not a Time")
-    return rcv.nanos < other.nanos
+primitive("Time", "<")(less_than_same_kind(Time, "nanos"))
