@@ -58,6 +58,7 @@ _DICT = S["Dictionary"]
 
 
 @primitive("Collection", "do:")
+@primitive("Interval", "do:")  # (Interval has its own do:, as in Pharo)
 @inlined("do")
 def _do(it: Interpreter, rcv: Any, args: Args) -> Any:
     run = it.block_fn(args[0], 1)
@@ -234,6 +235,7 @@ def _if_not_empty_if_empty(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Collection", "anyOne")
+@primitive("Dictionary", "anyOne")  # (its own entry, as before: the first value)
 def _any_one(it: Interpreter, rcv: Any, args: Args) -> Any:
     items = elements(rcv)
     if not items:
@@ -326,58 +328,57 @@ def _fold(it: Interpreter, items: list[Any], selector: str) -> Any:
     return acc
 
 
-@primitive("Collection", "sum")
-def _sum(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = elements(rcv)
+def _total(it: Interpreter, items: list[Any]) -> Any:
+    """`+` over `items`, 0 for none (sum, sum:)."""
     if not items:
         return 0
     return _fold(it, items, "+")
+
+
+@primitive("Collection", "sum")
+def _sum(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return _total(it, elements(rcv))
 
 
 @primitive("Collection", "sum:", "detectSum:")
 def _sum_of(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = [it.call_block(args[0], (x,)) for x in elements(rcv)]
-    if not items:
-        return 0
-    return _fold(it, items, "+")
+    return _total(it, [it.call_block(args[0], (x,)) for x in elements(rcv)])
 
 
-@primitive("Collection", "max")
-def _max(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = elements(rcv)
-    if not items:
-        return empty_error(it, rcv)
-    return _fold(it, items, "max:")
+def _extreme(selector: str) -> Any:
+    """max (`max:` over the elements) and min (`min:`); CollectionIsEmpty for none."""
+
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        items = elements(rcv)
+        if not items:
+            return empty_error(it, rcv)
+        return _fold(it, items, selector)
+
+    return prim
 
 
-@primitive("Collection", "min")
-def _min(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = elements(rcv)
-    if not items:
-        return empty_error(it, rcv)
-    return _fold(it, items, "min:")
+primitive("Collection", "max")(_extreme("max:"))
+primitive("Collection", "min")(_extreme("min:"))
 
 
-@primitive("Collection", "detectMax:")
-def _detect_max(it: Interpreter, rcv: Any, args: Args) -> Any:
-    best = None
-    best_value = None
-    for item in elements(rcv):
-        value = it.call_block(args[0], (item,))
-        if best_value is None or it.send(value, ">", (best_value,)) is True:
-            best, best_value = item, value
-    return best
+def _detect_extreme(better: str) -> Any:
+    """detectMax: (`better` ">") and detectMin: ("<"): the element with the greatest
+    (least) block value, the first of equals; nil for none."""
+
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        best = None
+        best_value = None
+        for item in elements(rcv):
+            value = it.call_block(args[0], (item,))
+            if best_value is None or it.send(value, better, (best_value,)) is True:
+                best, best_value = item, value
+        return best
+
+    return prim
 
 
-@primitive("Collection", "detectMin:")
-def _detect_min(it: Interpreter, rcv: Any, args: Args) -> Any:
-    best = None
-    best_value = None
-    for item in elements(rcv):
-        value = it.call_block(args[0], (item,))
-        if best_value is None or it.send(value, "<", (best_value,)) is True:
-            best, best_value = item, value
-    return best
+primitive("Collection", "detectMax:")(_detect_extreme(">"))
+primitive("Collection", "detectMin:")(_detect_extreme("<"))
 
 
 @primitive("Collection", "average")

@@ -35,9 +35,10 @@ from .support import (
     duration_arg,
     elements,
     is_num,
+    less_than_same_kind,
     nanos_from_seconds,
+    parse_text_or_error,
     text_of,
-    text_or_stream_rest,
 )
 
 if TYPE_CHECKING:
@@ -213,11 +214,9 @@ def parse_date(text: str) -> Date | None:
 
 @primitive("Date class", "fromString:", "readFrom:")
 def _date_from_string(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = text_or_stream_rest(it, args[0])
-    parsed = parse_date(text) if text is not None else None
-    if parsed is None:
-        return it.error("Error", f"{it.print_string(args[0])} is not a date")
-    return parsed
+    return parse_text_or_error(
+        it, args[0], parse_date, lambda: f"{it.print_string(args[0])} is not a date"
+    )
 
 
 @primitive("String", "asDate")
@@ -316,12 +315,7 @@ def _date_minus(it: Interpreter, rcv: Any, args: Args) -> Any:
     return None if nanos is None else Date(rcv.jdn + (-nanos) // NANOS_PER_DAY)
 
 
-@primitive("Date", "<")
-def _date_less(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = args[0]
-    if type(other) is not Date:
-        return it.error("Error", f"{it.print_string(other)} is not a Date")
-    return rcv.jdn < other.jdn
+primitive("Date", "<")(less_than_same_kind(Date, "jdn"))
 
 
 @primitive("Date", "hash")
@@ -491,11 +485,12 @@ def parse_date_and_time(text: str) -> DateAndTime | None:
 
 @primitive("DateAndTime class", "fromString:", "readFrom:")
 def _dt_from_string(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = text_or_stream_rest(it, args[0])
-    parsed = parse_date_and_time(text) if text is not None else None
-    if parsed is None:
-        return it.error("Error", f"{it.print_string(args[0])} is not an ISO 8601 date and time")
-    return parsed
+    return parse_text_or_error(
+        it,
+        args[0],
+        parse_date_and_time,
+        lambda: f"{it.print_string(args[0])} is not an ISO 8601 date and time",
+    )
 
 
 @primitive("String", "asDateAndTime")
@@ -611,12 +606,7 @@ def _dt_minus(it: Interpreter, rcv: Any, args: Args) -> Any:
     return None if nanos is None else DateAndTime(rcv.utc_nanos - nanos, rcv.offset)
 
 
-@primitive("DateAndTime", "<")
-def _dt_less(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = args[0]
-    if type(other) is not DateAndTime:
-        return it.error("Error", f"{it.print_string(other)} is not a DateAndTime")
-    return rcv.utc_nanos < other.utc_nanos
+primitive("DateAndTime", "<")(less_than_same_kind(DateAndTime, "utc_nanos"))
 
 
 @primitive("DateAndTime", "printYMD", "yyyymmdd")

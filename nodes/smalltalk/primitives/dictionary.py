@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..kernel import identical, new_array, new_assoc
@@ -16,7 +17,6 @@ from .support import (
     dict_key,
     dict_put,
     elements,
-    empty_error,
     key_not_found,
     new_dict,
     sort_items,
@@ -151,30 +151,38 @@ def _dict_values_do(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv
 
 
-@primitive("Dictionary", "collect:")
-def _dict_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
+def _dict_mapped(it: Interpreter, rcv: Any, new_value: Callable[[Any, Any], Any]) -> Any:
+    """A new Dictionary of the receiver's class with each key (in order) at
+    `new_value(key, value)` (collect:, keysAndValuesCollect:)."""
     result = new_dict(it, rcv.cls)
     for key, value in dict_items(rcv):
-        dict_put(it, result, key, it.call_block(args[0], (value,)))
+        dict_put(it, result, key, new_value(key, value))
+    return result
+
+
+@primitive("Dictionary", "collect:")
+def _dict_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return _dict_mapped(it, rcv, lambda k, v: it.call_block(args[0], (v,)))
+
+
+def _dict_filtered(it: Interpreter, rcv: Any, keep: Callable[[Any, Any], bool]) -> Any:
+    """A new Dictionary of the receiver's class with the entries (in order) for which
+    `keep(key, value)` is true (select:, reject:, keysSelect:, associationsSelect:)."""
+    result = new_dict(it, rcv.cls)
+    for key, value in dict_items(rcv):
+        if keep(key, value):
+            dict_put(it, result, key, value)
     return result
 
 
 @primitive("Dictionary", "select:")
 def _dict_select(it: Interpreter, rcv: Any, args: Args) -> Any:
-    result = new_dict(it, rcv.cls)
-    for key, value in dict_items(rcv):
-        if truth(it, it.call_block(args[0], (value,))):
-            dict_put(it, result, key, value)
-    return result
+    return _dict_filtered(it, rcv, lambda k, v: truth(it, it.call_block(args[0], (v,))))
 
 
 @primitive("Dictionary", "reject:")
 def _dict_reject(it: Interpreter, rcv: Any, args: Args) -> Any:
-    result = new_dict(it, rcv.cls)
-    for key, value in dict_items(rcv):
-        if not truth(it, it.call_block(args[0], (value,))):
-            dict_put(it, result, key, value)
-    return result
+    return _dict_filtered(it, rcv, lambda k, v: not truth(it, it.call_block(args[0], (v,))))
 
 
 @primitive("Dictionary", "keysAndValuesRemove:")
@@ -252,14 +260,6 @@ def _dict_key_for_identity(it: Interpreter, rcv: Any, args: Args) -> Any:
     return None
 
 
-@primitive("Dictionary", "anyOne")
-def _dict_any_one(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = dict_items(rcv)
-    if not items:
-        return empty_error(it, rcv)
-    return items[0][1]
-
-
 @primitive("Dictionary", "at:update:")
 def _dict_at_update(it: Interpreter, rcv: Any, args: Args) -> Any:
     """The value at `key` replaced by `aBlock value: oldValue` (KeyNotFound if absent)."""
@@ -290,28 +290,19 @@ def _dict_association_at_if_absent(it: Interpreter, rcv: Any, args: Args) -> Any
 
 @primitive("Dictionary", "keysSelect:")
 def _dict_keys_select(it: Interpreter, rcv: Any, args: Args) -> Any:
-    result = new_dict(it, rcv.cls)
-    for key, value in dict_items(rcv):
-        if truth(it, it.call_block(args[0], (key,))):
-            dict_put(it, result, key, value)
-    return result
+    return _dict_filtered(it, rcv, lambda k, v: truth(it, it.call_block(args[0], (k,))))
 
 
 @primitive("Dictionary", "associationsSelect:")
 def _dict_associations_select(it: Interpreter, rcv: Any, args: Args) -> Any:
-    result = new_dict(it, rcv.cls)
-    for key, value in dict_items(rcv):
-        if truth(it, it.call_block(args[0], (new_assoc(key, value),))):
-            dict_put(it, result, key, value)
-    return result
+    return _dict_filtered(
+        it, rcv, lambda k, v: truth(it, it.call_block(args[0], (new_assoc(k, v),)))
+    )
 
 
 @primitive("Dictionary", "keysAndValuesCollect:")
 def _dict_keys_and_values_collect(it: Interpreter, rcv: Any, args: Args) -> Any:
-    result = new_dict(it, rcv.cls)
-    for key, value in dict_items(rcv):
-        dict_put(it, result, key, it.call_block(args[0], (key, value)))
-    return result
+    return _dict_mapped(it, rcv, lambda k, v: it.call_block(args[0], (k, v)))
 
 
 @primitive("Dictionary", "asDictionary")

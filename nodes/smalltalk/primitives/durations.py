@@ -18,9 +18,10 @@ from .support import (
     Args,
     duration_arg,
     is_num,
+    less_than_same_kind,
     nanos_from_seconds,
     number_result,
-    text_or_stream_rest,
+    parse_text_or_error,
 )
 
 if TYPE_CHECKING:
@@ -138,11 +139,9 @@ def parse_duration(text: str) -> Duration | None:
 
 @primitive("Duration class", "fromString:", "readFrom:")
 def _duration_from_string(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = text_or_stream_rest(it, args[0])
-    duration = parse_duration(text) if text is not None else None
-    if duration is None:
-        return it.error("Error", "a Duration is written [-]D:HH:MM:SS[.nanos]")
-    return duration
+    return parse_text_or_error(
+        it, args[0], parse_duration, lambda: "a Duration is written [-]D:HH:MM:SS[.nanos]"
+    )
 
 
 @primitive("String", "asDuration")
@@ -350,11 +349,9 @@ def parse_time(text: str) -> Time | None:
 
 @primitive("Time class", "fromString:", "readFrom:")
 def _time_from_string(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = text_or_stream_rest(it, args[0])
-    parsed = parse_time(text) if text is not None else None
-    if parsed is None:
-        return it.error("Error", "a Time is written hh:mm[:ss] [am|pm]")
-    return parsed
+    return parse_text_or_error(
+        it, args[0], parse_time, lambda: "a Time is written hh:mm[:ss] [am|pm]"
+    )
 
 
 @primitive("String", "asTime")
@@ -441,9 +438,4 @@ def _subtract_time(it: Interpreter, rcv: Any, args: Args) -> Any:
     return Time((rcv.nanos - other.nanos) % NANOS_PER_DAY)
 
 
-@primitive("Time", "<")
-def _time_less(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = args[0]
-    if type(other) is not Time:
-        return it.error("Error", f"{it.print_string(other)} is not a Time")
-    return rcv.nanos < other.nanos
+primitive("Time", "<")(less_than_same_kind(Time, "nanos"))

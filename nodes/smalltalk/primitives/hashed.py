@@ -50,7 +50,8 @@ def _set_includes(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @primitive("Set", "removeAll")
-def _set_remove_all(it: Interpreter, rcv: Any, args: Args) -> Any:
+@primitive("Bag", "removeAll")
+def _remove_all(it: Interpreter, rcv: Any, args: Args) -> Any:
     touch(it, rcv)
     rcv.table.clear()
     return rcv
@@ -116,13 +117,6 @@ def _values_and_counts(it: Interpreter, rcv: Any, args: Args) -> Any:
 @primitive("Bag", "includes:")
 def _bag_includes(it: Interpreter, rcv: Any, args: Args) -> Any:
     return it.hash_key(args[0]) in rcv.table
-
-
-@primitive("Bag", "removeAll")
-def _bag_remove_all(it: Interpreter, rcv: Any, args: Args) -> Any:
-    touch(it, rcv)
-    rcv.table.clear()
-    return rcv
 
 
 @primitive("Set", "occurrencesOf:")

@@ -49,15 +49,6 @@ def _interval_last(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv.element(rcv.size() - 1)
 
 
-@primitive("Interval", "do:")
-@inlined("do")
-def _interval_do(it: Interpreter, rcv: Any, args: Args) -> Any:
-    run = it.block_fn(args[0], 1)
-    for item in iteration_values(rcv):
-        run(item)
-    return rcv
-
-
 @primitive("Interval", "collect:")
 @inlined("interval_collect")
 def _interval_collect(it: Interpreter, rcv: Any, args: Args) -> Any:

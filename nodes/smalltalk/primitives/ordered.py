@@ -92,26 +92,26 @@ def _remove_last(it: Interpreter, rcv: Any, args: Args) -> Any:
     return rcv.items.pop()
 
 
-@primitive("OrderedCollection", "removeFirst:")
-def _remove_first_n(it: Interpreter, rcv: Any, args: Args) -> Any:
-    n = args[0]
+def _remove_n(it: Interpreter, rcv: Any, n: Any, from_end: bool) -> Any:
+    """removeFirst: / removeLast: (`from_end`): an Array of the first (last) `n`
+    elements, taken out; CollectionIsEmpty when there are not that many."""
     if type(n) is not int or n > len(rcv.items):
         return empty_error(it, rcv)
     touch(it, rcv)
-    taken = rcv.items[:n]
-    del rcv.items[:n]
+    part = slice(len(rcv.items) - n, None) if from_end else slice(None, n)
+    taken = rcv.items[part]
+    del rcv.items[part]
     return new_array(taken)
+
+
+@primitive("OrderedCollection", "removeFirst:")
+def _remove_first_n(it: Interpreter, rcv: Any, args: Args) -> Any:
+    return _remove_n(it, rcv, args[0], False)
 
 
 @primitive("OrderedCollection", "removeLast:")
 def _remove_last_n(it: Interpreter, rcv: Any, args: Args) -> Any:
-    n = args[0]
-    if type(n) is not int or n > len(rcv.items):
-        return empty_error(it, rcv)
-    touch(it, rcv)
-    taken = rcv.items[len(rcv.items) - n :]
-    del rcv.items[len(rcv.items) - n :]
-    return new_array(taken)
+    return _remove_n(it, rcv, args[0], True)
 
 
 @primitive("OrderedCollection", "removeAt:", "removeIndex:")

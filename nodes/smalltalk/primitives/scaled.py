@@ -65,37 +65,36 @@ for _selector in _OPERATIONS:
     primitive("ScaledDecimal", _selector)(_arithmetic(_selector))
 
 
-@primitive("ScaledDecimal", "//")
-def _floor_divide(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = exact(args[0])
-    if other is None:
-        return it.send(to_float(rcv), "//", args)
-    if other == 0:
-        return zero_divide(it, rcv)
-    return math.floor(rcv.fraction / other)
+def _integer_quotient(selector: str, rounding: Callable[[Fraction], int]) -> Any:
+    """`//` (rounding math.floor) and `quo:` (math.trunc): an Integer; by an inexact
+    number, the Float's answer."""
+
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        other = exact(args[0])
+        if other is None:
+            return it.send(to_float(rcv), selector, args)
+        if other == 0:
+            return zero_divide(it, rcv)
+        return rounding(rcv.fraction / other)
+
+    return prim
 
 
-@primitive("ScaledDecimal", "\\\\")
-def _modulo(it: Interpreter, rcv: Any, args: Args) -> Any:
-    """`self - (self // aNumber * aNumber)`, a ScaledDecimal."""
-    quotient = it.send(rcv, "//", args)
-    return it.send(rcv, "-", (it.send(quotient, "*", args),))
+def _remainder(quotient_selector: str) -> Any:
+    """`\\\\`: `self - (self // aNumber * aNumber)`, a ScaledDecimal; `rem:` the same
+    with `quo:` (`quotient_selector`)."""
+
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        quotient = it.send(rcv, quotient_selector, args)
+        return it.send(rcv, "-", (it.send(quotient, "*", args),))
+
+    return prim
 
 
-@primitive("ScaledDecimal", "quo:")
-def _quo(it: Interpreter, rcv: Any, args: Args) -> Any:
-    other = exact(args[0])
-    if other is None:
-        return it.send(to_float(rcv), "quo:", args)
-    if other == 0:
-        return zero_divide(it, rcv)
-    return math.trunc(rcv.fraction / other)
-
-
-@primitive("ScaledDecimal", "rem:")
-def _rem(it: Interpreter, rcv: Any, args: Args) -> Any:
-    quotient = it.send(rcv, "quo:", args)
-    return it.send(rcv, "-", (it.send(quotient, "*", args),))
+primitive("ScaledDecimal", "//")(_integer_quotient("//", math.floor))
+primitive("ScaledDecimal", "\\\\")(_remainder("//"))
+primitive("ScaledDecimal", "quo:")(_integer_quotient("quo:", math.trunc))
+primitive("ScaledDecimal", "rem:")(_remainder("quo:"))
 
 
 def _comparison(selector: str, test: Callable[[Any, Any], bool]) -> Any:

@@ -113,38 +113,35 @@ def _last_index_of(it: Interpreter, rcv: Any, args: Args) -> Any:
     return _rcv_text(rcv).rfind(char.text) + 1 if type(char) is Char else 0
 
 
+def _has_affix(it: Interpreter, rcv: Any, arg: Any, sensitive: bool, at_end: bool) -> bool:
+    """beginsWith: / endsWith: (and their caseSensitive: forms): whether the receiver's
+    text starts (ends) with the String `arg`; never for an empty one, an Error for
+    anything but a String or Symbol."""
+    affix = text_arg(it, arg)
+    if affix is None or affix == "":
+        return False
+    text, affix = _fold(_rcv_text(rcv), sensitive), _fold(affix, sensitive)
+    return text.endswith(affix) if at_end else text.startswith(affix)
+
+
 @primitive("String", "beginsWith:", "startsWith:")
 def _begins_with(it: Interpreter, rcv: Any, args: Args) -> Any:
-    prefix = text_arg(it, args[0])
-    return prefix is not None and prefix != "" and _rcv_text(rcv).startswith(prefix)
+    return _has_affix(it, rcv, args[0], True, False)
 
 
 @primitive("String", "beginsWith:caseSensitive:")
 def _begins_with_case(it: Interpreter, rcv: Any, args: Args) -> Any:
-    prefix = text_arg(it, args[0])
-    sensitive = args[1] is not False
-    return (
-        prefix is not None
-        and prefix != ""
-        and _fold(_rcv_text(rcv), sensitive).startswith(_fold(prefix, sensitive))
-    )
+    return _has_affix(it, rcv, args[0], args[1] is not False, False)
 
 
 @primitive("String", "endsWith:")
 def _ends_with(it: Interpreter, rcv: Any, args: Args) -> Any:
-    suffix = text_arg(it, args[0])
-    return suffix is not None and suffix != "" and _rcv_text(rcv).endswith(suffix)
+    return _has_affix(it, rcv, args[0], True, True)
 
 
 @primitive("String", "endsWith:caseSensitive:")
 def _ends_with_case(it: Interpreter, rcv: Any, args: Args) -> Any:
-    suffix = text_arg(it, args[0])
-    sensitive = args[1] is not False
-    return (
-        suffix is not None
-        and suffix != ""
-        and _fold(_rcv_text(rcv), sensitive).endswith(_fold(suffix, sensitive))
-    )
+    return _has_affix(it, rcv, args[0], args[1] is not False, True)
 
 
 @primitive("String", "beginsWithAnyOf:")
@@ -200,32 +197,28 @@ def _copy_up_to_substring(it: Interpreter, rcv: Any, args: Args) -> Any:
     return new_string(text if index == 0 else text[: index - 1])
 
 
-@primitive("String", "copyAfter:")
-def _copy_after(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = _rcv_text(rcv)
-    index = text.find(args[0].text) if type(args[0]) is Char else -1
-    return new_string("" if index < 0 else text[index + 1 :])
+def _copy_around_char(last: bool, after: bool) -> Any:
+    """copyUpTo: / copyAfter: (first occurrence) and copyUpToLast: / copyAfterLast:
+    (last): the text before (after) the Character argument; all of it (none of it)
+    when the Character is not there or the argument is not a Character."""
+
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        text, char = _rcv_text(rcv), args[0]
+        if type(char) is not Char:
+            index = -1
+        else:
+            index = text.rfind(char.text) if last else text.find(char.text)
+        if after:
+            return new_string("" if index < 0 else text[index + 1 :])
+        return new_string(text if index < 0 else text[:index])
+
+    return prim
 
 
-@primitive("String", "copyAfterLast:")
-def _copy_after_last(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = _rcv_text(rcv)
-    index = text.rfind(args[0].text) if type(args[0]) is Char else -1
-    return new_string("" if index < 0 else text[index + 1 :])
-
-
-@primitive("String", "copyUpTo:")
-def _copy_up_to(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = _rcv_text(rcv)
-    index = text.find(args[0].text) if type(args[0]) is Char else -1
-    return new_string(text if index < 0 else text[:index])
-
-
-@primitive("String", "copyUpToLast:")
-def _copy_up_to_last(it: Interpreter, rcv: Any, args: Args) -> Any:
-    text = _rcv_text(rcv)
-    index = text.rfind(args[0].text) if type(args[0]) is Char else -1
-    return new_string(text if index < 0 else text[:index])
+primitive("String", "copyAfter:")(_copy_around_char(last=False, after=True))
+primitive("String", "copyAfterLast:")(_copy_around_char(last=True, after=True))
+primitive("String", "copyUpTo:")(_copy_around_char(last=False, after=False))
+primitive("String", "copyUpToLast:")(_copy_around_char(last=True, after=False))
 
 
 @primitive("String", "skipAnySubstring:startingAt:")

@@ -4,6 +4,7 @@ versions of some of these in string_search.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..kernel import new_array, new_string
@@ -139,32 +140,27 @@ def _at_wrap(it: Interpreter, rcv: Any, args: Args) -> Any:
 # ---------------------------------------------------------------------- copying parts
 
 
-@primitive("SequenceableCollection", "copyUpTo:")
-def _copy_up_to(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = elements(rcv)
-    index = _index_of_element(it, items, args[0])
-    return species_copy(it, rcv, items if index < 0 else items[:index])
+def _copy_around(find: Callable[[Interpreter, list[Any], Any], int], after: bool) -> Any:
+    """copyUpTo: / copyAfter: (`find` the first occurrence) and copyUpToLast: /
+    copyAfterLast: (the last): the elements before (after) the argument; all of them
+    (none) when it is not there."""
+
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        items = elements(rcv)
+        index = find(it, items, args[0])
+        if after:
+            return species_copy(it, rcv, [] if index < 0 else items[index + 1 :])
+        return species_copy(it, rcv, items if index < 0 else items[:index])
+
+    return prim
 
 
-@primitive("SequenceableCollection", "copyAfter:")
-def _copy_after(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = elements(rcv)
-    index = _index_of_element(it, items, args[0])
-    return species_copy(it, rcv, [] if index < 0 else items[index + 1 :])
-
-
-@primitive("SequenceableCollection", "copyUpToLast:")
-def _copy_up_to_last(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = elements(rcv)
-    index = _last_index_of_element(it, items, args[0])
-    return species_copy(it, rcv, items if index < 0 else items[:index])
-
-
-@primitive("SequenceableCollection", "copyAfterLast:")
-def _copy_after_last(it: Interpreter, rcv: Any, args: Args) -> Any:
-    items = elements(rcv)
-    index = _last_index_of_element(it, items, args[0])
-    return species_copy(it, rcv, [] if index < 0 else items[index + 1 :])
+primitive("SequenceableCollection", "copyUpTo:")(_copy_around(_index_of_element, False))
+primitive("SequenceableCollection", "copyAfter:")(_copy_around(_index_of_element, True))
+primitive("SequenceableCollection", "copyUpToLast:")(
+    _copy_around(_last_index_of_element, False)
+)
+primitive("SequenceableCollection", "copyAfterLast:")(_copy_around(_last_index_of_element, True))
 
 
 @primitive("SequenceableCollection", "copyReplaceAll:with:")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -503,6 +504,34 @@ def text_or_stream_rest(it: Interpreter, source: Any) -> str | None:
         source.flush()
         return str(source.coll.chars[source.pos : source.limit])
     return text_arg(it, source)
+
+
+def less_than_same_kind(kind: type, attr: str) -> Callable[[Interpreter, Any, Args], Any]:
+    """`<` of a magnitude that compares only with its own kind (Date, DateAndTime,
+    Time): by the field `attr`; an Error ("... is not a Date") for anything else."""
+    key = operator.attrgetter(attr)
+    name = kind.__name__
+
+    def prim(it: Interpreter, rcv: Any, args: Args) -> Any:
+        other = args[0]
+        if type(other) is not kind:
+            return it.error("Error", f"{it.print_string(other)} is not a {name}")
+        return key(rcv) < key(other)
+
+    return prim
+
+
+def parse_text_or_error(
+    it: Interpreter, source: Any, parse: Callable[[str], Any], error: Callable[[], str]
+) -> Any:
+    """What `parse` makes of `text_or_stream_rest(source)` (the `fromString:` and
+    `readFrom:` of Date, DateAndTime, Time and Duration, and String>>asDate ...); an
+    Error with the text `error()` when it makes nothing (None)."""
+    text = text_or_stream_rest(it, source)
+    parsed = parse(text) if text is not None else None
+    if parsed is None:
+        return it.error("Error", error())
+    return parsed
 
 
 def read_number_from(it: Interpreter, source: Any, read: Callable[[NumberReader], Any]) -> Any:
