@@ -91,7 +91,7 @@ async def evaluate(call: Call) -> dict[str, Any]:
     async def prepare(session: Prepared) -> Commit:
         entry = session.workspace
         assert entry is not None
-        bindings = dict(entry.bindings)
+        bindings = entry.bindings  # (the evaluation replaces the dict, never changes it)
         async with service.interruptible(session_id) as interrupt:
             outcome, elapsed = await ws.run_evaluation(
                 entry,
