@@ -555,13 +555,12 @@ class _Writes:
 
 
     def fanout_message(self, commit: Commit, new_meta: SessionMeta) -> bytes:
-        """What the session's channel carries for one commit: its numbered events, the node
-        and epoch that wrote them, and when (for the fan-out latency the bench reports)."""
+        """What the session's channel carries for one commit: its numbered events, and the
+        node and epoch that wrote them."""
         return orjson.dumps(
             {
                 "node_id": self.node_id,
                 "epoch": new_meta.epoch,
-                "at": time.time(),
                 "events": [
                     {"event": event.name, "data": event.data, "seq": self.meta.event_seq + n}
                     for n, event in enumerate(commit.events, start=1)

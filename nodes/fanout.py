@@ -114,8 +114,6 @@ class Fanout:
         """Events read from the stream (gap repairs and catch-ups after a subscription)."""
         self.overwhelmed = 0
         """Connections closed because their queue could not take their session's events."""
-        self.latencies: list[float] = []
-        """Seconds from a remote commit's publication to its delivery here (bounded list)."""
         self._wanted = trio.Event()  # the supervisor's (run)
         self._signals: dict[Endpoint, trio.Event] = {}  # each subscription's writer's
         attachments.watchers.append(self._holders_changed)
@@ -265,14 +263,10 @@ class Fanout:
                 SessionEvent(name=str(e["event"]), data=dict(e["data"]), seq=int(e["seq"]))
                 for e in message["events"]
             ]
-            at = float(message.get("at", 0.0))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             log.warning("ignored a malformed fan-out message", extra={"channel": channel})
             return
         self.received += 1
-        if at:
-            self.latencies.append(time.time() - at)
-            del self.latencies[:-10_000]
         self.offer(session_id, events)
 
     # -- the subscription ------------------------------------------------------------------
