@@ -14,7 +14,6 @@ import signal
 import sys
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 import trio
 
@@ -22,7 +21,7 @@ from cluster import logs
 from cluster.settings import Settings
 
 from .node import Node
-from .workers import WorkerStartFailed, supervise, worker_count
+from .workers import WorkerStartFailed, drain_on_signals, supervise, worker_count
 
 
 def parser() -> argparse.ArgumentParser:
@@ -72,7 +71,7 @@ async def serve(settings: Settings, *, supervised: bool = False) -> None:
     logs.configure(settings.log_level, node.node_id)
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as watchers:
-            watchers.start_soon(_drain_on_signals, signals, node)
+            watchers.start_soon(drain_on_signals, signals, node.drain)
             if supervised:
                 watchers.start_soon(_drain_when_stdin_closes, node)
             async with trio.open_nursery() as serving:
@@ -90,11 +89,6 @@ async def serve(settings: Settings, *, supervised: bool = False) -> None:
                 }
                 print(json.dumps(announcement), flush=True)
             watchers.cancel_scope.cancel()
-
-
-async def _drain_on_signals(signals: Any, node: Node) -> None:
-    async for _ in signals:
-        node.drain()
 
 
 async def _drain_when_stdin_closes(node: Node) -> None:

@@ -34,7 +34,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -103,7 +103,6 @@ class WorkerSlot:
     health_port: int = 0
     serving: bool = False
     starts: int = 0
-    last_exit: int | None = None
     served: bool = False
     """Whether the current (or last) process announced itself."""
     failed_drain: bool = False
@@ -298,7 +297,6 @@ class Supervisor:
                     await process.stdin.aclose()
                 if process.stdout is not None:
                     await process.stdout.aclose()
-            slot.last_exit = process.returncode
             slot.process = None
 
 
@@ -341,7 +339,7 @@ async def supervise(settings: Settings, workers: int) -> int:
 
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(_drain_on_signals, signals, supervisor)
+            nursery.start_soon(drain_on_signals, signals, supervisor.drain)
             async with trio.open_nursery() as serving:
                 await serving.start(run)
                 print(orjson.dumps(supervisor.announcement()).decode(), flush=True)
@@ -349,6 +347,7 @@ async def supervise(settings: Settings, workers: int) -> int:
     return codes[0] if codes else 1
 
 
-async def _drain_on_signals(signals: Any, supervisor: Supervisor) -> None:
+async def drain_on_signals(signals: Any, drain: Callable[[], None]) -> None:
+    """Call ``drain`` on every signal from ``signals`` (trio.open_signal_receiver)."""
     async for _ in signals:
-        supervisor.drain()
+        drain()
