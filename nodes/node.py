@@ -114,7 +114,7 @@ class Node:
             self.spawn,
             connection_count=lambda: self.connection_count,
         )
-        self.service.attachments.on_change = self.held.changed
+        self.service.attachments.watchers.append(self.held.changed)
         self.metrics.watch_cache(self.service.images)
         self.metrics.watch_fanout(self.service.fanout)
         self.metrics.watch_pacing(self.service.pacing)

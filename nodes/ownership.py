@@ -61,15 +61,13 @@ class Attachments:
         self._holders: dict[str, dict[Peer, Held]] = {}
         self._held: dict[Peer, dict[str, Held]] = {}
         self._lost: dict[Peer, set[str]] = {}
-        self.on_change: Callable[[str], None] = lambda session_id: None
-        """Called with a session id whose holders changed (the node publishes them)."""
         self.watchers: list[Callable[[str], None]] = []
-        """More callbacks like ``on_change`` (the fan-out follows the sessions it needs)."""
+        """Called with a session id whose holders changed (the node publishes them, the
+        fan-out follows the sessions it needs)."""
         self.on_forget: Callable[[Peer, dict[str, Held]], None] = lambda peer, held: None
         """Called when a closed connection's attachments are released (presence cleanup)."""
 
     def _changed(self, session_id: str) -> None:
-        self.on_change(session_id)
         for watcher in self.watchers:
             watcher(session_id)
 
@@ -150,9 +148,6 @@ class Attachments:
     def attached(self, session_id: str) -> list[tuple[Peer, Held]]:
         """Local connections holding ``session_id``, with their attachments."""
         return list(self._holders.get(session_id, {}).items())
-
-    def sessions(self, peer: Peer) -> dict[str, int]:
-        return {sid: held.epoch for sid, held in self._held.get(peer, {}).items()}
 
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._holders
