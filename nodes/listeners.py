@@ -82,23 +82,15 @@ async def open_listeners(host: str, port: int, *, reuse_port: bool) -> list[trio
     processes with ``reuse_port`` (the same user) may bind beside."""
     if not reuse_port:
         return await trio.open_tcp_listeners(port, host=host)
-    listeners: list[trio.SocketListener] = []
+    _port, sockets = await reserve_port(host, port)
     try:
-        for family, kind, proto, address in await _addresses(host, port):
-            sock = _reusable_socket(family, kind, proto)
-            try:
-                await sock.bind((address[0], port, *address[2:]))
-                sock.listen(BACKLOG)
-            except BaseException:
-                sock.close()
-                raise
-            port = int(sock.getsockname()[1])
-            listeners.append(trio.SocketListener(sock))
+        for sock in sockets:
+            sock.listen(BACKLOG)
     except BaseException:
-        for listener in listeners:
-            listener.socket.close()
+        for sock in sockets:
+            sock.close()
         raise
-    return listeners
+    return [trio.SocketListener(sock) for sock in sockets]
 
 
 async def serve_websocket(
