@@ -842,17 +842,8 @@ class App:
         ):
             return  # our own (answered already), or part of the history shown at restore
         entry = ResultEntry(code=str(data.get("code", "")), by=str(data.get("client_id")))
-        if data.get("has_error"):
-            cls, message = data.get("error_class"), data.get("error_message")
-            entry.kind = "error"
-            entry.text = f"{cls}: {message}" if message and message != cls else str(cls)
-        else:
-            entry.kind, entry.text = "ok", str(data.get("result"))
-            entry.result_type = data.get("result_type")
-            entry.object_id = data.get("object_id")
-        self.results.append(entry)
-        del self.results[:-100]
-        self.render_results()
+        entry.fill(data)
+        self._add_result(entry)
 
     async def _pump_events(self, client: SessionClient) -> None:
         async for event in client.events:
@@ -925,6 +916,12 @@ class App:
 
     # -- actions ---------------------------------------------------------------------------
 
+    def _add_result(self, entry: ResultEntry) -> None:
+        """Show ``entry`` last in the results pane, which keeps the newest 100."""
+        self.results.append(entry)
+        del self.results[:-100]
+        self.render_results()
+
     def evaluate_input(self) -> None:
         code = self.input.edit_text.strip()
         if not code:
@@ -932,10 +929,7 @@ class App:
         self.history.add(code)
         self.input.set_edit_text("")
         entry = ResultEntry(code=code)
-        self.results.append(entry)
-        if len(self.results) > 100:
-            del self.results[0]
-        self.render_results()
+        self._add_result(entry)
         self._eval_send.send_nowait(entry)
         self.evaluating += 1
         self.render_status()
@@ -958,15 +952,7 @@ class App:
                 log.exception("evaluation failed")
                 entry.kind, entry.text = "error", f"internal error: {exc!r}"
             else:
-                if result.get("has_error"):
-                    entry.kind = "error"
-                    cls, message = result.get("error_class"), result.get("error_message")
-                    entry.text = f"{cls}: {message}" if message and message != cls else str(cls)
-                else:
-                    entry.kind = "ok"
-                    entry.text = str(result.get("result"))
-                    entry.result_type = result.get("result_type")
-                    entry.object_id = result.get("object_id")
+                entry.fill(result)
             self.evaluating -= 1
             self.update_result(entry)
             self.render_status()

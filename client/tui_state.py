@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,17 @@ class ResultEntry:
     object_id: str | None = None
     by: str | None = None
     """Another client's evaluation in a shared session: its client id."""
+
+    def fill(self, result: Mapping[str, Any]) -> None:
+        """Show an evaluation's answer (or the ``evaluated`` event's data, the same fields)."""
+        if result.get("has_error"):
+            cls, message = result.get("error_class"), result.get("error_message")
+            self.kind = "error"
+            self.text = f"{cls}: {message}" if message and message != cls else str(cls)
+        else:
+            self.kind, self.text = "ok", str(result.get("result"))
+            self.result_type = result.get("result_type")
+            self.object_id = result.get("object_id")
 
     def to_json(self) -> dict[str, Any]:
         data = {
