@@ -260,13 +260,16 @@ class WireRouter:
         try:
             got = await self.pool_at(address).roundtrip([commands[i] for i in indexes])
         except WireRedirect as exc:
-            got = exc.replies
+            # (only then can a segment have been refused: the pools check every round trip)
             redirects.append(exc)
+            for i, reply in zip(indexes, exc.replies, strict=True):
+                replies[i] = reply
+            for segment in group:
+                if redirect_in([replies[i] for i in segment[1]]) is not None:
+                    refused.append(segment)
+            return
         for i, reply in zip(indexes, got, strict=True):
             replies[i] = reply
-        for segment in group:
-            if redirect_in([replies[i] for i in segment[1]]) is not None:
-                refused.append(segment)
 
     # -- discovery -------------------------------------------------------------------------
 
