@@ -146,10 +146,8 @@ class WireRouter:
         """The pool of connections to ``address`` (made on first use)."""
         pool = self._pools.get(address)
         if pool is None or pool.closed:
-            t = self.topology
             pool = WirePool(
-                Endpoint(host=address.host, port=address.port, db=t.db, username=t.username,
-                         password=t.password),
+                self._endpoint(address),
                 timeout=self.timeout,
                 max_connections=self.max_connections,
                 stats=self.stats,
@@ -316,7 +314,7 @@ class WireRouter:
                 )
         for address in list(self._pools):
             if address not in new:
-                _close_free(self._pools.pop(address))
+                self._pools.pop(address).close()
 
     async def _ask_sentinels(self) -> View:
         name = self.topology.service
@@ -363,7 +361,9 @@ class WireRouter:
                 continue
             finally:
                 if self.view is None or address not in {s.primary for s in self.view.shards}:
-                    _close_free(self._pools.pop(address, None))
+                    pool = self._pools.pop(address, None)
+                    if pool is not None:
+                        pool.close()
             if isinstance(reply, ReplyError) or not reply:
                 errors.append(f"{address}: {reply}")
                 continue
@@ -374,7 +374,11 @@ class WireRouter:
         """The address and login of the primary that holds ``key`` (a connection of a user's
         own: the shared sessions' fan-out subscribes to each session's channel on its shard).
         Raises :class:`WireError` before the first refresh."""
-        address, t = self.primary_for(key), self.topology
+        return self._endpoint(self.primary_for(key))
+
+    def _endpoint(self, address: Address) -> Endpoint:
+        """``address`` with the topology's database and login."""
+        t = self.topology
         return Endpoint(host=address.host, port=address.port, db=t.db, username=t.username,
                         password=t.password)
 
@@ -403,16 +407,6 @@ class WireRouter:
         for pool in list(self._pools.values()):
             await pool.aclose()
         self._pools.clear()
-
-
-def _close_free(pool: WirePool | None) -> None:
-    """Close a pool that is no longer routed to (connections still out close at checkin)."""
-    if pool is None:
-        return
-    pool.closed = True
-    free, pool._free = pool._free, []
-    for connection in free:
-        connection.close_now()
 
 
 async def _ask(

@@ -397,11 +397,15 @@ class WirePool:
         """After a failure: nothing to rediscover for one server (a router asks again where
         the primaries are)."""
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
+        """No more checkouts; the free connections close now, those out at their checkin."""
         self.closed = True
         free, self._free = self._free, []
         for connection in free:
             connection.close_now()
+
+    async def aclose(self) -> None:
+        self.close()
 
 
 class Wire(Protocol):
