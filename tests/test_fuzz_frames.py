@@ -260,7 +260,7 @@ def test_the_fuzz_audit_sees_a_changed_victim_and_a_dead_node(tmp_path):
 
     import trio
 
-    from cluster.ops import fuzz, launcher
+    from cluster.ops import fuzz, launcher, processes
 
     state = launcher.up(2, state_dir=tmp_path / "cluster", lb_port=0)
     try:
@@ -273,7 +273,7 @@ def test_the_fuzz_audit_sees_a_changed_victim_and_a_dead_node(tmp_path):
             launcher.redis_server(state).command(
                 "HSET", keys.SessionKeys(sid).meta, "client_id", "fuzzer")
             os.kill(state.nodes[0].pid, signal.SIGKILL)
-            launcher.wait_gone(state.nodes[0].pid, 5)
+            processes.wait_gone(state.nodes[0].pid, 5)
             await fuzzer.audit(before)
             return fuzzer.report
 

@@ -22,7 +22,7 @@ import yaml
 
 from client.connection import open_connection
 from cluster import redis_auth, tokens
-from cluster.ops import launcher
+from cluster.ops import launcher, processes
 from cluster.ops.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ def test_up_status_scale_kill_down(state_dir: Path):
     assert down.returncode == 0, down.stderr
     assert not (state_dir / "cluster.json").exists()
     for info in state.nodes:
-        assert not launcher.alive(info.pid)
+        assert not processes.alive(info.pid)
 
 
 def test_a_node_with_workers_counts_as_one_and_dies_as_one(state_dir: Path):

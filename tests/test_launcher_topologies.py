@@ -16,7 +16,7 @@ import pytest
 import trio
 from test_launcher import _read, _work, cli
 
-from cluster.ops import launcher
+from cluster.ops import launcher, processes
 
 
 @pytest.mark.parametrize("kind", ["sentinel", "cluster"])
@@ -54,4 +54,4 @@ def test_up_status_down_with_a_redis_that_fails_over(kind: str, tmp_path: Path):
         if (state_dir / "cluster.json").exists():
             down = cli("down", state=state_dir)
             assert down.returncode == 0, down.stderr
-    assert not any(launcher.alive(pid) for pid in pids)
+    assert not any(processes.alive(pid) for pid in pids)

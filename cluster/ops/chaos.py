@@ -75,7 +75,7 @@ from client.session import (
     open_session,
 )
 
-from . import launcher
+from . import launcher, processes
 
 EVALUATE, STATE = "evaluate", "state"
 
@@ -428,9 +428,9 @@ def restart_redis(state: launcher.ClusterState, appendfsync: str, how: str = "TE
     ``state`` is updated and saved."""
     started = time.monotonic()
     pid = state.redis_pid
-    if launcher.alive(pid):
+    if processes.alive(pid):
         os.kill(pid, signal.SIGKILL if how == "KILL" else signal.SIGTERM)
-    launcher.wait_gone(pid, 15)
+    processes.wait_gone(pid, 15)
     server = launcher.redis_server(state)  # same port, data dir and ACL users
     server.start(detach=True)
     state.redis_pid = server.pid
@@ -443,12 +443,12 @@ def restart_redis(state: launcher.ClusterState, appendfsync: str, how: str = "TE
 def kill_node(state: launcher.ClusterState, node_id: str) -> None:
     state.save()  # kill_node reads the state file
     info = launcher.kill_node(Path(state.state_dir), node_id)
-    launcher.wait_gone(info.pid, 5)
+    processes.wait_gone(info.pid, 5)
 
 
 def signal_node(state: launcher.ClusterState, node_id: str, signum: int) -> None:
     for info in state.nodes:
-        if info.node_id == node_id and launcher.alive(info.pid):
+        if info.node_id == node_id and processes.alive(info.pid):
             os.kill(info.pid, signum)
 
 
@@ -456,7 +456,7 @@ def stop_everything(state_dir: Path, state: launcher.ClusterState | None) -> Non
     """Resume frozen nodes, then ``launcher.down``; SIGKILL whatever is still left."""
     if state is not None:
         for info in state.nodes:
-            if launcher.alive(info.pid):
+            if processes.alive(info.pid):
                 os.kill(info.pid, signal.SIGCONT)
         state.save()
     try:
@@ -469,9 +469,9 @@ def stop_everything(state_dir: Path, state: launcher.ClusterState | None) -> Non
         pids = [n.pid for n in state.nodes] + [state.haproxy_pid, state.redis_pid]
         pids += [int(m.get("pid", 0)) for m in state.redis_members.get("members", [])]
         for pid in pids:
-            if launcher.alive(pid):
+            if processes.alive(pid):
                 os.kill(pid, signal.SIGKILL)
-                launcher.wait_gone(pid, 5)
+                processes.wait_gone(pid, 5)
 
 
 # -- the run -------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ..errors import StuiError
 from ..redis_auth import redact
 from ..settings import Settings
 from ..store import connect
-from . import launcher, logview
+from . import launcher, logview, processes
 from .store_status import describe_lines, store_facts
 
 EXAMPLES = {
@@ -296,7 +296,7 @@ def status_report(state: launcher.ClusterState) -> dict[str, Any]:
     held = (facts or {}).get("held", {})
     nodes = []
     for info in state.nodes:
-        running = launcher.alive(info.pid)
+        running = processes.alive(info.pid)
         health = launcher.health(info) if running else None
         entry = _registered_entry(registered, info.node_id)
         nodes.append({
@@ -331,7 +331,7 @@ def status_report(state: launcher.ClusterState) -> dict[str, Any]:
         "haproxy": {
             "url": state.urls[0] if state.haproxy_pid else None,
             "pid": state.haproxy_pid or None,
-            "alive": launcher.alive(state.haproxy_pid) if state.haproxy_pid else False,
+            "alive": processes.alive(state.haproxy_pid) if state.haproxy_pid else False,
         },
         "nodes": nodes,
         "sessions": (facts or {}).get("sessions"),

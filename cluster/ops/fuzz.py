@@ -54,7 +54,7 @@ from client.connection import RequestFailed, open_connection
 
 from .. import auth, keys, tokens
 from ..auth import new_session_id
-from . import launcher
+from . import launcher, processes
 
 SESSION_COMMANDS = [
     "restore_session", "update_session_state", "close_session", "get_session_info",
@@ -496,7 +496,7 @@ class Fuzzer:
 
     async def audit(self, before: dict[str, bytes]) -> None:
         for info in self.state.nodes:
-            if not launcher.alive(info.pid):
+            if not processes.alive(info.pid):
                 self.report.dead_nodes.append(info.node_id)
                 continue
             try:

@@ -37,6 +37,7 @@ import attrs
 from .. import redis_auth
 from ..topology import STANDALONE
 from .embedded_redis import RedisServer, free_port
+from .processes import alive, wait_gone
 from .redis_topology import LocalTopology
 from .secrets_files import ensure_secret, read_private, write_private
 from .tls import TlsFiles, make_local_tls
@@ -151,23 +152,6 @@ class ClusterState:
         if self.haproxy_pid:
             return [f"{self.scheme}://127.0.0.1:{self.lb_port}/"]
         return [n.url for n in self.nodes]
-
-
-def alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still answers kill(0): check its state.
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text().split()[2]
-        return status != "Z"
-    except OSError:
-        return True
 
 
 def say(text: str) -> None:
@@ -529,18 +513,6 @@ def down(state_dir: Path = DEFAULT_STATE_DIR) -> None:
     state.path.unlink(missing_ok=True)
 
 
-def wait_gone(pid: int, timeout: float) -> bool:
-    """Wait for ``pid`` to be gone, reaping it if it is our child; whether it is."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    return not alive(pid)
 
 
 def _kill_group(pid: int) -> None:

@@ -35,6 +35,7 @@ import attrs
 from ..topology import CLUSTER, KINDS, SENTINEL, STANDALONE
 from ..wire import parse_info
 from .embedded_redis import RedisServer, free_port
+from .processes import alive, wait_gone
 
 SERVICE = "stui"
 NODE_TIMEOUT_MS = 1000
@@ -338,19 +339,7 @@ class LocalTopology:
         return ""
 
     def alive(self, member: Member) -> bool:
-        if member.pid <= 0:
-            return False
-        try:
-            os.kill(member.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        try:
-            state = Path(f"/proc/{member.pid}/stat").read_text().split()[2]
-        except OSError:
-            return True
-        return state != "Z"
+        return alive(member.pid)
 
     def signal(self, port: int, signum: int) -> None:
         member = self.member(port)
@@ -374,17 +363,9 @@ class LocalTopology:
 
     def _wait_gone(self, member: Member, timeout: float) -> None:
         server = self._servers.get(member.port)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if server is not None and server.process is not None:
-                server.process.poll()
-            try:
-                os.waitpid(member.pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
-            if not self.alive(member):
-                return
-            time.sleep(0.02)
+        process = server.process if server is not None else None
+        wait_gone(member.pid, timeout, interval=0.02,
+                  reap=process.poll if process is not None else None)
 
     def stop(self) -> None:
         """Stop every member (SIGCONT first: a frozen one must wake to exit), sentinels
