@@ -170,6 +170,8 @@ class SessionClient:
         self.url: str | None = None
         self.node_id: str | None = None
         self.last_seq = last_seq
+        self._held_back: list[dict[str, Any]] | None = None
+        """While a restore is answered: the live events that came before its answer."""
         self.restore_result: dict[str, Any] = {}
         self.reconnects = 0
         self._conn: Connection | None = None  # the newest connection (maybe not restored yet)
@@ -414,6 +416,9 @@ class SessionClient:
     def _deliver(self, message: dict[str, Any]) -> None:
         seq = message.get("seq")
         if isinstance(seq, int):
+            if self._held_back is not None:
+                self._held_back.append(message)
+                return
             if seq <= self.last_seq:
                 return  # already delivered (replayed on restore)
             self.last_seq = seq
@@ -463,14 +468,21 @@ class SessionClient:
         acked: dict[str, Any] = {}
         if self.acked is not None:  # the node then finds a rollback by it (and skips past it)
             acked = {"acked_version": self.acked[0], "acked_commit_id": self.acked[1]}
-        restored = await conn.request(
-            "restore_session", session_id=self.session_id, last_seq=self.last_seq,
-            **self._attach_parameter(), **acked,
-        )
+        # The node attaches the connection before it answers, so the session's live events
+        # may come first: they wait, or the missed ones would be dropped as repeats. (If the
+        # restore fails they go too: the next restore's missed events have them.)
+        self._held_back = []
+        try:
+            restored = await conn.request(
+                "restore_session", session_id=self.session_id, last_seq=self.last_seq,
+                **self._attach_parameter(), **acked,
+            )
+        finally:
+            held_back, self._held_back = self._held_back, None
         self.restore_result = restored
         self._check_restored(restored)
         missed = restored.get("missed_events") or []
-        for event in missed:
+        for event in [*missed, *held_back]:
             self._deliver(event)
         if isinstance(restored.get("last_seq"), int) and restored["last_seq"] < self.last_seq:
             log.warning("the session's event sequence went back (%s < %s)",

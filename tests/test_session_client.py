@@ -307,6 +307,47 @@ async def test_missed_events_are_delivered_once_and_in_order(
             assert [(e["seq"], e["data"]["text"]) for e in later] == [(base + 4, "after")]
 
 
+async def test_live_events_before_the_restore_answer_do_not_hide_missed_ones(
+    start_node: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared session's live events can reach a restoring connection before the restore
+    answer (the node attached it, then answers): the answer's missed events still come
+    first, and nothing is dropped as a repeat (chaos found a jump of 186 events here)."""
+    a = await start_node(node_id="node-a")
+    attached = trio.Event()
+    restore = a.service.restore
+
+    async def slow_restore(*args: Any, **kwargs: Any) -> Any:
+        answer = await restore(*args, **kwargs)
+        attached.set()
+        await trio.sleep(0.5)  # the other writer's events go out to the new holder meanwhile
+        return answer
+
+    with trio.fail_after(20):
+        async with connect(a) as writer:
+            await writer.request("authenticate", client_id="alice")
+            sid = (await writer.request("create_session", client_id="alice",
+                                        attach="shared"))["session_id"]
+            for i in range(3):
+                await writer.request("evaluate", session_id=sid, code=f"n := {i}")
+            monkeypatch.setattr(a.service, "restore", slow_restore)
+
+            async def write_while_restoring() -> None:
+                await attached.wait()
+                for i in range(3, 6):
+                    await writer.request("evaluate", session_id=sid, code=f"n := {i}")
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(write_while_restoring)
+                async with open_session([url_of(a)], "alice", session_id=sid,
+                                        attach="shared") as reader:
+                    await wait_for(lambda: reader.last_seq >= 12)
+                    seqs = [e["seq"] for e in drain_events(reader) if "seq" in e]
+    # Two events per evaluation (evaluated, variables): six evaluations, none missing.
+    assert seqs == list(range(1, seqs[-1] + 1)), seqs
+    assert seqs[-1] >= 12
+
+
 # -- the end of a session -----------------------------------------------------------------------
 
 
