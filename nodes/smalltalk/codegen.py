@@ -56,9 +56,9 @@ _TICK = ("it.fuel = _f = it.fuel - 1", "if _f < 0: it.checkpoint_now()")
 _COMPARISONS = ("<", ">", "<=", ">=", "=", "~=")
 _ENTER = (
     *_TICK,
-    "_d = it.depth + 1",
-    "if _d > it.max_depth: it.too_deep()",
-    "it.depth = _d",
+    "_r = it.room - 1",
+    "if _r < 0: it.too_deep()",
+    "it.room = _r",
 )
 
 
@@ -144,12 +144,29 @@ class Generator:
         params = self.analysis.root_decls[: len(node.params)]
         fn.memoize_types(params)
         temps = self.analysis.root_decls[len(node.params) :]
-        body = fn.body_lines(lambda: fn.sequence(node.body, want=False), temps)
+        uncounted = 0
+
+        def generate() -> None:
+            # Statement by statement, to know where the last one that sends nothing ends.
+            nonlocal uncounted
+            for stmt in node.body:
+                returned = fn.sequence((stmt,), want=False) is None
+                if fn.leaf:
+                    uncounted = len(fn.lines)
+                if returned:
+                    break
+
+        body = fn.body_lines(generate, temps)
+        entry: tuple[str, ...] = _TICK if fn.leaf else _ENTER
+        if fn.leaf or root.bears_frame or root.is_home:
+            uncounted = 0
         names = [b.local if not b.captured else f"_a{i}" for i, b in enumerate(params)]
         # Two entries: `method(it, self, args)` for Interpreter.send and the primitives,
         # `positional(it, self, *args)` for the inline caches of generated sends.
         head = [f"def positional({', '.join(['it', 'self', *names])}):"]
-        self.module.lines += head + fn.wrap(body, params, tail="return self", entry=_ENTER)
+        self.module.lines += head + fn.wrap(
+            body, params, tail="return self", entry=entry, uncounted=uncounted
+        )
         self.module.lines += [
             "def method(it, self, args):",
             "    return positional(it, self, *args)",
@@ -290,14 +307,23 @@ class _Function:
         return self.lines
 
     def wrap(
-        self, body: list[str], params: list[Binding], tail: str, entry: tuple[str, ...]
+        self,
+        body: list[str],
+        params: list[Binding],
+        tail: str,
+        entry: tuple[str, ...],
+        uncounted: int = 0,
     ) -> list[str]:
-        """Entry checks, frame set-up, the body, and the exits around it."""
+        """Entry checks, frame set-up, the body, and the exits around it.
+
+        The first `uncounted` lines of `body` (a method's leading statements that send
+        nothing, such as a recursion's base case: `n < 2 ifTrue: [^n]`) run before the
+        depth count, so an activation that returns there counts no depth, as a leaf
+        block does (whatever recurses goes through a counted activation). Only for a
+        method with no frame: those lines must not need one."""
         scope = self.scope
-        out = ["    " + line for line in entry]
-        counted = "_d = it.depth + 1" in entry
+        counted = "it.room = _r" in entry
         needs_try = counted or scope.is_home
-        out.append("    try:" if needs_try else "    if 1:")
         inner: list[str] = []
         if scope.kind == "block":
             if self.uses_self or scope.bears_frame:
@@ -319,6 +345,15 @@ class _Function:
                 inner.append(f"ctx = Frame(CONTEXT, [{values}], self, None, {names})")
             inner.append("F = ctx.vars")
         inner += [f"{self.type_memo[name]} = type({name})" for name in sorted(self.types_used)]
+        if uncounted:
+            assert counted and not scope.bears_frame and scope.kind == "method"
+            out = ["    " + line for line in (*_TICK, *inner)]
+            out += [line[4:] for line in body[:uncounted]]  # one level out of the `try`
+            out += ["    " + line for line in entry if line not in _TICK]
+            inner, body = [], body[uncounted:]
+        else:
+            out = ["    " + line for line in entry]
+        out.append("    try:" if needs_try else "    if 1:")
         out += ["        " + line for line in inner]
         out += body
         out.append("        " + tail)
@@ -331,7 +366,7 @@ class _Function:
         if scope.is_home:
             out.append("        ctx.alive = False")
         if counted:
-            out.append("        it.depth = _d - 1")
+            out.append("        it.room = _r + 1")
         return out
 
     # ------------------------------------------------------------------ statements

@@ -111,8 +111,9 @@ class Interpreter:
         self.period = 0
         self.steps_before = 0
         self.checked_at = 0  # steps at the last full checkpoint
-        self.depth = 0
-        self.max_depth = self.limits.max_depth
+        # How many more activations may nest (max_depth less the depth): counting
+        # down, an activation's check needs no second attribute.
+        self.room = self.limits.max_depth
         self.deadline = 0.0
         self.started = 0.0
         self.interrupt: SupportsIsSet | None = None
@@ -135,11 +136,10 @@ class Interpreter:
         checkpoint: Callable[[], None] | None,
     ) -> None:
         self.limits = limits
-        self.max_depth = limits.max_depth
         self.steps_before = 0
         self.checked_at = 0
         self._refuel()
-        self.depth = 0
+        self.room = limits.max_depth
         self.started = time.monotonic()
         self.deadline = self.started + limits.max_seconds
         self.interrupt = interrupt
@@ -198,7 +198,7 @@ class Interpreter:
 
     def too_deep(self) -> None:
         raise LimitExceeded(
-            "depth", f"ResourceLimit: more than {self.max_depth} nested activations"
+            "depth", f"ResourceLimit: more than {self.limits.max_depth} nested activations"
         )
 
     # ------------------------------------------------------------------ write barrier
@@ -409,12 +409,12 @@ class Interpreter:
             return self.error("Error", "only Exceptions can be signaled")
         token = object()
         exc.tokens.append(token)
-        depth = self.depth
+        room = self.room
         try:
             return self.dispatch(exc, len(self.handlers) - 1)
         except Resumption as resumption:
             if resumption.token is token:
-                self.depth = depth
+                self.room = room
                 return resumption.value
             raise
         finally:
@@ -488,12 +488,12 @@ class Interpreter:
             return self.signal(exc)
         token = object()
         exc.tokens.append(token)
-        depth = self.depth
+        room = self.room
         try:
             return self.dispatch(exc, exc.handler_index - 1)
         except Resumption as resumption:
             if resumption.token is token:
-                self.depth = depth
+                self.room = room
                 return resumption.value
             raise
         finally:
@@ -509,7 +509,7 @@ class Interpreter:
         handlers = self.handlers
         handlers.append(entry)
         index = len(handlers) - 1
-        depth = self.depth
+        room = self.room
         try:
             while True:
                 try:
@@ -517,7 +517,7 @@ class Interpreter:
                 except HandlerUnwind as unwind:
                     if unwind.entry is not entry:
                         raise
-                    self.depth = depth
+                    self.room = room
                     if not unwind.retry:
                         return unwind.value
                     del handlers[index + 1 :]
@@ -528,26 +528,26 @@ class Interpreter:
             del handlers[index:]
 
     def ensure(self, body: Any, cleanup: Any) -> Any:
-        depth = self.depth
+        room = self.room
         try:
             result = self.call_block(body, ())
         except LimitExceeded:
             raise
         except BaseException:
-            self.depth = depth
+            self.room = room
             self.call_block(cleanup, ())
             raise
         self.call_block(cleanup, ())
         return result
 
     def if_curtailed(self, body: Any, cleanup: Any) -> Any:
-        depth = self.depth
+        room = self.room
         try:
             return self.call_block(body, ())
         except LimitExceeded:
             raise
         except BaseException:
-            self.depth = depth
+            self.room = room
             self.call_block(cleanup, ())
             raise
 

@@ -100,6 +100,24 @@ def test_depth_limit_counts_method_and_block_activations() -> None:
     assert limit_kind(image, blocks, max_depth=50) == "depth"
 
 
+def test_a_method_returning_from_its_leading_statements_that_send_nothing_counts_no_depth() -> None:
+    # `n = 0 ifTrue: [^0]` sends nothing (SmallInteger fast path), so the activation
+    # that returns there, the innermost one, is not counted: 50 nested activations
+    # above it fit a limit of 50, 51 do not.
+    image = with_class(
+        "Object subclass: #G. G compile: 'down: n n = 0 ifTrue: [^0]. ^self down: n - 1'"
+    )
+    assert ps("G new down: 50", image, max_depth=50) == "0"
+    assert limit_kind(image, "G new down: 51", max_depth=50) == "depth"
+    # Without the fast path (a Float), the comparison is a real send from that uncounted
+    # part; its own activation counts, and the answer is the same.
+    fib = "fib: n n < 2 ifTrue: [^n]. ^(self fib: n - 1) + (self fib: n - 2)"
+    image = with_class(f"Object subclass: #H. H compile: '{fib}'")
+    assert ps("H new fib: 10.0", image) == "55.0"
+    assert ps("H new fib: 20", image, max_depth=19) == "6765"
+    assert limit_kind(image, "H new fib: 22", max_depth=19) == "depth"
+
+
 def test_depth_is_restored_when_returns_and_exceptions_unwind_activations() -> None:
     image = with_class(
         "Object subclass: #U. "
