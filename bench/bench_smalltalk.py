@@ -127,6 +127,69 @@ def _python_strings(n: int) -> list[Any]:
     return [len(text), count]
 
 
+# ---------------------------------------------------------------------- one message
+
+# (a loop body sending one message, the same operation in CPython): what a single send
+# costs, net of the loop around it. `s` is a String, `t` another, `i` the loop counter.
+MESSAGES: tuple[tuple[str, str], ...] = (
+    ("s size", "len(s)"),
+    ("s indexOf: $1", "s.find('1') + 1"),
+    ("s reversed", "s[::-1]"),
+    ("s asUppercase", "s.upper()"),
+    ("s , t", "s + t"),
+    ("s copyReplaceAll: 'item' with: 'entry-'", "s.replace('item', 'entry-')"),
+    ("i printString", "str(i)"),
+)
+
+
+def _smalltalk_loop(body: str, count: int) -> float:
+    code = f"| s t | s := 'item12345'. t := 'abc'. 1 to: {count} do: [:i | {body}]"
+    image = Image.new()
+    image.evaluate(code, limits=_UNBOUNDED)  # compiled and its inline caches filled
+    started = time.perf_counter()
+    image.evaluate(code, limits=_UNBOUNDED)
+    return time.perf_counter() - started
+
+
+def _python_loop(statement: str, count: int) -> float:
+    namespace: dict[str, Any] = {}
+    exec(  # (our own constant statements)
+        f"def loop(n):\n    s = 'item12345'\n    t = 'abc'\n"
+        f"    for i in range(1, n + 1):\n        {statement}\n",
+        namespace,
+    )
+    started = time.perf_counter()
+    namespace["loop"](count)
+    return time.perf_counter() - started
+
+
+def measure_messages(count: int, runs: int) -> list[dict[str, Any]]:
+    """Nanoseconds per message in each language (best of `runs`, less the best empty
+    loop of the same length)."""
+
+    def best(timer: Callable[[str, int], float], code: str) -> float:
+        return min(timer(code, count) for _ in range(runs))
+
+    empty_st, empty_py = best(_smalltalk_loop, ""), best(_python_loop, "pass")
+    rows = []
+    for body, statement in MESSAGES:
+        st = max(best(_smalltalk_loop, body) - empty_st, 0.0) / count * 1e9
+        py = max(best(_python_loop, statement) - empty_py, 0.0) / count * 1e9
+        rows.append({"message": body, "smalltalk_ns": st, "cpython_ns": py,
+                     "ratio": st / py if py else float("inf")})
+    return rows
+
+
+def print_messages(rows: list[dict[str, Any]]) -> None:
+    print()
+    print(f"| {'one message (net of the loop)':<42} | {'Smalltalk ns':>12} | "
+          f"{'CPython ns':>10} | {'ratio':>6} |")
+    print("|" + "-" * 44 + "|" + "-" * 14 + "|" + "-" * 12 + "|" + "-" * 8 + "|")
+    for row in rows:
+        print(f"| {row['message']:<42} | {row['smalltalk_ns']:>12.0f} | "
+              f"{row['cpython_ns']:>10.0f} | {row['ratio']:>5.1f}x |", flush=True)
+
+
 # ---------------------------------------------------------------------- running
 
 
@@ -228,6 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fib", type=int, default=None, help="n in fib: n (default 25)")
     parser.add_argument("--only", default=None, help="run the cases whose name contains this")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the numbers here")
+    parser.add_argument(
+        "--messages", action="store_true",
+        help="also time single String messages (what one send that makes a String costs)",
+    )
     args = parser.parse_args(argv)
 
     selected = [c for c in cases(args.quick, args.sum_to, args.fib)
@@ -247,9 +314,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{row['ratio']:>5.1f}x | {spread:>6} |",
             flush=True,
         )
+    messages = []
+    if args.messages:
+        messages = measure_messages(2_000 if args.quick else 200_000, args.runs)
+        print_messages(messages)
     if args.json is not None:
         args.json.write_text(json.dumps({"python": sys.version, "runs": args.runs,
-                                         "cases": rows}, indent=2))
+                                         "cases": rows, "messages": messages}, indent=2))
     return 0
 
 

@@ -44,3 +44,19 @@ def test_a_wrong_smalltalk_answer_fails_the_run() -> None:
     case = module.Case("wrong", None, "3 + 4", lambda: 8)
     with pytest.raises(SystemExit, match="expected '8'"):
         module.measure(case, 1)
+
+
+def test_messages_table_times_each_message_in_both_languages(tmp_path: Path) -> None:
+    out = tmp_path / "messages.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--suite", "smalltalk", "--quick", "--runs", "1",
+         "--only", "no such case", "--messages", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    messages = json.loads(out.read_text())["messages"]
+    assert [m["message"] for m in messages][:3] == ["s size", "s indexOf: $1", "s reversed"]
+    for message in messages:  # (net of the loop, so a quick run may round to 0)
+        assert message["smalltalk_ns"] >= 0 and message["cpython_ns"] >= 0
+    table = [line for line in done.stdout.splitlines() if line.startswith("| s ")]
+    assert len(table) == len([m for m in messages if m["message"].startswith("s ")])
