@@ -373,7 +373,8 @@ class Transaction:
         if response and commit.new_version:
             # Stored with the response: a replay tells the client the same commit id.
             response["commit_id"] = new_meta.commit_id
-        commands = writes.commands(commit, new_meta, response)
+        events = writes.numbered(commit.events)
+        commands = writes.commands(commit, new_meta, response, events)
         plan = _Plan(k, reads) if reads is not None else None
         plan_reads = plan.commands() if plan is not None else []
         commands.extend(plan_reads)
@@ -409,10 +410,7 @@ class Transaction:
             response=response,
             first_seq=meta.event_seq + 1,
             records=records,
-            events=tuple(
-                attrs.evolve(event, seq=meta.event_seq + offset)
-                for offset, event in enumerate(commit.events, start=1)
-            ),
+            events=events,
         )
 
     async def confirm(self) -> Durability:
@@ -496,9 +494,21 @@ class _Writes:
         changes.update(commit.meta_changes)
         return meta.with_changes(**changes)
 
+    def numbered(self, events: Sequence[SessionEvent]) -> tuple[SessionEvent, ...]:
+        """``events`` with the ``seq`` this commit gives them (after the session's last)."""
+        return tuple(
+            attrs.evolve(event, seq=self.meta.event_seq + offset)
+            for offset, event in enumerate(events, start=1)
+        )
+
     def commands(
-        self, commit: Commit, new_meta: SessionMeta, response: dict[str, Any]
+        self,
+        commit: Commit,
+        new_meta: SessionMeta,
+        response: dict[str, Any],
+        events: Sequence[SessionEvent],
     ) -> list[Command]:
+        """The MULTI body; ``events`` are the commit's, :meth:`numbered`."""
         k = self.k
         pxat = int(self.data_until * 1000)
         out: list[Command] = []
@@ -529,12 +539,11 @@ class _Writes:
             out.append(("HDEL", k.registry, *commit.deleted_registry))
         if commit.inspectors is not None:
             out.append(("SET", k.inspectors, seal(to_record(commit.inspectors)), "PXAT", pxat))
-        for offset, event in enumerate(commit.events, start=1):
-            seq = self.meta.event_seq + offset
+        for event in events:
             out.append(
                 (
-                    "XADD", k.events, "MAXLEN", "~", EVENTS_LIMIT, f"0-{seq}",
-                    "event", event.name, "data", orjson.dumps(event.data), "seq", seq,
+                    "XADD", k.events, "MAXLEN", "~", EVENTS_LIMIT, f"0-{event.seq}",
+                    "event", event.name, "data", orjson.dumps(event.data), "seq", event.seq,
                 )
             )
         if commit.presence_reset:
@@ -543,8 +552,8 @@ class _Writes:
             out.append(("HDEL", k.attached, *commit.presence_removed))
         if commit.presence:
             out.append(("HSET", k.attached, *[p for item in commit.presence.items() for p in item]))
-        if commit.fanout and commit.events:
-            out.append(("SPUBLISH", k.fanout, self.fanout_message(commit, new_meta)))
+        if commit.fanout and events:
+            out.append(("SPUBLISH", k.fanout, self.fanout_message(events, new_meta)))
         if commit.request_id:
             out.append(("HSET", k.done, commit.request_id, orjson.dumps(response)))
         expire = k.data_keys() if self.refresh else self.expire
@@ -554,7 +563,7 @@ class _Writes:
         return out
 
 
-    def fanout_message(self, commit: Commit, new_meta: SessionMeta) -> bytes:
+    def fanout_message(self, events: Sequence[SessionEvent], new_meta: SessionMeta) -> bytes:
         """What the session's channel carries for one commit: its numbered events, and the
         node and epoch that wrote them."""
         return orjson.dumps(
@@ -562,8 +571,8 @@ class _Writes:
                 "node_id": self.node_id,
                 "epoch": new_meta.epoch,
                 "events": [
-                    {"event": event.name, "data": event.data, "seq": self.meta.event_seq + n}
-                    for n, event in enumerate(commit.events, start=1)
+                    {"event": event.name, "data": event.data, "seq": event.seq}
+                    for event in events
                 ],
             }
         )
