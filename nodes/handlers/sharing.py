@@ -17,6 +17,7 @@ from cluster.store import Commit, ReadSpec
 
 from .. import sharing as shared_events
 from ..dispatch import Call, commands
+from ..ownership import acting_client
 from ..protocol import REPLAYED, iso
 from ..service import Prepared
 
@@ -35,7 +36,7 @@ async def share_session(call: Call) -> dict[str, Any]:
 
     async def prepare(session: Prepared) -> Commit:
         shares = sharing.granted(session.meta, other, rights)
-        by = call.peer.client_id or session.meta.client_id
+        by = acting_client(call.peer, session.meta)
         return Commit(
             request_id=call.request.id,
             response=_stored(session_id, other, rights),
@@ -61,7 +62,7 @@ async def revoke_share(call: Call) -> dict[str, Any]:
     async def prepare(session: Prepared) -> Commit:
         had = session.meta.shares.get(other)
         shares = sharing.granted(session.meta, other, None)
-        by = call.peer.client_id or session.meta.client_id
+        by = acting_client(call.peer, session.meta)
         theirs = tuple(
             attachment_id
             for attachment_id, attachment in session.records.attached.items()
