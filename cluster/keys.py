@@ -83,6 +83,11 @@ def node_sessions(node_id: str) -> str:
     return f"{PREFIX}:node:{node_id}:sessions"
 
 
+def record_name(key: str, field: str) -> str:
+    """How a record inside a hash is named in errors and in the quarantine: ``key#field``."""
+    return f"{key}#{field}"
+
+
 @attrs.frozen
 class SessionKeys:
     """The keys of one session; all share the session's hash tag."""

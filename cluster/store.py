@@ -287,7 +287,7 @@ class _Plan:
             for rid, sound in (await store._unseal_hash(
                 k, k.registry, pairs(next(it)), damaged
             )).items():
-                name = record_name(k.registry, rid)
+                name = keys.record_name(k.registry, rid)
                 entry = await store._structured(k, name, sound, RegistryEntry, damaged)
                 if entry is not None:
                     registry[rid] = entry
@@ -754,7 +754,7 @@ class SessionStore:
     ) -> dict[str, dict[str, Any]]:
         records: dict[str, dict[str, Any]] = {}
         for field, value in raw.items():
-            name = record_name(key, str(field))
+            name = keys.record_name(key, str(field))
             try:
                 records[str(field)] = unseal(value, name)
             except CorruptRecord as exc:
@@ -799,7 +799,7 @@ class SessionStore:
         history: list[HistoryEntry] = []
         record = None
         for field, raw in (await self._unseal_hash(k, k.workspace, fields, damaged)).items():
-            name = record_name(k.workspace, field)
+            name = keys.record_name(k.workspace, field)
             if field == "record":
                 record = await self._structured(k, name, raw, WorkspaceRecord, damaged)
             else:
@@ -1203,11 +1203,6 @@ class _Script:
 
     def eval(self, keys_: Sequence[str], args: Sequence[Any]) -> Command:
         return ("EVAL", self.source, len(keys_), *keys_, *args)
-
-
-def record_name(key: str, field: str) -> str:
-    """How a record inside a hash is named in errors and in the quarantine: ``key#field``."""
-    return f"{key}#{field}"
 
 
 def expiry_member(session_id: str, client_id: str) -> str:
