@@ -31,7 +31,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -551,7 +551,7 @@ class _Writes:
         if commit.presence_removed:
             out.append(("HDEL", k.attached, *commit.presence_removed))
         if commit.presence:
-            out.append(("HSET", k.attached, *[p for item in commit.presence.items() for p in item]))
+            out.append(("HSET", k.attached, *_flat(commit.presence)))
         if commit.fanout and events:
             out.append(("SPUBLISH", k.fanout, self.fanout_message(events, new_meta)))
         if commit.request_id:
@@ -578,7 +578,8 @@ class _Writes:
         )
 
 
-def _flat(fields: dict[str, str]) -> list[str]:
+def _flat(fields: Mapping[str, T]) -> list[str | T]:
+    """A hash's fields as HSET's arguments: field, value, field, value..."""
     return [part for item in fields.items() for part in item]
 
 
