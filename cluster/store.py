@@ -445,6 +445,14 @@ class _Writes:
             self.expire.append(key)
             self.ttl_keys |= bit
 
+    def _wrote_hash(self, name: str, key: str, written: bool, removed: bool) -> None:
+        """A hash the commit sets fields of (``written``) or only deletes fields from
+        (``removed``: it may be empty, so gone, afterwards)."""
+        if written:
+            self._wrote(name, key)
+        elif removed:
+            self._wrote(name, key, emptied=True)
+
     def meta_after(self, commit: Commit) -> SessionMeta:
         meta, k = self.meta, self.k
         if commit.request_id:
@@ -457,22 +465,17 @@ class _Writes:
                 self.done_count = 0
             self.done_count += 1
             self._wrote("done", k.done)
-        if commit.objects:
-            self._wrote("heap", k.heap)
-        elif commit.deleted_objects:
-            self._wrote("heap", k.heap, emptied=True)
-        if commit.registry:
-            self._wrote("registry", k.registry)
-        elif commit.deleted_registry:
-            self._wrote("registry", k.registry, emptied=True)
+        self._wrote_hash("heap", k.heap, bool(commit.objects), bool(commit.deleted_objects))
+        self._wrote_hash(
+            "registry", k.registry, bool(commit.registry), bool(commit.deleted_registry)
+        )
         if commit.events:
             self._wrote("events", k.events)
         if commit.presence_reset:
             self._wrote("attached", k.attached, emptied=True)
-        if commit.presence:
-            self._wrote("attached", k.attached)
-        elif commit.presence_removed:
-            self._wrote("attached", k.attached, emptied=True)
+        self._wrote_hash(
+            "attached", k.attached, bool(commit.presence), bool(commit.presence_removed)
+        )
         if commit.workspace is not None or commit.history:
             # The hash's first write is also where a session of the first format moves over.
             self.migrate_workspace = not self.ttl_keys & TTL_BITS["workspace"]
