@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import budgets, summary
+from .env import described
 from .load import Cell
 from .sessions import EVALUATE_CODE, NODE_ARGS, NodeRun, Options, SuiteResult
 
@@ -78,18 +79,12 @@ def _num(value: float, digits: int = 2) -> str:
 
 
 def header(result: SuiteResult, options: Options) -> str:
-    env = result.environment
-    packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
     workers = ", ".join(str(w) for w in options.workers)
     return "\n".join(
         [
             "## STUI Cluster benchmark: sessions (issues 2 and 9)",
             "",
-            f"- Machine: {env.get('cpu_count')} CPUs ({env.get('cpus_usable')} usable, "
-            f"{env.get('cpu_model')}), {env.get('platform')}; load average at start "
-            f"{env.get('load_average_at_start')}.",
-            f"- {env.get('python')}, Redis {env.get('redis_version')}; {packages}; "
-            f"commit {env.get('commit')}; {env.get('date')}.",
+            *described(result.environment),
             "- Everything on 127.0.0.1: the load generator is this process "
             "(Trio, `client/connection.py`, one WebSocket per client, one request in flight on "
             "each), the node its own process (`python -m nodes`; with `--workers 2`, a "
