@@ -25,7 +25,7 @@ import trio
 from cluster.ops.embedded_redis import RedisServer
 
 from . import floors
-from .env import environment
+from .env import described, environment
 from .load import Cell
 from .pinning import Pinning
 from .probes import CpuProbe, MachineProbe
@@ -386,17 +386,11 @@ class Report:
     """(label, cell) pairs a suite's ``write_plots`` draws (``--plots``)."""
 
     def header(self) -> str:
-        env = self.environment
-        packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
         return "\n".join(
             [
                 f"## STUI Cluster benchmark: {self.title}",
                 "",
-                f"- Machine: {env.get('cpu_count')} CPUs ({env.get('cpus_usable')} usable, "
-                f"{env.get('cpu_model')}), {env.get('platform')}; load average at start "
-                f"{env.get('load_average_at_start')}.",
-                f"- {env.get('python')}, Redis {env.get('redis_version')}; {packages}; "
-                f"commit {env.get('commit')}; {env.get('date')}.",
+                *described(self.environment),
                 f"- {self.layout}",
             ]
         )

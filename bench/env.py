@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,19 @@ def environment(redis_version: str) -> dict[str, Any]:
         "commit": _commit(),
         "packages": versions,
     }
+
+
+def described(env: Mapping[str, Any]) -> list[str]:
+    """A report header's lines about ``env`` (an :func:`environment`): the machine, then the
+    software measured."""
+    packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
+    return [
+        f"- Machine: {env.get('cpu_count')} CPUs ({env.get('cpus_usable')} usable, "
+        f"{env.get('cpu_model')}), {env.get('platform')}; load average at start "
+        f"{env.get('load_average_at_start')}.",
+        f"- {env.get('python')}, Redis {env.get('redis_version')}; {packages}; "
+        f"commit {env.get('commit')}; {env.get('date')}.",
+    ]
 
 
 def _commit() -> str:

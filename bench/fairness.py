@@ -36,7 +36,7 @@ from .common import (
     table,
 )
 from .load import Cell, Operation, Probe, measure
-from .sessions import create_sessions, state_data
+from .sessions import create_sessions, ping_workers, update_workers
 
 LOOP = "[true] whileTrue"
 EVAL_MAX_SECONDS = 5.0
@@ -106,30 +106,6 @@ class LoopClient:
             "outcomes": self.outcomes,
             "durations_s": [round(d, 3) for d in self.durations],
         }
-
-
-def ping_workers(connections: list[Connection]) -> list[Operation]:
-    def worker(connection: Connection) -> Operation:
-        async def ping() -> str | None:
-            return failure_of(await connection.call("ping", {}))
-
-        return ping
-
-    return [worker(c) for c in connections]
-
-
-def update_workers(connections: list[Connection], sessions: list[str]) -> list[Operation]:
-    state = state_data()
-
-    def worker(connection: Connection, session_id: str) -> Operation:
-        parameters = {"session_id": session_id, "state_data": state}
-
-        async def update() -> str | None:
-            return failure_of(await connection.call("update_session_state", parameters))
-
-        return update
-
-    return [worker(c, s) for c, s in zip(connections, sessions, strict=True)]
 
 
 async def run(opts: Options, progress: Progress) -> Report:

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from . import budgets, summary
+from .common import cpu_pct, cpu_us, machine_pct, num
+from .env import described
 from .load import Cell
 from .sessions import EVALUATE_CODE, NODE_ARGS, NodeRun, Options, SuiteResult
 
@@ -63,33 +65,13 @@ def summary_rows(result: SuiteResult, run: NodeRun) -> list[summary.Row]:
 # -- Markdown ----------------------------------------------------------------------------------
 
 
-def machine_text(cell: Cell) -> str:
-    """How busy the machine was, and how much of that the bench's processes were not."""
-    machine = cell.probes.get("machine", {})
-    if not machine:
-        return "–"
-    ours = sum(float(v.get("core_pct") or 0.0) for v in cell.probes.get("cpu", {}).values())
-    others = max(0.0, machine["busy_core_pct"] - ours)
-    return f"{machine['busy_core_pct']:.0f}% of {100 * machine['cores']}% (others {others:.0f}%)"
-
-
-def _num(value: float, digits: int = 2) -> str:
-    return "–" if value is None or math.isnan(value) else f"{value:,.{digits}f}"
-
-
 def header(result: SuiteResult, options: Options) -> str:
-    env = result.environment
-    packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
     workers = ", ".join(str(w) for w in options.workers)
     return "\n".join(
         [
             "## STUI Cluster benchmark: sessions (issues 2 and 9)",
             "",
-            f"- Machine: {env.get('cpu_count')} CPUs ({env.get('cpus_usable')} usable, "
-            f"{env.get('cpu_model')}), {env.get('platform')}; load average at start "
-            f"{env.get('load_average_at_start')}.",
-            f"- {env.get('python')}, Redis {env.get('redis_version')}; {packages}; "
-            f"commit {env.get('commit')}; {env.get('date')}.",
+            *described(result.environment),
             "- Everything on 127.0.0.1: the load generator is this process "
             "(Trio, `client/connection.py`, one WebSocket per client, one request in flight on "
             "each), the node its own process (`python -m nodes`; with `--workers 2`, a "
@@ -162,11 +144,8 @@ def workers_table(result: SuiteResult) -> str:
         nodes = summary.node_cpu(last)
         row.append(", ".join(f"{k} {v.get('core_pct', 0):.0f}%" for k, v in sorted(nodes.items())
                              if v.get("core_pct") is not None) or "–")
-        cpu = last.probes.get("cpu", {})
-        for name in ("client", "redis"):
-            value = cpu.get(name, {}).get("core_pct")
-            row.append("–" if value is None else f"{value:.0f}%")
-        row.append(machine_text(last))
+        row += [cpu_pct(last, name) for name in ("client", "redis")]
+        row.append(machine_pct(last))
         row += [summary.saturation(c) if c else "–" for c in cells]
         lines.append("| " + " | ".join(x.replace("|", "\\|") for x in row) + " |")
     return "\n".join(lines)
@@ -182,15 +161,6 @@ def cost_table(cells: list[Cell]) -> str:
     for cell in cells:
         cpu = cell.probes.get("cpu", {})
         redis = cell.probes.get("redis", {})
-
-        def us(name: str, cpu: dict[str, Any] = cpu) -> str:
-            value = cpu.get(name, {}).get("us_per_op")
-            return "–" if value is None else f"{value:,.0f}"
-
-        def pct(name: str, cpu: dict[str, Any] = cpu) -> str:
-            value = cpu.get(name, {}).get("core_pct")
-            return "–" if value is None else f"{value:.0f}%"
-
         server_us = summary.server_cpu_us(cell)
         nodes = summary.node_cpu(cell)
         server_pct = (
@@ -199,11 +169,11 @@ def cost_table(cells: list[Cell]) -> str:
         )
         name = label(cell.operation) if cell.group == "node" else f"floor: {cell.operation}"
         rows.append(
-            f"| {name} | {cell.clients} | {us('client')} | "
-            f"{'–' if server_us is None else f'{server_us:,.0f}'} | {us('redis')} | "
-            f"{pct('client')} | {'–' if server_pct is None else f'{server_pct:.0f}%'} | "
-            f"{_num(redis.get('commands_per_op', math.nan) or math.nan, 1)} | "
-            f"{_num(redis.get('usec_per_op', math.nan) or math.nan, 1)} |"
+            f"| {name} | {cell.clients} | {cpu_us(cell, 'client')} | "
+            f"{'–' if server_us is None else f'{server_us:,.0f}'} | {cpu_us(cell, 'redis')} | "
+            f"{cpu_pct(cell, 'client')} | {'–' if server_pct is None else f'{server_pct:.0f}%'} | "
+            f"{num(redis.get('commands_per_op', math.nan) or math.nan, 1)} | "
+            f"{num(redis.get('usec_per_op', math.nan) or math.nan, 1)} |"
         )
     return "\n".join(rows)
 

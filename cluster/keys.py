@@ -49,27 +49,32 @@ COUNTERS = f"{PREFIX}:counters"
 
 def node_channel(node_id: str) -> str:
     """A node's control channel: takeover notices for sessions it served arrive here."""
-    return f"{PREFIX}:node:{node_id}:ctl"
+    return f"{node(node_id)}:ctl"
+
+
+def _client_key(client_id: str, part: str) -> str:
+    """One of a client's keys; all share the client's hash tag."""
+    return f"{PREFIX}:client:{{{client_id}}}:{part}"
 
 
 def client_sessions(client_id: str) -> str:
     """The per-client index: a sorted set of session ids scored by creation time."""
-    return f"{PREFIX}:client:{{{client_id}}}:sessions"
+    return _client_key(client_id, "sessions")
 
 
 def client_creates(client_id: str) -> str:
     """Request ids of the client's recent ``create_session`` calls -> the session created."""
-    return f"{PREFIX}:client:{{{client_id}}}:creates"
+    return _client_key(client_id, "creates")
 
 
 def client_stats(client_id: str) -> str:
     """Per-client connection counters (connects, disconnects, reconnects)."""
-    return f"{PREFIX}:client:{{{client_id}}}:stats"
+    return _client_key(client_id, "stats")
 
 
 def client_spent(client_id: str) -> str:
     """Requests the client made, cluster-wide (a counter; see :mod:`cluster.ratelimit`)."""
-    return f"{PREFIX}:client:{{{client_id}}}:spent"
+    return _client_key(client_id, "spent")
 
 
 def node(node_id: str) -> str:
@@ -80,7 +85,12 @@ def node(node_id: str) -> str:
 def node_sessions(node_id: str) -> str:
     """Sessions held by a node's connections -> how many (for operators; expires like the
     heartbeat)."""
-    return f"{PREFIX}:node:{node_id}:sessions"
+    return f"{node(node_id)}:sessions"
+
+
+def record_name(key: str, field: str) -> str:
+    """How a record inside a hash is named in errors and in the quarantine: ``key#field``."""
+    return f"{key}#{field}"
 
 
 @attrs.frozen

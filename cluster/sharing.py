@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from .errors import CorruptRecord, InvalidRequest, PermissionDenied, SessionNotFound
+from .keys import record_name
 from .model import RIGHTS, Attachment, SessionMeta, from_record, to_record
 
 OWNER, WRITE, READ = "owner", "write", "read"
@@ -130,8 +131,9 @@ def decode_attachments(raw: Mapping[str, Any], name: str) -> dict[str, Attachmen
     """The presence hash; entries that do not parse are left out (presence is advisory)."""
     out: dict[str, Attachment] = {}
     for field, value in raw.items():
+        name_of = record_name(name, str(field))
         try:
-            out[str(field)] = from_record(orjson.loads(value), Attachment, f"{name}#{field}")
+            out[str(field)] = from_record(orjson.loads(value), Attachment, name_of)
         except (orjson.JSONDecodeError, CorruptRecord):
             continue
     return out

@@ -31,7 +31,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -287,7 +287,7 @@ class _Plan:
             for rid, sound in (await store._unseal_hash(
                 k, k.registry, pairs(next(it)), damaged
             )).items():
-                name = record_name(k.registry, rid)
+                name = keys.record_name(k.registry, rid)
                 entry = await store._structured(k, name, sound, RegistryEntry, damaged)
                 if entry is not None:
                     registry[rid] = entry
@@ -373,7 +373,8 @@ class Transaction:
         if response and commit.new_version:
             # Stored with the response: a replay tells the client the same commit id.
             response["commit_id"] = new_meta.commit_id
-        commands = writes.commands(commit, new_meta, response)
+        events = writes.numbered(commit.events)
+        commands = writes.commands(commit, new_meta, response, events)
         plan = _Plan(k, reads) if reads is not None else None
         plan_reads = plan.commands() if plan is not None else []
         commands.extend(plan_reads)
@@ -409,10 +410,7 @@ class Transaction:
             response=response,
             first_seq=meta.event_seq + 1,
             records=records,
-            events=tuple(
-                attrs.evolve(event, seq=meta.event_seq + offset)
-                for offset, event in enumerate(commit.events, start=1)
-            ),
+            events=events,
         )
 
     async def confirm(self) -> Durability:
@@ -447,6 +445,14 @@ class _Writes:
             self.expire.append(key)
             self.ttl_keys |= bit
 
+    def _wrote_hash(self, name: str, key: str, written: bool, removed: bool) -> None:
+        """A hash the commit sets fields of (``written``) or only deletes fields from
+        (``removed``: it may be empty, so gone, afterwards)."""
+        if written:
+            self._wrote(name, key)
+        elif removed:
+            self._wrote(name, key, emptied=True)
+
     def meta_after(self, commit: Commit) -> SessionMeta:
         meta, k = self.meta, self.k
         if commit.request_id:
@@ -459,22 +465,17 @@ class _Writes:
                 self.done_count = 0
             self.done_count += 1
             self._wrote("done", k.done)
-        if commit.objects:
-            self._wrote("heap", k.heap)
-        elif commit.deleted_objects:
-            self._wrote("heap", k.heap, emptied=True)
-        if commit.registry:
-            self._wrote("registry", k.registry)
-        elif commit.deleted_registry:
-            self._wrote("registry", k.registry, emptied=True)
+        self._wrote_hash("heap", k.heap, bool(commit.objects), bool(commit.deleted_objects))
+        self._wrote_hash(
+            "registry", k.registry, bool(commit.registry), bool(commit.deleted_registry)
+        )
         if commit.events:
             self._wrote("events", k.events)
         if commit.presence_reset:
             self._wrote("attached", k.attached, emptied=True)
-        if commit.presence:
-            self._wrote("attached", k.attached)
-        elif commit.presence_removed:
-            self._wrote("attached", k.attached, emptied=True)
+        self._wrote_hash(
+            "attached", k.attached, bool(commit.presence), bool(commit.presence_removed)
+        )
         if commit.workspace is not None or commit.history:
             # The hash's first write is also where a session of the first format moves over.
             self.migrate_workspace = not self.ttl_keys & TTL_BITS["workspace"]
@@ -496,9 +497,21 @@ class _Writes:
         changes.update(commit.meta_changes)
         return meta.with_changes(**changes)
 
+    def numbered(self, events: Sequence[SessionEvent]) -> tuple[SessionEvent, ...]:
+        """``events`` with the ``seq`` this commit gives them (after the session's last)."""
+        return tuple(
+            attrs.evolve(event, seq=self.meta.event_seq + offset)
+            for offset, event in enumerate(events, start=1)
+        )
+
     def commands(
-        self, commit: Commit, new_meta: SessionMeta, response: dict[str, Any]
+        self,
+        commit: Commit,
+        new_meta: SessionMeta,
+        response: dict[str, Any],
+        events: Sequence[SessionEvent],
     ) -> list[Command]:
+        """The MULTI body; ``events`` are the commit's, :meth:`numbered`."""
         k = self.k
         pxat = int(self.data_until * 1000)
         out: list[Command] = []
@@ -529,12 +542,11 @@ class _Writes:
             out.append(("HDEL", k.registry, *commit.deleted_registry))
         if commit.inspectors is not None:
             out.append(("SET", k.inspectors, seal(to_record(commit.inspectors)), "PXAT", pxat))
-        for offset, event in enumerate(commit.events, start=1):
-            seq = self.meta.event_seq + offset
+        for event in events:
             out.append(
                 (
-                    "XADD", k.events, "MAXLEN", "~", EVENTS_LIMIT, f"0-{seq}",
-                    "event", event.name, "data", orjson.dumps(event.data), "seq", seq,
+                    "XADD", k.events, "MAXLEN", "~", EVENTS_LIMIT, f"0-{event.seq}",
+                    "event", event.name, "data", orjson.dumps(event.data), "seq", event.seq,
                 )
             )
         if commit.presence_reset:
@@ -542,9 +554,9 @@ class _Writes:
         if commit.presence_removed:
             out.append(("HDEL", k.attached, *commit.presence_removed))
         if commit.presence:
-            out.append(("HSET", k.attached, *[p for item in commit.presence.items() for p in item]))
-        if commit.fanout and commit.events:
-            out.append(("SPUBLISH", k.fanout, self.fanout_message(commit, new_meta)))
+            out.append(("HSET", k.attached, *_flat(commit.presence)))
+        if commit.fanout and events:
+            out.append(("SPUBLISH", k.fanout, self.fanout_message(events, new_meta)))
         if commit.request_id:
             out.append(("HSET", k.done, commit.request_id, orjson.dumps(response)))
         expire = k.data_keys() if self.refresh else self.expire
@@ -554,7 +566,7 @@ class _Writes:
         return out
 
 
-    def fanout_message(self, commit: Commit, new_meta: SessionMeta) -> bytes:
+    def fanout_message(self, events: Sequence[SessionEvent], new_meta: SessionMeta) -> bytes:
         """What the session's channel carries for one commit: its numbered events, and the
         node and epoch that wrote them."""
         return orjson.dumps(
@@ -562,14 +574,15 @@ class _Writes:
                 "node_id": self.node_id,
                 "epoch": new_meta.epoch,
                 "events": [
-                    {"event": event.name, "data": event.data, "seq": self.meta.event_seq + n}
-                    for n, event in enumerate(commit.events, start=1)
+                    {"event": event.name, "data": event.data, "seq": event.seq}
+                    for event in events
                 ],
             }
         )
 
 
-def _flat(fields: dict[str, str]) -> list[str]:
+def _flat(fields: Mapping[str, T]) -> list[str | T]:
+    """A hash's fields as HSET's arguments: field, value, field, value..."""
     return [part for item in fields.items() for part in item]
 
 
@@ -745,7 +758,7 @@ class SessionStore:
     ) -> dict[str, dict[str, Any]]:
         records: dict[str, dict[str, Any]] = {}
         for field, value in raw.items():
-            name = record_name(key, str(field))
+            name = keys.record_name(key, str(field))
             try:
                 records[str(field)] = unseal(value, name)
             except CorruptRecord as exc:
@@ -790,7 +803,7 @@ class SessionStore:
         history: list[HistoryEntry] = []
         record = None
         for field, raw in (await self._unseal_hash(k, k.workspace, fields, damaged)).items():
-            name = record_name(k.workspace, field)
+            name = keys.record_name(k.workspace, field)
             if field == "record":
                 record = await self._structured(k, name, raw, WorkspaceRecord, damaged)
             else:
@@ -1194,11 +1207,6 @@ class _Script:
 
     def eval(self, keys_: Sequence[str], args: Sequence[Any]) -> Command:
         return ("EVAL", self.source, len(keys_), *keys_, *args)
-
-
-def record_name(key: str, field: str) -> str:
-    """How a record inside a hash is named in errors and in the quarantine: ``key#field``."""
-    return f"{key}#{field}"
 
 
 def expiry_member(session_id: str, client_id: str) -> str:

@@ -221,15 +221,9 @@ class Fanout:
         """Fill ``feed``'s gap from the stream; skip what the stream no longer has."""
         if feed.pending:
             upto = min(feed.pending) - 1 if upto is None else max(upto, min(feed.pending) - 1)
-        start = feed.next_seq - 1
-        try:
-            events = await self.store.events_after(feed.session_id, start, upto)
-        except StuiError as exc:
-            log.info("fan-out gap not repaired", extra={"error": repr(exc)})
+        if not await self._read_stream(feed, upto, "fan-out gap not repaired"):
             return
         self.repairs += 1
-        self.from_stream += len(events)
-        self.offer(feed.session_id, events)
         if feed.pending and feed.next_seq < min(feed.pending):
             # Older events are gone from the capped stream (or never were): go on without.
             log.warning("fan-out skipped events no longer stored",
@@ -241,15 +235,20 @@ class Fanout:
     async def _catch_up(self, session_id: str) -> None:
         """After a subscription is confirmed: whatever the stream has past the feed."""
         feed = self.feeds.get(session_id)
-        if feed is None:
-            return
+        if feed is not None:
+            await self._read_stream(feed, None, "fan-out catch-up failed")
+
+    async def _read_stream(self, feed: Feed, upto: int | None, failure: str) -> bool:
+        """Offer ``feed`` the stream's events past its next ``seq`` (up to ``upto``); False,
+        logged as ``failure``, when the stream could not be read."""
         try:
-            events = await self.store.events_after(session_id, feed.next_seq - 1)
+            events = await self.store.events_after(feed.session_id, feed.next_seq - 1, upto)
         except StuiError as exc:
-            log.info("fan-out catch-up failed", extra={"error": repr(exc)})
-            return
+            log.info(failure, extra={"error": repr(exc)})
+            return False
         self.from_stream += len(events)
-        self.offer(session_id, events)
+        self.offer(feed.session_id, events)
+        return True
 
     # -- the channel's messages ------------------------------------------------------------
 

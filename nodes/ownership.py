@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from cluster.model import SessionMeta
+
 EXCLUSIVE, SHARED = "exclusive", "shared"
 
 
@@ -37,6 +39,12 @@ class Peer(Hashable, Protocol):
 
     async def overwhelmed(self) -> None:
         """Its send queue could not take a session event: close it (its client replays)."""
+
+
+def acting_client(peer: Peer, meta: SessionMeta) -> str:
+    """The client ``peer`` acts as on the session: its own id, or, for a connection that has
+    not authenticated (it holds the session id as a capability), the session's owner."""
+    return peer.client_id or meta.client_id
 
 
 @attrs.define

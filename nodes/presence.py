@@ -30,7 +30,7 @@ from cluster.store import Commit, Committed, ReadSpec, SessionStore, Snapshot
 
 from . import sharing as shared_events
 from .fanout import Fanout
-from .ownership import EXCLUSIVE, Held, Peer
+from .ownership import EXCLUSIVE, Held, Peer, acting_client
 
 log = logging.getLogger("stui.presence")
 
@@ -67,7 +67,7 @@ class Presence:
 
     def entry(self, peer: Peer, meta: SessionMeta, mode: str, since: float) -> Attachment:
         return Attachment(
-            client_id=peer.client_id or meta.client_id,
+            client_id=acting_client(peer, meta),
             node_id=self.node_id,
             since=since,
             mode=mode,

@@ -534,17 +534,17 @@ class SessionService:
         """
         spec = attrs.evolve(RESTORE, events_after=last_seq)
         held = self.attachments.held(peer, session_id)
+        ttl_ms: int | None = None
         if held is not None and mode in (None, held.mode):
             snapshot: Snapshot = await self.store.read(session_id, peer.client_id, spec)
-            self._check_cached(session_id, snapshot.meta.version)
-            self.rollbacks.remember(session_id, snapshot.meta.version, snapshot.meta.commit_id)
-            return snapshot.meta, snapshot.records, snapshot.ttl_ms, False
-        async with self.locks.hold(session_id):
-            done = await self._attach(peer, session_id, spec, mode)
-        self._check_cached(session_id, done.committed.meta.version)
-        self.rollbacks.remember(session_id, done.committed.meta.version,
-                                done.committed.meta.commit_id)
-        return done.committed.meta, done.committed.records, None, True
+            meta, records, ttl_ms, resumed = snapshot.meta, snapshot.records, snapshot.ttl_ms, False
+        else:
+            async with self.locks.hold(session_id):
+                done = await self._attach(peer, session_id, spec, mode)
+            meta, records, resumed = done.committed.meta, done.committed.records, True
+        self._check_cached(session_id, meta.version)
+        self.rollbacks.remember(session_id, meta.version, meta.commit_id)
+        return meta, records, ttl_ms, resumed
 
     async def _attach(
         self, peer: Peer, session_id: str, spec: ReadSpec | None, mode: str | None

@@ -159,6 +159,28 @@ def node_process(redis: RedisServer) -> Iterator[Callable[..., NodeProcess]]:
 # -- helpers for reading Redis from tests (sync, via redis-cli) ------------------------------
 
 
+def cluster_cli(
+    *args: str, state: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m cluster --state-dir STATE ARGS`` from the repository root; ``env``
+    replaces the environment (default: inherited)."""
+    return subprocess.run(
+        [sys.executable, "-m", "cluster", "--state-dir", str(state), *args],
+        capture_output=True, text=True, timeout=90, cwd=ROOT, env=env,
+    )
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Iterator[Path]:
+    """A launched cluster's state directory; whatever was left running is taken down."""
+    from cluster.ops import launcher
+
+    state = tmp_path / "cluster"
+    yield state
+    if (state / "cluster.json").exists():
+        launcher.down(state)
+
+
 def redis_call(redis: RedisServer, *args: str | bytes) -> Any:
     """One command over a plain socket (RESP2), replies as bytes: for binary-exact reads that
     redis-cli would re-encode, and fast enough to run around every request of a test."""

@@ -46,6 +46,14 @@ async def outcome_of(raw: Any, timeout: float = 10) -> dict[str, Any] | None:
         return None
 
 
+async def closed_as_taken_over(raw: Any) -> None:
+    """A's stale connection is dropped (after a takeover notice, if A heard it): with 4001."""
+    with pytest.raises(ConnectionClosed) as closed, trio.fail_after(10):
+        while True:
+            await raw.receive()
+    assert closed.value.reason.code == 4001
+
+
 async def test_frozen_node_between_read_and_commit_cannot_write(node_process, redis, nursery):
     gate = RedisGate(redis.port)
     await nursery.start(gate.serve)
@@ -79,11 +87,7 @@ async def test_frozen_node_between_read_and_commit_cannot_write(node_process, re
             node_a.signal(signal.SIGCONT)
         gate.release()
         late = await outcome_of(on_a)
-        # A's stale connection is dropped: taken-over notice (if A heard it), then 4001.
-        with pytest.raises(ConnectionClosed) as closed, trio.fail_after(10):
-            while True:
-                await on_a.receive()
-    assert closed.value.reason.code == 4001
+        await closed_as_taken_over(on_a)
     assert "session_taken_over" in [e["event"] for e in on_a.events]
     if late is not None:  # the answer raced the close: it must be the fencing error
         assert late["status"] == "error" and late["error_type"] == "SessionError", late
@@ -131,10 +135,7 @@ async def test_frozen_owner_is_fenced_even_if_the_notice_is_lost(node_process, r
             node_a.signal(signal.SIGCONT)
         gate.release()
         late = await outcome_of(on_a)
-        with pytest.raises(ConnectionClosed) as closed, trio.fail_after(10):
-            while True:
-                await on_a.receive()
-    assert closed.value.reason.code == 4001
+        await closed_as_taken_over(on_a)
     if late is not None:
         assert late["status"] == "error" and late["error_type"] == "SessionError", late
         assert "taken over" in late["error"]

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import orjson
-import pytest
 import trio
 import yaml
+from conftest import cluster_cli
 
 from client.connection import open_connection
 from cluster import redis_auth, tokens
@@ -26,24 +26,6 @@ from cluster.ops import launcher, processes
 from cluster.ops.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cli(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cluster", "--state-dir", str(state), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        cwd=ROOT,
-    )
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path):
-    state = tmp_path / "cluster"
-    yield state
-    if (state / "cluster.json").exists():
-        launcher.down(state)
 
 
 async def _login(conn, client_id: str, secret: str) -> None:
@@ -72,23 +54,23 @@ async def _read(url: str, sid: str, client_id: str, secret: str) -> tuple[object
 
 
 def test_up_status_scale_kill_down(state_dir: Path):
-    up = cli("up", "--nodes", "2", "--port", "0", "--detach", state=state_dir)
+    up = cluster_cli("up", "--nodes", "2", "--port", "0", "--detach", state=state_dir)
     assert up.returncode == 0, up.stderr
     state = launcher.ClusterState.load(state_dir)
     assert len(state.nodes) == 2
     url = state.urls[0]
     ids = trio.run(_work, url, 3, state.secret)
 
-    status = cli("status", state=state_dir)
+    status = cluster_cli("status", state=state_dir)
     assert status.returncode == 0, status.stderr
     assert "node-1" in status.stdout and "node-2" in status.stdout
     assert "sessions  3" in status.stdout
 
-    scaled = cli("scale", "3", state=state_dir)
+    scaled = cluster_cli("scale", "3", state=state_dir)
     assert scaled.returncode == 0, scaled.stderr
     assert len((launcher.ClusterState.load(state_dir)).nodes) == 3
 
-    killed = cli("kill-node", "node-1", state=state_dir)
+    killed = cluster_cli("kill-node", "node-1", state=state_dir)
     assert killed.returncode == 0 and "killed node-1" in killed.stdout
     # Through the balancer (or the surviving nodes), the sessions are intact.
     survivors = [n.url for n in launcher.ClusterState.load(state_dir).nodes[1:]]
@@ -96,7 +78,7 @@ def test_up_status_scale_kill_down(state_dir: Path):
         read = trio.run(_read, survivors[0], sid, f"ops-{index}", state.secret)
         assert read == ({"i": index}, str(index * 10))
 
-    down = cli("down", state=state_dir)
+    down = cluster_cli("down", state=state_dir)
     assert down.returncode == 0, down.stderr
     assert not (state_dir / "cluster.json").exists()
     for info in state.nodes:
@@ -107,18 +89,20 @@ def test_a_node_with_workers_counts_as_one_and_dies_as_one(state_dir: Path):
     """``up --workers 2``: each node is a supervisor and two worker processes on one port;
     status adds up its workers' connections; kill-node takes the whole node down (its
     workers too: a crash, not a drain); sessions continue on the other node."""
-    up = cli("up", "--nodes", "2", "--workers", "2", "--port", "0", "--detach", state=state_dir)
+    up = cluster_cli(
+        "up", "--nodes", "2", "--workers", "2", "--port", "0", "--detach", state=state_dir
+    )
     assert up.returncode == 0, up.stderr
     state = launcher.ClusterState.load(state_dir)
     assert state.workers == 2
     ids = trio.run(_work, state.nodes[0].url, 2, state.secret)
-    report = orjson.loads(cli("status", "--json", state=state_dir).stdout)
+    report = orjson.loads(cluster_cli("status", "--json", state=state_dir).stdout)
     node_1 = next(n for n in report["nodes"] if n["node_id"] == "node-1")
     assert node_1["workers"] == 2 and node_1["health"] == "ok"
     group = state.nodes[0].pid
     members = subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True)
     assert len(members.stdout.split()) == 3  # the supervisor and its two workers
-    killed = cli("kill-node", "node-1", state=state_dir)
+    killed = cluster_cli("kill-node", "node-1", state=state_dir)
     assert killed.returncode == 0, killed.stderr
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:  # every process of the node's group dies
@@ -148,12 +132,12 @@ def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_pa
     url = state.nodes[0].url
     ids = trio.run(_work, url, 3, state.secret)
     backup_file = tmp_path / "sessions.jsonl"
-    made = cli("backup", str(backup_file), state=state_dir)
+    made = cluster_cli("backup", str(backup_file), state=state_dir)
     assert made.returncode == 0, made.stderr
     assert "backed up 3 sessions" in made.stdout
 
     launcher.redis_server(launcher.ClusterState.load(state_dir)).command("FLUSHALL")
-    restored = cli("restore", str(backup_file), state=state_dir)
+    restored = cluster_cli("restore", str(backup_file), state=state_dir)
     assert restored.returncode == 0, restored.stderr
     assert "restored 3 sessions" in restored.stdout
     for index, sid in enumerate(ids):
@@ -169,7 +153,7 @@ def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_pa
     lines[1] = orjson.dumps(session, option=orjson.OPT_SORT_KEYS)
     damaged = tmp_path / "damaged.jsonl"
     damaged.write_bytes(b"\n".join(lines) + b"\n")
-    refused = cli("restore", str(damaged), "--overwrite", state=state_dir)
+    refused = cluster_cli("restore", str(damaged), "--overwrite", state=state_dir)
     assert refused.returncode == 1
     assert "checksum" in refused.stderr
 
@@ -177,7 +161,7 @@ def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_pa
     footer["sha256"] = hashlib.sha256(b"".join(lines[1:-1])).hexdigest()
     lines[-1] = orjson.dumps(footer)
     damaged.write_bytes(b"\n".join(lines) + b"\n")
-    refused = cli("restore", str(damaged), "--overwrite", state=state_dir)
+    refused = cluster_cli("restore", str(damaged), "--overwrite", state=state_dir)
     assert refused.returncode == 1
     assert "integrity" in refused.stderr
 

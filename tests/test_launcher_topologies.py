@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 import trio
-from test_launcher import _read, _work, cli
+from conftest import cluster_cli
+from test_launcher import _read, _work
 
 from cluster.ops import launcher, processes
 
@@ -23,8 +24,8 @@ from cluster.ops import launcher, processes
 def test_up_status_down_with_a_redis_that_fails_over(kind: str, tmp_path: Path):
     state_dir = tmp_path / "cluster"
     try:
-        up = cli("up", "--nodes", "1", "--port", "0", "--workers", "1", "--redis-topology",
-                 kind, "--detach", state=state_dir)
+        up = cluster_cli("up", "--nodes", "1", "--port", "0", "--workers", "1",
+                         "--redis-topology", kind, "--detach", state=state_dir)
         assert up.returncode == 0, up.stderr[-2000:]
         state = launcher.ClusterState.load(state_dir)
         assert state.redis_url.startswith(f"redis+{kind}://stui@")
@@ -37,21 +38,21 @@ def test_up_status_down_with_a_redis_that_fails_over(kind: str, tmp_path: Path):
             assert got == ({"i": i}, str(i * 10))
         denied = {m.port: topology.command(m.port, "ACL", "LOG") for m in topology.data_members}
         assert all(text == "" for text in denied.values()), denied
-        status = cli("status", "--json", state=state_dir)
+        status = cluster_cli("status", "--json", state=state_dir)
         assert status.returncode == 0, status.stderr
         store = json.loads(status.stdout)["store"]
         assert store["topology"] == kind
         expected = (1, 2) if kind == "sentinel" else (3, 1)
         assert len(store["shards"]) == expected[0]
         assert all(len(s["replicas"]) == expected[1] for s in store["shards"]), store
-        text = cli("status", state=state_dir).stdout
+        text = cluster_cli("status", state=state_dir).stdout
         assert f"store     {kind}" in text and "B behind" in text
-        listed = cli("sessions", "--json", state=state_dir)
+        listed = cluster_cli("sessions", "--json", state=state_dir)
         assert listed.returncode == 0, listed.stderr
         assert {row["session_id"] for row in json.loads(listed.stdout)} == set(ids)
         pids = [m.pid for m in topology.members]
     finally:
         if (state_dir / "cluster.json").exists():
-            down = cli("down", state=state_dir)
+            down = cluster_cli("down", state=state_dir)
             assert down.returncode == 0, down.stderr
     assert not any(processes.alive(pid) for pid in pids)

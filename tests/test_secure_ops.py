@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import trio
+from conftest import cluster_cli
 
 from client.connection import RequestFailed, open_connection, tls_context
 from client.credentials import minter
@@ -38,19 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
+    """The ops CLI without STUI_SECRET from this environment (the state dir's secret counts)."""
     env = {k: v for k, v in os.environ.items() if k != "STUI_SECRET"}
-    return subprocess.run(
-        [sys.executable, "-m", "cluster", "--state-dir", str(state), *args],
-        capture_output=True, text=True, timeout=90, cwd=ROOT, env=env,
-    )
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path):
-    state = tmp_path / "cluster"
-    yield state
-    if (state / "cluster.json").exists():
-        launcher.down(state)
+    return cluster_cli(*args, state=state, env=env)
 
 
 def _mode(path: str | Path) -> int:

@@ -88,6 +88,16 @@ class FaultyProxy:
         self._scopes.clear()
 
 
+async def proxied_pair(start_node: Any, nursery: trio.Nursery) -> tuple[FaultyProxy, Any]:
+    """node-a behind a :class:`FaultyProxy` (the test picks its faults) and node-b beside it:
+    (the proxy, node-b)."""
+    a = await start_node(node_id="node-a")
+    b = await start_node(node_id="node-b")
+    proxy = FaultyProxy(a.port)
+    await nursery.start(proxy.run)
+    return proxy, b
+
+
 async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     with trio.fail_after(timeout):
         while not predicate():
@@ -176,10 +186,7 @@ async def test_a_dead_first_url_fails_over_to_the_next(start_node: Any) -> None:
 
 
 async def test_frozen_node_is_detected_by_pings(start_node: Any, nursery: trio.Nursery) -> None:
-    a = await start_node(node_id="node-a")
-    b = await start_node(node_id="node-b")
-    proxy = FaultyProxy(a.port)
-    await nursery.start(proxy.run)
+    proxy, b = await proxied_pair(start_node, nursery)
     states = States()
     with trio.fail_after(15):
         async with open_session(
@@ -201,10 +208,7 @@ async def test_a_lost_answer_is_retried_with_the_same_id_and_replayed(
 ) -> None:
     """The node commits, its answer is lost with the connection: the client sends the same
     request id to the next node, which answers the stored response (``replayed``)."""
-    a = await start_node(node_id="node-a")
-    b = await start_node(node_id="node-b")
-    proxy = FaultyProxy(a.port)
-    await nursery.start(proxy.run)
+    proxy, b = await proxied_pair(start_node, nursery)
     with trio.fail_after(15):
         async with open_session([proxy.url, url_of(b)], "exactly-once") as client:
             first = await client.update_state({"counter": 1})
@@ -236,10 +240,7 @@ async def test_a_lost_answer_is_retried_with_the_same_id_and_replayed(
 async def test_a_lost_evaluation_answer_does_not_evaluate_twice(
     start_node: Any, redis: RedisServer, nursery: trio.Nursery
 ) -> None:
-    a = await start_node(node_id="node-a")
-    b = await start_node(node_id="node-b")
-    proxy = FaultyProxy(a.port)
-    await nursery.start(proxy.run)
+    proxy, b = await proxied_pair(start_node, nursery)
     with trio.fail_after(20):
         async with open_session([proxy.url, url_of(b)], "exactly-once-eval") as client:
             await client.evaluate("n := 0")
@@ -267,10 +268,7 @@ async def test_a_lost_evaluation_answer_does_not_evaluate_twice(
 async def test_missed_events_are_delivered_once_and_in_order(
     start_node: Any, redis: RedisServer, nursery: trio.Nursery
 ) -> None:
-    a = await start_node(node_id="node-a")
-    b = await start_node(node_id="node-b")
-    proxy = FaultyProxy(a.port)
-    await nursery.start(proxy.run)
+    proxy, b = await proxied_pair(start_node, nursery)
     with trio.fail_after(20):
         async with open_session([proxy.url, url_of(b)], "missed-events") as client:
             live = await client.evaluate("Transcript show: 'live'. 0")

@@ -121,13 +121,13 @@ def _verify_session(record: dict[str, Any]) -> None:
     if record.get("state") is not None:
         unseal(record["state"], k.state)
     for oid, raw in record["heap"].items():
-        unseal(raw, f"{k.heap}#{oid}")
+        unseal(raw, keys.record_name(k.heap, oid))
     for rid, raw in record["registry"].items():
-        unseal(raw, f"{k.registry}#{rid}")
+        unseal(raw, keys.record_name(k.registry, rid))
     if record.get("workspace") is not None:
         unseal(record["workspace"], k.legacy_workspace)
     for field, raw in (record.get("workspace_fields") or {}).items():
-        unseal(raw, f"{k.workspace}#{field}")
+        unseal(raw, keys.record_name(k.workspace, field))
     if record.get("inspectors") is not None:
         unseal(record["inspectors"], k.inspectors)
 

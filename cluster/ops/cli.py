@@ -260,12 +260,18 @@ async def _status_facts(redis: Any) -> dict[str, Any]:
     }
 
 
+def _worker_of(name: str, node_id: str) -> bool:
+    """Whether ``name`` is one of ``node_id``'s workers (they run as ``<id>-w<k>``:
+    :mod:`nodes.workers`)."""
+    return name.startswith(f"{node_id}-w")
+
+
 def _registered_entry(registered: dict[str, Any], node_id: str) -> dict[str, Any]:
     """A node's registry entry; a node with workers registers as ``<id>-w<k>``: their
     connections add up."""
     if node_id in registered:
         return dict(registered[node_id])
-    workers = [e for k, e in registered.items() if k.startswith(f"{node_id}-w")]
+    workers = [e for k, e in registered.items() if _worker_of(k, node_id)]
     if not workers:
         return {}
     return {
@@ -277,7 +283,7 @@ def _registered_entry(registered: dict[str, Any], node_id: str) -> dict[str, Any
 
 def _held_count(held: dict[str, Any], node_id: str) -> int | None:
     """Sessions held by a node's connections (summed over its workers, if any)."""
-    mine = [v for k, v in held.items() if k == node_id or k.startswith(f"{node_id}-w")]
+    mine = [v for k, v in held.items() if k == node_id or _worker_of(k, node_id)]
     return sum(len(v) for v in mine) if mine else None
 
 

@@ -20,6 +20,7 @@ from cluster.store import Commit, ReadSpec, Records, seconds_until
 from .. import sharing as shared_events
 from ..dispatch import Call, commands
 from ..inspector import wire_state
+from ..ownership import acting_client
 from ..protocol import REPLAYED, iso
 from ..service import Prepared
 
@@ -102,7 +103,7 @@ async def restore_session(call: Call) -> dict[str, Any]:
         service.rollbacks.remember(session_id, acked, commit_id)
     meta, records, ttl_ms, resumed = await service.restore(call.peer, session_id, last_seq, mode)
     access = sharing.access(meta, call.peer.client_id) or sharing.READ
-    call.peer.identify(call.peer.client_id or meta.client_id)
+    call.peer.identify(acting_client(call.peer, meta))
     if resumed:
         service.registry.count("reconnects", meta.client_id)
     held = service.attachments.held(call.peer, session_id)
@@ -172,7 +173,7 @@ async def update_session_state(call: Call) -> dict[str, Any]:
         commit = Commit(request_id=call.request.id, response=_stored_update, state_data=state_data)
         if session.meta.shared:
             announce = shared_events.state_updated(
-                session_id, state_data, client_id=call.peer.client_id or session.meta.client_id,
+                session_id, state_data, client_id=acting_client(call.peer, session.meta),
                 version=session.meta.version + 1,
             )
             commit = attrs.evolve(commit, events=(announce,))

@@ -17,6 +17,7 @@ from cluster.store import Commit, ReadSpec
 
 from .. import sharing as shared_events
 from ..dispatch import Call, commands
+from ..ownership import acting_client
 from ..protocol import REPLAYED, iso
 from ..service import Prepared
 
@@ -29,56 +30,48 @@ def _granted_to(call: Call) -> str:
 @commands.command("share_session")
 async def share_session(call: Call) -> dict[str, Any]:
     """Give ``client_id`` ``rights`` (``read`` or ``write``, default ``write``) on the session."""
-    session_id = validation.session_id(call.params)
-    other = _granted_to(call)
-    rights = sharing.rights(call.params)
-
-    async def prepare(session: Prepared) -> Commit:
-        shares = sharing.granted(session.meta, other, rights)
-        by = call.peer.client_id or session.meta.client_id
-        return Commit(
-            request_id=call.request.id,
-            response=_stored(session_id, other, rights),
-            new_version=False,
-            meta_changes={"shares": shares},
-            events=(shared_events.share_changed(session_id, other, rights, by=by),),
-        )
-
-    answer = await call.service.mutate(
-        call.peer, session_id, call.request.id, prepare,
-        need=sharing.OWNER, what="share_session", fence=False,
-    )
-    return _answer(answer.response, answer.replayed)
+    return await _change_share(call, "share_session", grant=True)
 
 
 @commands.command("revoke_share")
 async def revoke_share(call: Call) -> dict[str, Any]:
     """Take ``client_id``'s grant back: its next command answers as for a missing session, and
     its connections attached now are detached (they get ``share_revoked`` first)."""
+    return await _change_share(call, "revoke_share", grant=False)
+
+
+async def _change_share(call: Call, what: str, *, grant: bool) -> dict[str, Any]:
+    """One owner-only commit of the session's grants: ``client_id`` gets the ``rights`` asked
+    (``grant``) or loses its grant and its attachments' presence (a revoke)."""
     session_id = validation.session_id(call.params)
     other = _granted_to(call)
+    rights = sharing.rights(call.params) if grant else None
 
     async def prepare(session: Prepared) -> Commit:
-        had = session.meta.shares.get(other)
-        shares = sharing.granted(session.meta, other, None)
-        by = call.peer.client_id or session.meta.client_id
-        theirs = tuple(
-            attachment_id
-            for attachment_id, attachment in session.records.attached.items()
-            if attachment.client_id == other
-        )
+        shares = sharing.granted(session.meta, other, rights)
+        by = acting_client(call.peer, session.meta)
+        extra: dict[str, Any] = {}
+        theirs: tuple[str, ...] = ()
+        if not grant:
+            extra["revoked"] = session.meta.shares.get(other) is not None
+            theirs = tuple(
+                attachment_id
+                for attachment_id, attachment in session.records.attached.items()
+                if attachment.client_id == other
+            )
         return Commit(
             request_id=call.request.id,
-            response=_stored(session_id, other, None, revoked=had is not None),
+            response=_stored(session_id, other, rights, **extra),
             new_version=False,
             meta_changes={"shares": shares},
             presence_removed=theirs,
-            events=(shared_events.share_changed(session_id, other, None, by=by),),
+            events=(shared_events.share_changed(session_id, other, rights, by=by),),
         )
 
     answer = await call.service.mutate(
         call.peer, session_id, call.request.id, prepare,
-        reads=ReadSpec(attached=True), need=sharing.OWNER, what="revoke_share", fence=False,
+        reads=None if grant else ReadSpec(attached=True),
+        need=sharing.OWNER, what=what, fence=False,
     )
     return _answer(answer.response, answer.replayed)
 

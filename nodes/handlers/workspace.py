@@ -21,6 +21,7 @@ from .. import sharing as shared_events
 from .. import workspace as ws
 from ..dispatch import Call, commands
 from ..inspector import check_view, child, describe, follow, wire_state
+from ..ownership import acting_client
 from ..protocol import Request
 from ..service import Prepared
 
@@ -54,7 +55,7 @@ async def _mutate(
         if session.meta.shared:
             events = (shared_events.inspector(
                 session_id, call.request.command, wire_state(entry.inspectors),
-                client_id=call.peer.client_id or session.meta.client_id,
+                client_id=acting_client(call.peer, session.meta),
             ),)
         return Commit(
             request_id=call.request.id,
@@ -112,7 +113,7 @@ async def evaluate(call: Call) -> dict[str, Any]:
             max_registry=service.settings.max_registry,
         )
         if session.meta.shared:  # who evaluated what, for every attached connection
-            client_id = call.peer.client_id or session.meta.client_id
+            client_id = acting_client(call.peer, session.meta)
             news = [shared_events.evaluated(
                 session_id, client_id=client_id, node_id=service.node_id,
                 request_id=call.request.id, code=code, outcome=outcome,
