@@ -9,6 +9,7 @@ here for the readiness check and :meth:`RedisServer.command`.
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -16,11 +17,52 @@ import tempfile
 import time
 from pathlib import Path
 
+# Ports handed out by this process: a port is free until its server binds it, so the
+# same one must not be given twice in the meantime (a cluster asks for twelve at once).
+_GIVEN: set[int] = set()
+# Its own generator: a caller that seeds `random` (chaos runs do) must not make two
+# processes pick the same ports.
+_PICKER = random.Random()
+_LOWEST = 10_000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel gives to outgoing connections (and to binds of port 0)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32_768, 60_999
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
 
 def free_port() -> int:
+    """A loopback port nothing listens on, for a server this process starts next.
+
+    Picked below the kernel's ephemeral range when there is room: a port from that range
+    can become the local end of any outgoing connection between this check and the
+    server's bind (a test run opens thousands), and the server then fails to start.
+    """
+    low, _high = _ephemeral_range()
+    if low - _LOWEST >= 1_000:
+        for _ in range(100):
+            port = _PICKER.randrange(_LOWEST, low)
+            if port not in _GIVEN and _bindable(port):
+                _GIVEN.add(port)
+                return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        port = int(sock.getsockname()[1])
+    _GIVEN.add(port)
+    return port
 
 
 class RedisServer:
