@@ -108,6 +108,20 @@ class ClientBuckets:
         return others
 
 
+    def sync_failed(self, client_id: str, added: int) -> None:
+        """A sync that was to add ``added`` got no answer: take it as added. The round trip
+        may have counted it anyway (a Redis Cluster's fails as a whole when one primary is
+        away, after the others ran their part); adding it again would later debit this
+        client for its own requests. If it was not counted, the other nodes' next
+        ``added`` requests go undebited here: looser for a moment, never a lockout."""
+        bucket = self._buckets.get(client_id)
+        if bucket is None:
+            return
+        bucket.unsynced -= added
+        if bucket.seen_total is not None:
+            bucket.seen_total += added
+
+
 class RateSync:
     """Reconciles :class:`ClientBuckets` with the other nodes through Redis (a service:
     ``await nursery.start(sync.run)``; cancel to stop)."""
@@ -126,7 +140,12 @@ class RateSync:
         for client_id, spent in pending.items():
             key = keys.client_spent(client_id)
             commands += [("INCRBY", key, spent), ("EXPIRE", key, SPENT_TTL)]
-        replies = await self.wire.roundtrip(commands)
+        try:
+            replies = await self.wire.roundtrip(commands)
+        except WireError:
+            for client_id, spent in pending.items():
+                self.buckets.sync_failed(client_id, spent)
+            raise
         for index, (client_id, spent) in enumerate(pending.items()):
             total = replies[2 * index]
             if not isinstance(total, ReplyError):

@@ -6,11 +6,13 @@ redis-server, with two bucket sets standing for two nodes that serve the same cl
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from cluster import keys
 from cluster.ratelimit import ClientBuckets, RateSync
-from cluster.wire import Endpoint, WirePool
+from cluster.wire import Endpoint, WireError, WirePool
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -96,5 +98,39 @@ async def test_two_nodes_share_one_clients_rate_through_redis(redis):
         assert 0 < refilled <= 2 * (10 * 3 + 20)
         spent = await wire.roundtrip([("GET", keys.client_spent("carol"))])
         assert int(spent[0]) == 42  # every admitted request counted once, cluster-wide
+    finally:
+        await wire.aclose()
+
+
+class AnswerLost:
+    """A round trip that reaches Redis and runs, whose answer never comes back (what a Redis
+    Cluster round trip looks like when one primary dies: the others ran their part)."""
+
+    def __init__(self, wire: WirePool) -> None:
+        self.wire = wire
+
+    async def roundtrip(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        await self.wire.roundtrip(commands)
+        raise WireError("connection reset (the answer was lost)")
+
+
+async def test_a_sync_whose_answer_is_lost_never_debits_the_client_for_its_own_requests(redis):
+    clock = Clock()
+    wire = WirePool(Endpoint.from_url(redis.url))
+    node = ClientBuckets(rate=10, burst=20, clock=clock)
+    sync = RateSync(node, wire)
+    try:
+        assert admitted(node, "dave", 1) == 1
+        assert await sync.sync_once() == 1  # the counter's value is known here
+        assert admitted(node, "dave", 15) == 15
+        with pytest.raises(WireError):
+            await RateSync(node, AnswerLost(wire)).sync_once()  # type: ignore[arg-type]
+        clock.now += 10  # the bucket is full again
+        assert admitted(node, "dave", 5) == 5
+        await sync.sync_once()
+        # Nobody else spent anything: no debit, so the rest of the burst is still there.
+        assert admitted(node, "dave", 100) == 15
+        spent = await wire.roundtrip([("GET", keys.client_spent("dave"))])
+        assert int(spent[0]) == 21  # each admitted request counted once
     finally:
         await wire.aclose()
