@@ -167,25 +167,28 @@ def test_backup_and_restore_round_trip_and_refuse_damage(state_dir: Path, tmp_pa
 
 
 def test_every_command_has_help():
-    for args in (
-        [], ["up"], ["status"], ["sessions"], ["logs"], ["scale"], ["kill-node"], ["down"],
-        ["token"], ["backup"], ["restore"],
-    ):
-        shown = subprocess.run(
-            [sys.executable, "-m", "cluster", *args, "--help"],
-            capture_output=True, text=True, cwd=ROOT,
-        )
-        assert shown.returncode == 0 and "usage:" in shown.stdout, args
-        assert "examples:" in shown.stdout and "stui-cluster " in shown.stdout, args
-    for module in ("nodes", "cluster.ops.demo", "cluster.ops.chaos", "cluster.ops.fuzz",
-                   "client.tui"):
-        shown = subprocess.run([sys.executable, "-m", module, "--help"],
-                               capture_output=True, text=True, cwd=ROOT)
-        assert shown.returncode == 0 and "examples:" in shown.stdout, (module, shown.stderr)
-    node = subprocess.run(
-        [sys.executable, "-m", "nodes", "--help"], capture_output=True, text=True, cwd=ROOT
-    )
-    assert "--redis-url" in node.stdout and "STUI_REDIS_URL" in node.stdout
+    commands = [
+        ["-m", "cluster", *args, "--help"]
+        for args in ([], ["up"], ["status"], ["sessions"], ["logs"], ["scale"], ["kill-node"],
+                     ["down"], ["token"], ["backup"], ["restore"])
+    ]
+    modules = ["nodes", "cluster.ops.demo", "cluster.ops.chaos", "cluster.ops.fuzz", "client.tui"]
+    commands += [["-m", module, "--help"] for module in modules]
+    # All at once: each is a Python start-up, mostly waiting on imports.
+    running = [
+        subprocess.Popen([sys.executable, *command], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        for command in commands
+    ]
+    shown = {}
+    for command, process in zip(commands, running, strict=True):
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0 and "usage:" in out, (command, err)
+        assert "examples:" in out, command
+        shown[command[1]] = out
+        if command[1] == "cluster":
+            assert "stui-cluster " in out, command
+    assert "--redis-url" in shown["nodes"] and "STUI_REDIS_URL" in shown["nodes"]
 
 
 def test_compose_is_wired_like_the_launcher():
