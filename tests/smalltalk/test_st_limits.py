@@ -92,6 +92,11 @@ def test_heap_limit_counts_new_objects() -> None:
         max_objects=10_000,
     )
     expect_limit(Image.new(), "Array new: 100000000", "heap")
+    # Splitting charges its pieces all at once (kernel.new_strings): 3,000 words do not
+    # fit 1,000 objects, 300 do.
+    words = "| s | s := String new: {n} withAll: $ . 1 to: {n} by: 2 do: [:i | s at: i put: $x]. "
+    expect_limit(Image.new(), words.format(n=6000) + "s substrings", "heap", max_objects=1000)
+    assert ps(words.format(n=600) + "s substrings size", max_objects=1000) == "300"
 
 
 def test_string_limit() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import fnmatch
 from typing import TYPE_CHECKING, Any
 
-from ..kernel import new_array, new_ordered, new_string
+from ..kernel import new_array, new_ordered, new_string, new_strings
 from ..limits import check_string
 from ..objects import Char, StDict, StString
 from ._registry import borrows_strings, positional_primitive, primitive
@@ -278,7 +278,7 @@ def _split_on_chars(text: str, separators: str) -> list[str]:
 
 @primitive("String", "substrings", "subStrings")
 def _substrings(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return new_array([new_string(p) for p in _split_on_chars(_rcv_text(rcv), SEPARATORS)])
+    return new_array(new_strings(_split_on_chars(_rcv_text(rcv), SEPARATORS)))
 
 
 @primitive("String", "substrings:", "subStrings:")
@@ -287,7 +287,7 @@ def _substrings_by(it: Interpreter, rcv: Any, args: Args) -> Any:
     separators = _char_set(it, args[0])
     if separators is None:
         return None
-    return new_array([new_string(p) for p in _split_on_chars(_rcv_text(rcv), separators)])
+    return new_array(new_strings(_split_on_chars(_rcv_text(rcv), separators)))
 
 
 @primitive("String", "findTokens:")
@@ -296,7 +296,7 @@ def _find_tokens(it: Interpreter, rcv: Any, args: Args) -> Any:
     separators = _char_set(it, args[0])
     if separators is None:
         return None
-    return new_ordered([new_string(p) for p in _split_on_chars(_rcv_text(rcv), separators)])
+    return new_ordered(new_strings(_split_on_chars(_rcv_text(rcv), separators)))
 
 
 @primitive("String", "findTokens:keep:")
@@ -388,7 +388,7 @@ def _find_between_substrings(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @primitive("String", "lines")
 def _lines(it: Interpreter, rcv: Any, args: Args) -> Any:
-    return new_array([new_string(line) for line in split_lines(_rcv_text(rcv))])
+    return new_array(new_strings(split_lines(_rcv_text(rcv))))
 
 
 @primitive("String", "linesDo:")
@@ -422,7 +422,7 @@ def _split_on(it: Interpreter, rcv: Any, args: Args) -> Any:
     sep_text = sep.text if type(sep) is Char else (text_of(sep) or "")
     if not sep_text:
         return new_ordered([new_string(_rcv_text(rcv))])
-    return new_ordered([new_string(p) for p in _rcv_text(rcv).split(sep_text)])
+    return new_ordered(new_strings(_rcv_text(rcv).split(sep_text)))
 
 
 # ---------------------------------------------------------------------- trimming, padding
