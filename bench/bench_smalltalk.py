@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
 import statistics
 import sys
@@ -24,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from nodes.gc_tuning import YOUNG_OBJECTS, tune_gc
 from nodes.smalltalk import Image, Limits
 
 _UNBOUNDED = Limits(max_steps=10**12, max_seconds=3600.0, max_objects=10**9)
@@ -190,6 +192,51 @@ def print_messages(rows: list[dict[str, Any]]) -> None:
               f"{row['cpython_ns']:>10.0f} | {row['ratio']:>5.1f}x |", flush=True)
 
 
+# ---------------------------------------------------------------------- the collector
+
+# Snippets that build 100,000 objects that live on: what nodes/gc_tuning.py is for.
+ALLOCATING: tuple[str, ...] = (
+    "((1 to: 100000) collect: [:i | Object new]) size",
+    "((1 to: 100000) collect: [:i | i printString]) size",
+    "| d | d := Dictionary new. 1 to: 100000 do: [:i | d at: i printString put: i]. d size",
+    "| o | o := OrderedCollection new. 1 to: 100000 do: [:i | o add: i @ i]. o size",
+)
+
+
+def measure_collector(runs: int) -> list[dict[str, Any]]:
+    """Each snippet's median time with CPython's young generation (700 objects) and with
+    the node's, alternating in this process."""
+    saved = gc.get_threshold()
+    samples: dict[tuple[str, int], list[float]] = {}
+    try:
+        for _ in range(runs):
+            for young in (700, YOUNG_OBJECTS):
+                gc.set_threshold(young, saved[1], saved[2])
+                for code in ALLOCATING:
+                    image = Image.new()
+                    started = time.perf_counter()
+                    image.evaluate(code, limits=_UNBOUNDED)
+                    elapsed = time.perf_counter() - started
+                    samples.setdefault((code, young), []).append(elapsed)
+    finally:
+        gc.set_threshold(*saved)
+    return [{"code": code, "default_s": statistics.median(samples[code, 700]),
+             "tuned_s": statistics.median(samples[code, YOUNG_OBJECTS])}
+            for code in ALLOCATING]
+
+
+def print_collector(rows: list[dict[str, Any]]) -> None:
+    print()
+    print(f"| {'builds 100,000 objects':<86} | {'young 700 s':>11} | "
+          f"{f'young {YOUNG_OBJECTS:,} s':>14} | {'gain':>5} |")
+    print("|" + "-" * 88 + "|" + "-" * 13 + "|" + "-" * 16 + "|" + "-" * 7 + "|")
+    for row in rows:
+        gain = 1 - row["tuned_s"] / row["default_s"]
+        code = row["code"].replace("|", "\\|")
+        print(f"| {code:<86} | {row['default_s']:>11.3f} | {row['tuned_s']:>14.3f} | "
+              f"{gain:>5.0%} |", flush=True)
+
+
 # ---------------------------------------------------------------------- running
 
 
@@ -292,6 +339,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="run the cases whose name contains this")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the numbers here")
     parser.add_argument(
+        "--collector", action="store_true",
+        help="also time snippets that build 100,000 objects under CPython's young "
+        "generation and the node's (nodes/gc_tuning.py)",
+    )
+    parser.add_argument(
         "--messages", action="store_true",
         help="also time single String messages (what one send that makes a String costs)",
     )
@@ -299,8 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     selected = [c for c in cases(args.quick, args.sum_to, args.fib)
                 if args.only is None or args.only in c.name]
+    tune_gc()  # as a node runs (nodes/gc_tuning.py); the CPython side runs under it too
     print(f"Python {sys.version.split()[0]}, median of {args.runs} runs; spread = lowest and "
-          "highest Smalltalk run over the CPython median", file=sys.stderr)
+          "highest Smalltalk run over the CPython median; the collector's young generation "
+          f"as the node sets it ({YOUNG_OBJECTS:,} objects)", file=sys.stderr)
     rows = []
     print(f"| {'case':<96} | {'Smalltalk s':>11} | {'CPython s':>9} | {'ratio':>6} | spread |")
     print("|" + "-" * 98 + "|" + "-" * 13 + "|" + "-" * 11 + "|" + "-" * 8 + "|" + "-" * 8 + "|")
@@ -318,9 +372,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.messages:
         messages = measure_messages(2_000 if args.quick else 200_000, args.runs)
         print_messages(messages)
+    collector = []
+    if args.collector:
+        collector = measure_collector(args.runs)
+        print_collector(collector)
     if args.json is not None:
         args.json.write_text(json.dumps({"python": sys.version, "runs": args.runs,
-                                         "cases": rows, "messages": messages}, indent=2))
+                                         "cases": rows, "messages": messages,
+                                         "collector": collector}, indent=2))
     return 0
 
 

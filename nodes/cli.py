@@ -20,6 +20,7 @@ import trio
 from cluster import logs
 from cluster.settings import Settings
 
+from .gc_tuning import tune_gc
 from .node import Node
 from .workers import WorkerStartFailed, drain_on_signals, supervise, worker_count
 
@@ -104,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
     settings = Settings.from_args(args)
+    tune_gc()
     try:
         workers = worker_count(args.workers or os.environ.get("STUI_WORKERS"))
     except ValueError as exc:

@@ -60,3 +60,20 @@ def test_messages_table_times_each_message_in_both_languages(tmp_path: Path) -> 
         assert message["smalltalk_ns"] >= 0 and message["cpython_ns"] >= 0
     table = [line for line in done.stdout.splitlines() if line.startswith("| s ")]
     assert len(table) == len([m for m in messages if m["message"].startswith("s ")])
+
+
+def test_collector_table_times_each_snippet_under_both_young_generations(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "collector.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--suite", "smalltalk", "--runs", "1",
+         "--only", "no such case", "--collector", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(out.read_text())["collector"]
+    assert len(rows) == 4
+    for row in rows:
+        assert row["default_s"] > 0 and row["tuned_s"] > 0
+    assert len([line for line in done.stdout.splitlines() if "100000" in line]) == 4
