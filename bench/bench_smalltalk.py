@@ -184,12 +184,11 @@ def measure_messages(count: int, runs: int) -> list[dict[str, Any]]:
 
 def print_messages(rows: list[dict[str, Any]]) -> None:
     print()
-    print(f"| {'one message (net of the loop)':<42} | {'Smalltalk ns':>12} | "
-          f"{'CPython ns':>10} | {'ratio':>6} |")
-    print("|" + "-" * 44 + "|" + "-" * 14 + "|" + "-" * 12 + "|" + "-" * 8 + "|")
+    table = Table(("one message (net of the loop)", 42), ("Smalltalk ns", 12),
+                  ("CPython ns", 10), ("ratio", 6))
     for row in rows:
-        print(f"| {row['message']:<42} | {row['smalltalk_ns']:>12.0f} | "
-              f"{row['cpython_ns']:>10.0f} | {row['ratio']:>5.1f}x |", flush=True)
+        table.row(row["message"], f"{row['smalltalk_ns']:.0f}", f"{row['cpython_ns']:.0f}",
+                  f"{row['ratio']:.1f}x")
 
 
 # ---------------------------------------------------------------------- the collector
@@ -227,14 +226,30 @@ def measure_collector(runs: int) -> list[dict[str, Any]]:
 
 def print_collector(rows: list[dict[str, Any]]) -> None:
     print()
-    print(f"| {'builds 100,000 objects':<86} | {'young 700 s':>11} | "
-          f"{f'young {YOUNG_OBJECTS:,} s':>14} | {'gain':>5} |")
-    print("|" + "-" * 88 + "|" + "-" * 13 + "|" + "-" * 16 + "|" + "-" * 7 + "|")
+    table = Table(("builds 100,000 objects", 86), ("young 700 s", 11),
+                  (f"young {YOUNG_OBJECTS:,} s", 14), ("gain", 5))
     for row in rows:
         gain = 1 - row["tuned_s"] / row["default_s"]
-        code = row["code"].replace("|", "\\|")
-        print(f"| {code:<86} | {row['default_s']:>11.3f} | {row['tuned_s']:>14.3f} | "
-              f"{gain:>5.0%} |", flush=True)
+        table.row(row["code"], f"{row['default_s']:.3f}", f"{row['tuned_s']:.3f}", f"{gain:.0%}")
+
+
+class Table:
+    """A Markdown table printed row by row as results come: the first column left-aligned
+    (its `|` escaped), the others right-aligned, each padded to its width."""
+
+    def __init__(self, *columns: tuple[str, int]) -> None:
+        self.widths = [width for _title, width in columns]
+        self._print([title for title, _width in columns])
+        print("|" + "|".join("-" * (width + 2) for width in self.widths) + "|")
+
+    def row(self, first: str, *others: str) -> None:
+        self._print([first.replace("|", "\\|"), *others])
+
+    def _print(self, cells: list[str]) -> None:
+        first, *others = self.widths
+        padded = [cells[0].ljust(first)]
+        padded += [cell.rjust(width) for cell, width in zip(cells[1:], others, strict=True)]
+        print("| " + " | ".join(padded) + " |", flush=True)
 
 
 # ---------------------------------------------------------------------- running
@@ -356,18 +371,13 @@ def main(argv: Sequence[str] | None = None) -> int:
           "highest Smalltalk run over the CPython median; the collector's young generation "
           f"as the node sets it ({YOUNG_OBJECTS:,} objects)", file=sys.stderr)
     rows = []
-    print(f"| {'case':<96} | {'Smalltalk s':>11} | {'CPython s':>9} | {'ratio':>6} | spread |")
-    print("|" + "-" * 98 + "|" + "-" * 13 + "|" + "-" * 11 + "|" + "-" * 8 + "|" + "-" * 8 + "|")
+    table = Table(("case", 96), ("Smalltalk s", 11), ("CPython s", 9), ("ratio", 6),
+                  ("spread", 6))
     for case in selected:
         row = measure(case, args.runs)
         rows.append(row)
-        name = case.name.replace("|", "\\|")
-        spread = f"{row['ratio_low']:.1f}-{row['ratio_high']:.1f}"
-        print(
-            f"| {name:<96} | {row['smalltalk_s']:>11.3f} | {row['cpython_s']:>9.4f} | "
-            f"{row['ratio']:>5.1f}x | {spread:>6} |",
-            flush=True,
-        )
+        table.row(case.name, f"{row['smalltalk_s']:.3f}", f"{row['cpython_s']:.4f}",
+                  f"{row['ratio']:.1f}x", f"{row['ratio_low']:.1f}-{row['ratio_high']:.1f}")
     messages = []
     if args.messages:
         messages = measure_messages(2_000 if args.quick else 200_000, args.runs)

@@ -5,7 +5,7 @@ young generation after every 700 net allocations of such objects, and the object
 survive set off older-generation collections in turn, so code that builds many objects
 that live on (a collection of 100,000 Objects, Strings or Points) spent a quarter of its
 time in the collector. With room for 10,000 young objects (CPython 3.13 chose 2,000 for the
-same reason) the same code runs 25-30% faster (docs/smalltalk.md, "Speed"); what it costs
+same reason) the same code runs 24-35% faster (docs/smalltalk.md, "Speed"); what it costs
 is up to 10,000 more objects waiting for a collection, about a megabyte.
 
 A process-wide setting, so the process's entry point makes it (`nodes.cli.main`, the
