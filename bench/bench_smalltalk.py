@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import table, table_row
 from nodes.gc_tuning import YOUNG_OBJECTS, tune_gc
 from nodes.smalltalk import Image, Limits
 
@@ -183,12 +184,10 @@ def measure_messages(count: int, runs: int) -> list[dict[str, Any]]:
 
 
 def print_messages(rows: list[dict[str, Any]]) -> None:
-    print()
-    table = Table(("one message (net of the loop)", 42), ("Smalltalk ns", 12),
-                  ("CPython ns", 10), ("ratio", 6))
-    for row in rows:
-        table.row(row["message"], f"{row['smalltalk_ns']:.0f}", f"{row['cpython_ns']:.0f}",
-                  f"{row['ratio']:.1f}x")
+    headers = ["one message (net of the loop)", "Smalltalk ns", "CPython ns", "ratio"]
+    cells = [[row["message"], f"{row['smalltalk_ns']:.0f}", f"{row['cpython_ns']:.0f}",
+              f"{row['ratio']:.1f}x"] for row in rows]
+    print(f"\n{table(headers, cells)}", flush=True)
 
 
 # ---------------------------------------------------------------------- the collector
@@ -225,31 +224,10 @@ def measure_collector(runs: int) -> list[dict[str, Any]]:
 
 
 def print_collector(rows: list[dict[str, Any]]) -> None:
-    print()
-    table = Table(("builds 100,000 objects", 86), ("young 700 s", 11),
-                  (f"young {YOUNG_OBJECTS:,} s", 14), ("gain", 5))
-    for row in rows:
-        gain = 1 - row["tuned_s"] / row["default_s"]
-        table.row(row["code"], f"{row['default_s']:.3f}", f"{row['tuned_s']:.3f}", f"{gain:.0%}")
-
-
-class Table:
-    """A Markdown table printed row by row as results come: the first column left-aligned
-    (its `|` escaped), the others right-aligned, each padded to its width."""
-
-    def __init__(self, *columns: tuple[str, int]) -> None:
-        self.widths = [width for _title, width in columns]
-        self._print([title for title, _width in columns])
-        print("|" + "|".join("-" * (width + 2) for width in self.widths) + "|")
-
-    def row(self, first: str, *others: str) -> None:
-        self._print([first.replace("|", "\\|"), *others])
-
-    def _print(self, cells: list[str]) -> None:
-        first, *others = self.widths
-        padded = [cells[0].ljust(first)]
-        padded += [cell.rjust(width) for cell, width in zip(cells[1:], others, strict=True)]
-        print("| " + " | ".join(padded) + " |", flush=True)
+    headers = ["builds 100,000 objects", "young 700 s", f"young {YOUNG_OBJECTS:,} s", "gain"]
+    cells = [[row["code"], f"{row['default_s']:.3f}", f"{row['tuned_s']:.3f}",
+              f"{1 - row['tuned_s'] / row['default_s']:.0%}"] for row in rows]
+    print(f"\n{table(headers, cells)}", flush=True)
 
 
 # ---------------------------------------------------------------------- running
@@ -371,13 +349,13 @@ def main(argv: Sequence[str] | None = None) -> int:
           "highest Smalltalk run over the CPython median; the collector's young generation "
           f"as the node sets it ({YOUNG_OBJECTS:,} objects)", file=sys.stderr)
     rows = []
-    table = Table(("case", 96), ("Smalltalk s", 11), ("CPython s", 9), ("ratio", 6),
-                  ("spread", 6))
+    print(table(["case", "Smalltalk s", "CPython s", "ratio", "spread"], []), flush=True)
     for case in selected:
         row = measure(case, args.runs)
         rows.append(row)
-        table.row(case.name, f"{row['smalltalk_s']:.3f}", f"{row['cpython_s']:.4f}",
-                  f"{row['ratio']:.1f}x", f"{row['ratio_low']:.1f}-{row['ratio_high']:.1f}")
+        print(table_row([case.name, f"{row['smalltalk_s']:.3f}", f"{row['cpython_s']:.4f}",
+                         f"{row['ratio']:.1f}x",
+                         f"{row['ratio_low']:.1f}-{row['ratio_high']:.1f}"]), flush=True)
     messages = []
     if args.messages:
         messages = measure_messages(2_000 if args.quick else 200_000, args.runs)

@@ -106,15 +106,19 @@ def ratio(value: float | None, floor: float | None, digits: int = 1) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
     """A Markdown table; ``align`` has one letter per column (``l`` or ``r``, default ``r``
-    for every column but the first)."""
+    for every column but the first). With no rows, its head, for rows printed one by one
+    with :func:`table_row` as they are measured."""
     align = align or "l" + "r" * (len(headers) - 1)
     marks = ["---:" if a == "r" else "---" for a in align]
+    return "\n".join(
+        [table_row(headers), "|" + "|".join(marks) + "|", *(table_row(r) for r in rows)]
+    )
 
-    def line(cells: Sequence[str]) -> str:
-        # A "|" inside a cell (Smalltalk block arguments) would end the cell: escape it.
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
-    return "\n".join([line(headers), "|" + "|".join(marks) + "|", *(line(r) for r in rows)])
+def table_row(cells: Sequence[str]) -> str:
+    """One line of a Markdown table."""
+    # A "|" inside a cell (Smalltalk block arguments) would end the cell: escape it.
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
 def cpu_pct(cell: Cell, name: str) -> str:
