@@ -107,7 +107,6 @@ class ClientBuckets:
         bucket.tokens = max(-self.burst, bucket.tokens - others)
         return others
 
-
     def sync_failed(self, client_id: str, added: int) -> None:
         """A sync that was to add ``added`` got no answer: take it as added. The round trip
         may have counted it anyway (a Redis Cluster's fails as a whole when one primary is

@@ -54,12 +54,8 @@ _BIG = 1 << 62
 
 _TICK = ("it.fuel = _f = it.fuel - 1", "if _f < 0: it.checkpoint_now()")
 _COMPARISONS = ("<", ">", "<=", ">=", "=", "~=")
-_ENTER = (
-    *_TICK,
-    "_r = it.room - 1",
-    "if _r < 0: it.too_deep()",
-    "it.room = _r",
-)
+_COUNT = ("_r = it.room - 1", "if _r < 0: it.too_deep()", "it.room = _r")
+_ENTER = (*_TICK, *_COUNT)
 
 
 @dataclass
@@ -322,7 +318,7 @@ class _Function:
         block does (whatever recurses goes through a counted activation). Only for a
         method with no frame: those lines must not need one."""
         scope = self.scope
-        counted = "it.room = _r" in entry
+        counted = entry == _ENTER
         needs_try = counted or scope.is_home
         inner: list[str] = []
         if scope.kind == "block":
@@ -349,7 +345,7 @@ class _Function:
             assert counted and not scope.bears_frame and scope.kind == "method"
             out = ["    " + line for line in (*_TICK, *inner)]
             out += [line[4:] for line in body[:uncounted]]  # one level out of the `try`
-            out += ["    " + line for line in entry if line not in _TICK]
+            out += ["    " + line for line in _COUNT]
             inner, body = [], body[uncounted:]
         else:
             out = ["    " + line for line in entry]
