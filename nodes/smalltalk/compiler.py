@@ -22,7 +22,15 @@ from . import ast
 from .classes import SYSTEM_CLASSES as S
 from .codegen import Generator, Module
 from .errors import NonLocalReturn, SmalltalkSyntaxError
-from .kernel import HEAP_TYPES, class_of, identical, new_array, new_bytes, new_string
+from .kernel import (
+    HEAP_TYPES,
+    class_of,
+    identical,
+    new_array,
+    new_byte_string,
+    new_bytes,
+    new_string,
+)
 from .limits import check_collection
 from .objects import BlockCode, Char, Frame, Method, StBlock, StClass
 from .parser import parse_doit, parse_method
@@ -92,6 +100,7 @@ class Compiler:
             "NonLocalReturn": NonLocalReturn,
             "new_array": new_array,
             "new_string": new_string,
+            "new_byte_string": new_byte_string,
             "materialize": materialize,
             # what primitives run with a block written inline (codegen `block_message`)
             "iteration_values": iteration_values,

@@ -139,6 +139,22 @@ def new_string(text: str) -> StString:
     return string
 
 
+def new_byte_string(text: str) -> StString:
+    """A ByteString of `text`, which the caller knows is byte text no longer than a String
+    that exists (a usual case's answer: `reversed`, `asUppercase` of ASCII text, an
+    Integer's digits): `new_string` without the size check and the choice of class."""
+    allowance = current_allowance()
+    allowance.objects_left -= 1
+    if allowance.objects_left < 0:
+        raise LimitExceeded("heap", "ResourceLimit: too many objects")
+    string = StString()
+    string.cls = BYTE_STRING
+    string.oid = None
+    string.slots = _NO_SLOTS
+    string.chars = text
+    return string
+
+
 def new_strings(texts: list[str]) -> list[StString]:
     """A String of each of `texts`, charged to the allowance at once: for the primitives
     that answer many (substrings:, lines, findTokens:), where a call of `new_string` per

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..classes import SYSTEM_CLASSES
-from ..objects import Method
+from ..objects import Char, Method, StStream, StString
 
 PrimitiveFn = Callable[[Any, Any, tuple[Any, ...]], Any]
 Positional = TypeVar("Positional", bound=Callable[..., Any])
@@ -19,6 +20,40 @@ _PENDING: list[tuple[str, tuple[str, ...], PrimitiveFn]] = []
 # send site runs the inline code only when the receiver's method is one of them, so
 # the inline code and the primitive must do the same thing: keep them in step.
 INLINED: dict[str, list[PrimitiveFn]] = {}
+
+# A usual case's receiver: the Python type and the system class (None: any) a send
+# site tests for, and every system class such a receiver can be an instance of (each
+# must find this primitive for the selector: `install` checks).
+RECEIVERS: dict[str, tuple[type, str | None, tuple[str, ...]]] = {
+    "ByteString": (StString, "ByteString", ("ByteString",)),
+    "Integer": (int, None, ("SmallInteger", "LargePositiveInteger", "LargeNegativeInteger")),
+    "WriteStream": (StStream, "WriteStream", ("WriteStream",)),
+}
+# A usual case's argument: the Python type a send site tests for (None: any value).
+ARGUMENTS: dict[str, type | None] = {"String": StString, "Character": Char, "any": None}
+
+
+@dataclass(frozen=True)
+class UsualCase:
+    """The usual case of a positional primitive, written into its send sites (codegen
+    `_Function.usual_case`): a send whose receiver and arguments are of these kinds, and
+    for which `test` holds, answers `value` without a send. `test` and `value` are
+    Python expressions over `{r}` (the receiver) and `{a0}`, `{a1}`... (the arguments)
+    that may use the names every generated module sees (compiler.py); an empty `value`
+    calls the primitive itself, directly. A `value` must do exactly what the primitive
+    does for such a send, must not keep or answer an argument (a String literal
+    argument may be a shared object, see `borrows_strings`) and must not fail other than
+    by a resource limit."""
+
+    receiver: str
+    args: tuple[str, ...] = ()
+    value: str = ""
+    test: str = ""
+    fn: Callable[..., Any] | None = None
+
+
+# selector -> its usual cases, filled by `install` (only cases it verified).
+USUAL_CASES: dict[str, list[UsualCase]] = {}
 _LOCK = threading.Lock()
 _INSTALLED = False
 
@@ -73,6 +108,21 @@ def borrows_strings(fn: Positional) -> Positional:
     return fn
 
 
+def usual_case(
+    receiver: str, args: tuple[str, ...] = (), value: str = "", test: str = ""
+) -> Callable[[Positional], Positional]:
+    """Give the positional primitive `fn` a usual case (see UsualCase), for each of the
+    selectors it is registered for."""
+
+    def register(fn: Positional) -> Positional:
+        assert receiver in RECEIVERS and all(kind in ARGUMENTS for kind in args)
+        cases = fn.__dict__.setdefault("usual_cases", [])
+        cases.append(UsualCase(receiver, args, value, test, fn))
+        return fn
+
+    return register
+
+
 def inlined(kind: str) -> Callable[[PrimitiveFn], PrimitiveFn]:
     """Mark `fn` as a primitive the code generator writes inline as `kind`: "do",
     "collect", "interval_collect", "select", "reject", "inject", "detect" (loops),
@@ -125,7 +175,25 @@ def install() -> None:
             target = cls.cls if meta else cls
             for selector in selectors:
                 target.methods[selector] = Method(selector, target, fn=fn)
+        for _class_name, selectors, fn in _PENDING:
+            for case in getattr(getattr(fn, "positional", None), "usual_cases", ()):
+                for selector in selectors:
+                    _check_usual_case(case, selector, fn)
+                    USUAL_CASES.setdefault(selector, []).append(case)
         installed = {id(fn) for _name, _selectors, fn in _PENDING}
         # A send site recognizes an inlined primitive by the method it installs.
         assert all(id(fn) in installed for fns in INLINED.values() for fn in fns)
         _INSTALLED = True
+
+
+def _check_usual_case(case: UsualCase, selector: str, entry: PrimitiveFn) -> None:
+    """Every class a receiver of the case's kind can have finds `entry` for `selector`
+    (system classes never change, so once is enough) and the arguments are right."""
+    assert len(case.args) == selector.count(":") or (not selector[0].isalpha()
+                                                     and len(case.args) == 1), selector
+    for name in RECEIVERS[case.receiver][2]:
+        cls: Any = SYSTEM_CLASSES[name]
+        while selector not in cls.methods:
+            cls = cls.superclass
+        found = cls.methods[selector].fn
+        assert found is entry, f"{name}>>{selector} is not the primitive of its usual case"

@@ -20,7 +20,7 @@ from ..kernel import class_of, new_array, new_point, new_string, normalize
 from ..limits import check_int_bits
 from ..objects import ScaledDecimal, StInterval
 from ..printing import PRINT_LIMIT, float_to_str, int_to_str
-from ._registry import positional_primitive, primitive
+from ._registry import positional_primitive, primitive, usual_case
 from .support import (
     Args,
     is_num,
@@ -529,6 +529,7 @@ _SHORT = 10**18  # Integers whose digits str() gives at once (int_to_str's first
 
 
 @positional_primitive("Number", "printString", "displayString", "asString")
+@usual_case("Integer", value="new_byte_string(str({r}))", test=f"{-_SHORT} < {{r}} < {_SHORT}")
 def _number_print(it: Interpreter, rcv: Any) -> Any:
     if type(rcv) is int:
         # What print_string answers (Integer is a system class: no printOn: of a

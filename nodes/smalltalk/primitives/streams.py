@@ -13,7 +13,7 @@ from ..kernel import new_string
 from ..limits import check_string, current_allowance
 from ..objects import Char, StStream, StString
 from ..printing import write_print_to_stream
-from ._registry import borrows_strings, positional_primitive, primitive
+from ._registry import borrows_strings, positional_primitive, primitive, usual_case
 from .support import (
     Args,
     elements,
@@ -297,6 +297,7 @@ def _writable(it: Interpreter, stream: StStream) -> bool:
 
 @positional_primitive("PositionableStream", "nextPutAll:")
 @borrows_strings
+@usual_case("WriteStream", ("any",))
 def _next_put_all(it: Interpreter, rcv: Any, item: Any) -> Any:
     if type(item) is StString and type(rcv.coll) is StString and rcv.cls is not _READ:
         # (the usual case, without the general checks; write_text's first case inline)
@@ -324,6 +325,7 @@ def _next_put_all(it: Interpreter, rcv: Any, item: Any) -> Any:
 
 
 @positional_primitive("PositionableStream", "nextPut:")
+@usual_case("WriteStream", ("any",))
 def _next_put(it: Interpreter, rcv: Any, item: Any) -> Any:
     if type(item) is Char and type(rcv.coll) is StString and rcv.cls is not _READ:
         # (the usual case, without the general checks; write_text's first case inline)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..kernel import new_array, new_ordered, new_string, new_strings
 from ..limits import check_string
 from ..objects import Char, StDict, StString
-from ._registry import borrows_strings, positional_primitive, primitive
+from ._registry import borrows_strings, positional_primitive, primitive, usual_case
 from .support import SEPARATORS, Args, elements, size_of, text_arg, text_of, touch, truth
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ def _occurrences_of_string(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @positional_primitive("String", "indexOf:")
+@usual_case("ByteString", ("Character",), "{r}.chars.find({a0}.text) + 1")
 def _index_of(it: Interpreter, rcv: Any, char: Any) -> Any:
     if type(rcv) is StString and type(char) is Char:  # (the usual case)
         return rcv.chars.find(char.text) + 1
@@ -545,6 +546,8 @@ def _replace_all(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @positional_primitive("String", "copyReplaceAll:with:")
 @borrows_strings
+@usual_case("ByteString", ("String", "String"),
+            "new_string({r}.chars.replace({a0}.chars, {a1}.chars))", test="{a0}.chars")
 def _copy_replace_all(it: Interpreter, rcv: Any, old: Any, new: Any) -> Any:
     usual = type(rcv) is StString and type(old) is StString and type(new) is StString
     if usual and old.chars:  # (the usual case, without the general checks)

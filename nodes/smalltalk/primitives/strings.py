@@ -16,7 +16,7 @@ from ..classes import SYSTEM_CLASSES as S
 from ..kernel import is_byte_text, new_array, new_bytes, new_string
 from ..limits import check_string
 from ..objects import Char, StString, make_string
-from ._registry import borrows_strings, positional_primitive, primitive
+from ._registry import borrows_strings, positional_primitive, primitive, usual_case
 from .support import (
     SEPARATORS,
     Args,
@@ -87,6 +87,7 @@ def _compare3(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @positional_primitive("String", "size")
+@usual_case("ByteString", value="len({r}.chars)")
 def _size(it: Interpreter, rcv: Any) -> Any:
     if type(rcv) is StString:
         return len(rcv.chars)
@@ -121,6 +122,7 @@ def _replace_from(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 @positional_primitive("String", ",")
 @borrows_strings
+@usual_case("ByteString", ("String",), "new_string({r}.chars + {a0}.chars)")
 def _concat(it: Interpreter, rcv: Any, other: Any) -> Any:
     if type(rcv) is StString and type(other) is StString:  # the usual case
         return new_string(rcv.chars + other.chars)
@@ -172,6 +174,7 @@ def _is_byte_receiver(rcv: Any) -> bool:
 
 
 @positional_primitive("String", "asUppercase")
+@usual_case("ByteString", value="new_byte_string({r}.chars.upper())", test="{r}.chars.isascii()")
 def _upper(it: Interpreter, rcv: Any) -> Any:
     if type(rcv) is StString and rcv.chars.isascii():  # (byte text, the usual case)
         return new_string(rcv.chars.upper())
@@ -179,6 +182,7 @@ def _upper(it: Interpreter, rcv: Any) -> Any:
 
 
 @positional_primitive("String", "asLowercase")
+@usual_case("ByteString", value="new_byte_string({r}.chars.lower())", test="{r}.chars.isascii()")
 def _lower(it: Interpreter, rcv: Any) -> Any:
     if type(rcv) is StString and rcv.chars.isascii():  # (byte text, the usual case)
         return new_string(rcv.chars.lower())
@@ -240,6 +244,7 @@ def _uncapitalized(it: Interpreter, rcv: Any, args: Args) -> Any:
 
 
 @positional_primitive("String", "reversed", "reverse")
+@usual_case("ByteString", value="new_byte_string({r}.chars[::-1])")
 def _reversed(it: Interpreter, rcv: Any) -> Any:
     if type(rcv) is StString:
         return new_string(rcv.chars[::-1])
