@@ -115,7 +115,8 @@ def usual_case(
     selectors it is registered for."""
 
     def register(fn: Positional) -> Positional:
-        assert receiver in RECEIVERS and all(kind in ARGUMENTS for kind in args)
+        if receiver not in RECEIVERS or not all(kind in ARGUMENTS for kind in args):
+            raise TypeError(f"unknown receiver or argument kind in {receiver} {args}")
         cases = fn.__dict__.setdefault("usual_cases", [])
         cases.append(UsualCase(receiver, args, value, test, fn))
         return fn
@@ -187,13 +188,15 @@ def install() -> None:
 
 
 def _check_usual_case(case: UsualCase, selector: str, entry: PrimitiveFn) -> None:
-    """Every class a receiver of the case's kind can have finds `entry` for `selector`
-    (system classes never change, so once is enough) and the arguments are right."""
-    assert len(case.args) == selector.count(":") or (not selector[0].isalpha()
-                                                     and len(case.args) == 1), selector
+    """Raises TypeError unless every class a receiver of the case's kind can have finds
+    `entry` for `selector` (system classes never change, so once is enough) and the case
+    has one argument kind per argument."""
+    arity = 1 if not selector[0].isalpha() else selector.count(":")
+    if len(case.args) != arity:
+        raise TypeError(f"the usual case of {selector} has {len(case.args)} argument kinds")
     for name in RECEIVERS[case.receiver][2]:
         cls: Any = SYSTEM_CLASSES[name]
-        while selector not in cls.methods:
+        while cls is not None and selector not in cls.methods:
             cls = cls.superclass
-        found = cls.methods[selector].fn
-        assert found is entry, f"{name}>>{selector} is not the primitive of its usual case"
+        if cls is None or cls.methods[selector].fn is not entry:
+            raise TypeError(f"{name}>>{selector} is not the primitive of its usual case")

@@ -1,0 +1,173 @@
+"""Usual cases: a send to a system class's primitive whose receiver and arguments are of
+the common kinds is written into its send site (codegen `_Function.plain_send`), and a
+chain of them keeps the Strings in between as Python strs (`_Function.fused`).
+
+Each must answer what the primitive answers, with the same class, for every receiver:
+here the written-in code is compared with `perform:`, which always sends."""
+
+from __future__ import annotations
+
+import pytest
+from st_support import ps
+
+from nodes.smalltalk import Image, LimitExceeded, Limits
+from nodes.smalltalk.primitives._registry import (
+    USUAL_CASES,
+    UsualCase,
+    _check_usual_case,
+    install,
+)
+
+# (receiver, selector, arguments): Smalltalk source of each. The receivers take in the
+# usual case and each way out of it: non-ASCII byte text, a WideString, a Symbol, an
+# Integer too large for the written-in printString, an argument of another kind.
+SENDS = [
+    *[(rcv, sel, ()) for rcv in ("'hello'", "'h\u00e9llo'", "'\u0100bc'", "#sym", "''")
+      for sel in ("size", "reversed", "reverse", "asUppercase", "asLowercase")],
+    ("'stra\u00dfe'", "asUppercase", ()),
+    ("'abc'", ",", ("'def'",)),
+    ("'abc'", ",", ("'\u0100'",)),
+    ("'abc'", ",", ("#sym",)),
+    ("'\u0100'", ",", ("'abc'",)),
+    ("'abc'", "indexOf:", ("$b",)),
+    ("'abc'", "indexOf:", ("$z",)),
+    ("'abc'", "indexOf:", ("3",)),
+    ("'item12'", "copyReplaceAll:with:", ("'item'", "'entry-'")),
+    ("'item12'", "copyReplaceAll:with:", ("''", "'x'")),
+    ("'item12'", "copyReplaceAll:with:", ("'item'", "'\u0100'")),
+    ("'aaa'", "copyReplaceAll:with:", ("'a'", "'aa'")),
+    *[(rcv, sel, ()) for rcv in ("42", "-7", "0", "999999999999999999", "1000000000000000000",
+                                  "(2 raisedTo: 70)", "3/4", "2.5")
+      for sel in ("printString", "displayString", "asString")],
+]
+
+
+def _keyword(selector: str, args: tuple[str, ...]) -> str:
+    if not args:
+        return selector
+    if not selector[0].isalpha():
+        return f"{selector} {args[0]}"
+    parts = selector.split(":")[:-1]
+    return " ".join(f"{part}: {arg}" for part, arg in zip(parts, args, strict=True))
+
+
+def _perform(selector: str, args: tuple[str, ...]) -> str:
+    return f"perform: #{selector}" + "".join(f" with: {arg}" for arg in args)
+
+
+@pytest.mark.parametrize(("rcv", "selector", "args"), SENDS)
+def test_a_written_in_send_answers_what_the_primitive_answers(
+    rcv: str, selector: str, args: tuple[str, ...]
+) -> None:
+    sent = f"({rcv}) {_keyword(selector, args)}"
+    performed = f"({rcv}) {_perform(selector, args)}"
+    for probe in ("", " class"):
+        assert ps(f"({sent}){probe}") == ps(f"({performed}){probe}"), sent
+
+
+def test_every_selector_with_a_usual_case_is_covered_here() -> None:
+    install()
+    covered = {selector for _rcv, selector, _args in SENDS} | {"nextPutAll:", "nextPut:"}
+    assert set(USUAL_CASES) <= covered
+
+
+def test_a_write_stream_takes_its_usual_case_with_any_argument() -> None:
+    code = (
+        "| ws | ws := WriteStream on: String new. "
+        "ws nextPutAll: 'ab'; nextPut: $c; nextPutAll: #de; nextPutAll: 'f\u0100'. "
+        "{ws contents. ws contents class. (ws nextPutAll: 'x') class. "
+        "[ws nextPut: 3] on: Error do: [:e | e messageText]}"
+    )
+    expected = (
+        "an Array('abcdef\u0100' WideString ByteString 'Improper store into indexable object')"
+    )
+    assert ps(code) == expected
+
+
+def test_a_string_literal_answered_by_a_written_in_call_is_a_fresh_copy() -> None:
+    # nextPutAll: answers its argument: the site passes a shared String and swaps it.
+    code = (
+        "| ws a b | ws := WriteStream on: String new. "
+        "a := ws nextPutAll: 'lit'. a at: 1 put: $X. "
+        "b := ws nextPutAll: 'lit'. {a. b. a == b}"
+    )
+    assert ps(code) == "#('Xit' 'lit' false)"
+
+
+def test_a_session_subclass_of_string_is_sent_to() -> None:
+    image = Image.new()
+    ps("String subclass: #MyString", image)
+    ps("MyString compile: 'reversed ^''mine''. '", image)
+    ps("MyString compile: 'size ^42'", image)
+    assert ps("(MyString new: 3) reversed", image) == "'mine'"
+    assert ps("(MyString new: 3) size", image) == "42"
+    # in a chain too: the inner send answers a MyString, not text
+    assert ps("(MyString new: 3) reversed size", image) == "4"
+    assert ps("((MyString new: 3) , 'ab') reversed size", image) == "5"
+
+
+# (first receiver, its sends in order): each a chain the compiler keeps as text in
+# between; the reference sends each message with perform:, which is never written in.
+CHAINS: list[tuple[str, list[tuple[str, tuple[str, ...]]]]] = [
+    ("'item12'", [("copyReplaceAll:with:", ("'item'", "'entry-'")), ("reversed", ()),
+                  ("asUppercase", ())]),
+    ("'h\u00e9llo'", [(",", ("'x'",)), ("reversed", ()), ("asUppercase", ())]),
+    ("'abc'", [("copyReplaceAll:with:", ("'b'", "'\u0100'")), ("reversed", ()), ("size", ())]),
+    ("'abc'", [(",", ("'\u0100'",)), ("reversed", ())]),
+    ("'abc'", [("copyReplaceAll:with:", ("'b'", "'\u0100'")), ("reverse", ()), (",", ("'d'",))]),
+    ("'ab'", [(",", ("'cd'",)), ("reversed", ()), ("reversed", ()), (",", ("'e'",))]),
+    ("'ab'", [(",", ("'c'",)), ("indexOf:", ("$c",))]),
+    ("'ab'", [(",", ("'c'",)), ("indexOf:", ("3",))]),
+    ("12", [("printString", ()), (",", ("'x'",)), ("size", ())]),
+    ("''", [(",", ("''",)), ("reversed", ()), ("size", ())]),
+    ("'abc'", [("copyReplaceAll:with:", ("''", "'x'")), ("reversed", ())]),
+    ("'abc'", [(",", ("#def",)), ("reversed", ()), ("asUppercase", ())]),
+    ("'stra\u00dfe'", [("reversed", ()), ("asUppercase", ()), ("asLowercase", ())]),
+]
+
+
+@pytest.mark.parametrize(("base", "sends"), CHAINS)
+def test_a_chain_answers_what_its_sends_one_by_one_answer(
+    base: str, sends: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    chain = reference = f"({base})"
+    for selector, args in sends:
+        chain = f"({chain} {_keyword(selector, args)})"
+        reference = f"({reference} {_perform(selector, args)})"
+    assert ps(f"{{{chain}. {chain} class}}") == ps(f"{{{reference}. {reference} class}}")
+
+
+def test_written_in_sends_are_charged_to_the_heap_limit() -> None:
+    image = Image.new()
+    code = "| s | s := 'abc'. 1 to: 2000 do: [:i | s reversed]. 0"
+    with pytest.raises(LimitExceeded) as caught:
+        image.evaluate(code, limits=Limits(max_objects=1000))
+    assert caught.value.kind == "heap"
+    code = "| s | s := 'abc'. 1 to: 2000 do: [:i | s , s]. 0"
+    with pytest.raises(LimitExceeded):
+        image.evaluate(code, limits=Limits(max_objects=1000))
+
+
+def test_a_chain_makes_only_its_answer() -> None:
+    # 600 iterations, one String each: the reversed Strings in between are never made.
+    code = "| s | s := 'abc'. 1 to: 600 do: [:i | s reversed asUppercase]. 0"
+    assert ps(code, max_objects=1000) == "0"
+    with pytest.raises(LimitExceeded):
+        Image.new().evaluate(code.replace("600", "1100"), limits=Limits(max_objects=1000))
+
+
+def test_a_long_answer_still_meets_the_string_limit() -> None:
+    code = "| s | s := 'abcdefghij'. 1 to: 5 do: [:i | s := s , s]. s size"
+    assert ps(code) == "320"
+    with pytest.raises(LimitExceeded) as caught:
+        Image.new().evaluate(code, limits=Limits(max_string=100))
+    assert caught.value.kind == "string"
+
+
+def test_install_refuses_a_usual_case_of_a_primitive_the_class_does_not_find() -> None:
+    install()
+    size = USUAL_CASES["size"][0]
+    with pytest.raises(TypeError, match="not the primitive"):
+        _check_usual_case(size, "size", lambda it, rcv, args: 0)
+    with pytest.raises(TypeError, match="argument kinds"):
+        _check_usual_case(UsualCase("ByteString", (), "0"), "indexOf:", lambda *a: 0)
