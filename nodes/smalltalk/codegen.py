@@ -71,6 +71,18 @@ class BlockSpec:
 
 
 @dataclass
+class _Link:
+    """One send of a chain (`_Function.fused`): its receiver, or the Python str standing
+    for it (`text`: the str's name and whether it is known to be byte text), and its
+    arguments, evaluated (`borrowed`: its String literals, see `borrowable`)."""
+
+    rcv: str
+    text: tuple[str, bool] | None
+    args: list[str]
+    borrowed: list[tuple[int, str, str]]
+
+
+@dataclass
 class Module:
     """Generated source and what its namespace needs besides the shared helpers."""
 
@@ -630,29 +642,19 @@ class _Function:
         rcv, *args = self.operands([first.receiver, *first.args])
         borrowed = self.borrowable(list(first.args), args)
         name = self.temp()
-        self.fused_step(sends, rcv, None, args, borrowed, name, want)
+        self.fused_step(sends, _Link(rcv, None, args, borrowed), name, want)
         return (name, True)
 
-    def fused_step(
-        self,
-        sends: list[ast.Send],
-        rcv: str,
-        text: tuple[str, bool] | None,
-        args: list[str],
-        borrowed: list[tuple[int, str, str]],
-        name: str,
-        want: bool,
-    ) -> None:
-        """Emit `sends[0]` (and after it the rest) to `rcv`, or, when `text` is given,
-        to the String whose characters the Python str `text[0]` holds (`text[1]`: known
-        to be byte text)."""
+    def fused_step(self, sends: list[ast.Send], link: _Link, name: str, want: bool) -> None:
+        """Emit `sends[0]` (and after it the rest) for `link`."""
         send, rest = sends[0], sends[1:]
+        rcv, text, args, borrowed = link.rcv, link.text, link.args, link.borrowed
         case = _text_case(send.selector) if rest else _reads_text_case(send.selector)
         assert case is not None
         test = self.usual_test(case, rcv, args, borrowed, text)
         names = self.usual_names(rcv, args, borrowed)
         if test is None:  # (a literal argument of the wrong type: never the usual case)
-            self.plain_chain(sends, rcv, text, args, borrowed, name, want)
+            self.plain_chain(sends, link, name, want)
             return
         self.emit(f"if {test}:")
         with self.indented():
@@ -666,22 +668,15 @@ class _Function:
                 self.emit(f"{chars} = {form[0]}")
                 next_args = self.operands(list(rest[0].args))
                 next_borrowed = self.borrowable(list(rest[0].args), next_args)
-                self.fused_step(rest, rcv, (chars, form[1]), next_args, next_borrowed, name, want)
+                link = _Link(rcv, (chars, form[1]), next_args, next_borrowed)
+                self.fused_step(rest, link, name, want)
         self.emit("else:")
         with self.indented():
-            self.plain_chain(sends, rcv, text, args, borrowed, name, want)
+            self.plain_chain(sends, _Link(rcv, text, args, borrowed), name, want)
 
-    def plain_chain(
-        self,
-        sends: list[ast.Send],
-        rcv: str,
-        text: tuple[str, bool] | None,
-        args: list[str],
-        borrowed: list[tuple[int, str, str]],
-        name: str,
-        want: bool,
-    ) -> None:
-        """`sends` as plain sends, the first to `rcv` or to a String made of `text`."""
+    def plain_chain(self, sends: list[ast.Send], link: _Link, name: str, want: bool) -> None:
+        """`sends` as plain sends, the first to the link's receiver (made of its text)."""
+        rcv, text, args, borrowed = link.rcv, link.text, link.args, link.borrowed
         if text is not None:
             rcv = self.temp()
             self.emit(f"{rcv} = {'new_byte_string' if text[1] else 'new_string'}({text[0]})")
