@@ -20,12 +20,13 @@ from fractions import Fraction
 from typing import Any
 
 from . import ast
-from .classes import SYSTEM_CLASSES, global_named
+from .classes import global_named
 from .errors import SmalltalkSyntaxError
 from .kernel import SMALL_MAX, SMALL_MIN, class_of, shared_literal
 from .objects import Char, HeapObject, ScaledDecimal, StClass
-from .primitives._registry import ARGUMENTS, INLINED, RECEIVERS, USUAL_CASES, UsualCase
+from .primitives._registry import INLINED, USUAL_CASES
 from .scopes import BLOCK_MESSAGES, Analysis, Binding, Scope, keywords
+from .usual_sends import UsualSends
 
 # (code, stable): a Python expression for a value, and whether later code can change
 # what it reads (a variable can be assigned by a later argument; a temporary cannot).
@@ -71,18 +72,6 @@ class BlockSpec:
 
 
 @dataclass
-class _Link:
-    """One send of a chain (`_Function.fused`): its receiver, or the Python str standing
-    for it (`text`: the str's name and whether it is known to be byte text), and its
-    arguments, evaluated (`borrowed`: its String literals, see `borrowable`)."""
-
-    rcv: str
-    text: tuple[str, bool] | None
-    args: list[str]
-    borrowed: list[tuple[int, str, str]]
-
-
-@dataclass
 class Module:
     """Generated source and what its namespace needs besides the shared helpers."""
 
@@ -104,40 +93,6 @@ def _is_simple(code: str) -> bool:
 def _tuple(items: list[str]) -> str:
     """Python source of a tuple of `items`."""
     return "(" + "".join(f"{item}, " for item in items).rstrip(" ") + ")"
-
-
-def _usual_code(template: str, names: dict[str, str], text: tuple[str, bool] | None) -> str:
-    """A usual case's test or value for these operands; with `text`, for a receiver that
-    is that Python str (the case reads it only as `{r}.chars`)."""
-    if text is not None:
-        template = template.replace("{r}.chars", text[0])
-    return template.format(**names)
-
-
-def _text_form(value: str) -> tuple[str, bool] | None:
-    """A usual case's answer `new_string(<text>)` or `new_byte_string(<text>)`: the text
-    and whether it is known to be byte text; None for any other answer."""
-    for maker, byte in (("new_string(", False), ("new_byte_string(", True)):
-        if value.startswith(maker) and value.endswith(")"):
-            return value[len(maker):-1], byte
-    return None
-
-
-def _reads_text_case(selector: str) -> UsualCase | None:
-    """The selector's ByteString usual case, if it reads its receiver only as text
-    (`{r}.chars`): one a Python str can stand in for."""
-    for case in USUAL_CASES.get(selector, ()):
-        template = case.test + case.value
-        if (case.receiver == "ByteString" and case.value
-                and template.count("{r}") == template.count("{r}.chars")):
-            return case
-    return None
-
-
-def _text_case(selector: str) -> UsualCase | None:
-    """`_reads_text_case` if it also answers a new String (whose text can stay a str)."""
-    case = _reads_text_case(selector)
-    return case if case is not None and _text_form(case.value) is not None else None
 
 
 def _is_simple_int(code: str) -> bool:
@@ -262,7 +217,7 @@ class Generator:
         return spec.name
 
 
-class _Function:
+class _Function(UsualSends):
     """One generated Python function: a method, a doit or a block."""
 
     def __init__(self, gen: Generator, scope: Scope) -> None:
@@ -601,26 +556,6 @@ class _Function:
         borrowed = self.borrowable(list(node.args), args)
         return self.plain_send(rcv, selector, args, to_self, borrowed, want)
 
-    # ------------------------------------------------------------------ unboxed chains
-    def chain(self, node: ast.Send) -> list[ast.Send] | None:
-        """`node` and the sends it is a chain of, innermost first, when each answers a
-        String that only the next one sees and all have usual cases that read it as
-        text: `(w copyReplaceAll: 'a' with: 'b') reversed asUppercase`. None if not."""
-        sends = [node]
-        while True:
-            inner = sends[-1].receiver
-            if not (isinstance(inner, ast.Send) and _text_case(inner.selector)
-                    and self.plain(inner)):
-                break
-            sends.append(inner)
-        outer = sends[:-1]
-        if not outer or not all(
-            _reads_text_case(s.selector)
-            and all(isinstance(a, ast.Literal) for a in s.args) for s in outer
-        ):
-            return None
-        return sends[::-1]
-
     def plain(self, node: ast.Send) -> bool:
         """A send `send` would write as a `plain_send` to a receiver not `self`."""
         analysis = self.gen.analysis
@@ -632,62 +567,6 @@ class _Function:
             and node.selector not in ("==", "~~", "isNil", "notNil")
             and not (len(node.args) == 1 and node.selector in _INT_OPS)
         )
-
-    def fused(self, sends: list[ast.Send], want: bool) -> Atom:
-        """A chain (see `chain`) whose Strings in between stay Python strs while every
-        send takes its usual case: they are never made, so nothing can tell. Where one
-        does not, its receiver is made then (what the send before would have answered)
-        and the rest are plain sends."""
-        first = sends[0]
-        rcv, *args = self.operands([first.receiver, *first.args])
-        borrowed = self.borrowable(list(first.args), args)
-        name = self.temp()
-        self.fused_step(sends, _Link(rcv, None, args, borrowed), name, want)
-        return (name, True)
-
-    def fused_step(self, sends: list[ast.Send], link: _Link, name: str, want: bool) -> None:
-        """Emit `sends[0]` (and after it the rest) for `link`."""
-        send, rest = sends[0], sends[1:]
-        rcv, text, args, borrowed = link.rcv, link.text, link.args, link.borrowed
-        case = _text_case(send.selector) if rest else _reads_text_case(send.selector)
-        assert case is not None
-        test = self.usual_test(case, rcv, args, borrowed, text)
-        names = self.usual_names(rcv, args, borrowed)
-        if test is None:  # (a literal argument of the wrong type: never the usual case)
-            self.plain_chain(sends, link, name, want)
-            return
-        self.emit(f"if {test}:")
-        with self.indented():
-            value = _usual_code(case.value, names, text)
-            if not rest:
-                self.emit(f"{name} = {value}")
-            else:
-                form = _text_form(value)
-                assert form is not None
-                chars = self.temp()
-                self.emit(f"{chars} = {form[0]}")
-                next_args = self.operands(list(rest[0].args))
-                next_borrowed = self.borrowable(list(rest[0].args), next_args)
-                link = _Link(rcv, (chars, form[1]), next_args, next_borrowed)
-                self.fused_step(rest, link, name, want)
-        self.emit("else:")
-        with self.indented():
-            self.plain_chain(sends, _Link(rcv, text, args, borrowed), name, want)
-
-    def plain_chain(self, sends: list[ast.Send], link: _Link, name: str, want: bool) -> None:
-        """`sends` as plain sends, the first to the link's receiver (made of its text)."""
-        rcv, text, args, borrowed = link.rcv, link.text, link.args, link.borrowed
-        if text is not None:
-            rcv = self.temp()
-            self.emit(f"{rcv} = {'new_byte_string' if text[1] else 'new_string'}({text[0]})")
-        value = self.plain_send(rcv, sends[0].selector, args, False, borrowed,
-                                want or len(sends) > 1)[0]
-        for index, send in enumerate(sends[1:], 2):
-            send_args = self.operands(list(send.args))
-            send_borrowed = self.borrowable(list(send.args), send_args)
-            value = self.plain_send(value, send.selector, send_args, False, send_borrowed,
-                                    want or index < len(sends))[0]
-        self.emit(f"{name} = {value}")
 
     def borrowable(self, nodes: list[ast.Expr], args: list[str]) -> list[tuple[int, str, str]]:
         """The String literal arguments among `nodes` (just evaluated into `args`):
@@ -732,83 +611,6 @@ class _Function:
         else:
             self.looked_up_send(name, rcv, selector, args, to_self, borrowed, want)
         return (name, True)
-
-    def usual_test(
-        self,
-        case: UsualCase,
-        rcv: str,
-        args: list[str],
-        borrowed: list[tuple[int, str, str]],
-        text: tuple[str, bool] | None = None,
-    ) -> str | None:
-        """The test that a send is the primitive's usual case (receiver and argument
-        types, the receiver's class, the case's own test), or None when it never is.
-        With `text` the receiver is the Python str `text[0]` (see `fused_step`): a
-        ByteString when it is byte text (`text[1]`: known to be; else ASCII is what is
-        tested for, anything else takes the plain path)."""
-        names = self.usual_names(rcv, args, borrowed)
-        py_type, class_name, _classes = RECEIVERS[case.receiver]
-        wanted: list[tuple[str, type | None]] = [] if text is not None else [(rcv, py_type)]
-        wanted += [(names[f"a{index}"], ARGUMENTS[kind]) for index, kind in enumerate(case.args)]
-        tests = [] if text is None or text[1] else [f"{text[0]}.isascii()"]
-        for code, wanted_type in wanted:
-            known = self.static_type(code)
-            if wanted_type is None or known is wanted_type:
-                continue
-            if known is not None:
-                return None
-            tests.append(f"{self.type_of(code)} is {self.gen.constant(wanted_type)}")
-        if class_name is not None and text is None:
-            tests.append(f"{rcv}.cls is {self.gen.constant(SYSTEM_CLASSES[class_name])}")
-        if case.test:
-            tests.append(_usual_code(case.test, names, text))
-        return " and ".join(tests) or "True"
-
-    def static_type(self, code: str) -> type | None:
-        """The Python type of `code` when it is a constant (a value's Python type never
-        changes), else None."""
-        constants = self.gen.module.constants
-        if code in constants:
-            return type(constants[code])
-        if _is_simple_int(code):
-            return int
-        return {"None": type(None), "True": bool, "False": bool}.get(code)
-
-    def usual_names(
-        self, rcv: str, args: list[str], borrowed: list[tuple[int, str, str]]
-    ) -> dict[str, str]:
-        """What `{r}`, `{a0}`... stand for in a usual case: a String literal argument
-        is its shared String (a usual case only reads it)."""
-        names = {"r": rcv} | {f"a{index}": arg for index, arg in enumerate(args)}
-        for index, text, _line in borrowed:
-            names[f"a{index}"] = self.gen.shared_literal(text)
-        return names
-
-    def usual_value(
-        self,
-        case: UsualCase,
-        name: str,
-        rcv: str,
-        args: list[str],
-        borrowed: list[tuple[int, str, str]],
-        want: bool,
-    ) -> None:
-        if case.value:
-            names = self.usual_names(rcv, args, borrowed)
-            self.emit(f"{name} = {_usual_code(case.value, names, None)}")
-            return
-        # The primitive, called directly: String literals as `plain_send` passes them.
-        fn = self.gen.constant(case.fn)
-        if getattr(case.fn, "borrows_strings", False):
-            names = self.usual_names(rcv, args, borrowed)
-            self.emit(f"{name} = {fn}({', '.join(['it', rcv, *list(names.values())[1:]])})")
-            for index, text, _line in borrowed if want else ():
-                fresh = f"new_string({self.gen.constant(text)})"
-                self.emit(f"if {name} is {names[f'a{index}']}: {name} = {fresh}")
-            return
-        for _index, _text, line in borrowed:
-            self.emit(line)
-        self.emit(f"{name} = {fn}({', '.join(['it', rcv, *args])})")
 
     def looked_up_send(
         self,

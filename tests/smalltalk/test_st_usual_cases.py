@@ -1,6 +1,6 @@
 """Usual cases: a send to a system class's primitive whose receiver and arguments are of
-the common kinds is written into its send site (codegen `_Function.plain_send`), and a
-chain of them keeps the Strings in between as Python strs (`_Function.fused`).
+the common kinds is written into its send site, and a chain of them keeps the Strings in
+between as Python strs (nodes/smalltalk/usual_sends.py).
 
 Each must answer what the primitive answers, with the same class, for every receiver:
 here the written-in code is compared with `perform:`, which always sends."""

@@ -36,7 +36,7 @@ ARGUMENTS: dict[str, type | None] = {"String": StString, "Character": Char, "any
 @dataclass(frozen=True)
 class UsualCase:
     """The usual case of a positional primitive, written into its send sites (codegen
-    `_Function.usual_case`): a send whose receiver and arguments are of these kinds, and
+    `usual_sends.py`): a send whose receiver and arguments are of these kinds, and
     for which `test` holds, answers `value` without a send. `test` and `value` are
     Python expressions over `{r}` (the receiver) and `{a0}`, `{a1}`... (the arguments)
     that may use the names every generated module sees (compiler.py); an empty `value`
