@@ -8,6 +8,8 @@ here the written-in code is compared with `perform:`, which always sends."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from st_support import ps
 
 from nodes.smalltalk import Image, LimitExceeded, Limits
@@ -171,3 +173,48 @@ def test_install_refuses_a_usual_case_of_a_primitive_the_class_does_not_find() -
         _check_usual_case(size, "size", lambda it, rcv, args: 0)
     with pytest.raises(TypeError, match="argument kinds"):
         _check_usual_case(UsualCase("ByteString", (), "0"), "indexOf:", lambda *a: 0)
+
+
+# ---------------------------------------------------------------------- differential
+
+_CHARS = "ab-I i\u00e9\u00df\u0100"
+_TEXT = st.text(alphabet=_CHARS, max_size=5)
+_STRING = _TEXT.map(lambda text: f"'{text}'")
+_RECEIVER = st.one_of(
+    _STRING,
+    st.text(alphabet="abI", min_size=1, max_size=4).map(lambda text: f"#{text}"),
+    st.integers(-10**20, 10**20).map(lambda value: f"({value})"),
+)
+_MESSAGE = st.one_of(
+    st.sampled_from([("reversed", ()), ("reverse", ()), ("asUppercase", ()),
+                     ("asLowercase", ()), ("size", ()), ("printString", ()),
+                     ("displayString", ()), ("asString", ())]),
+    st.tuples(st.just(","), st.tuples(st.sampled_from(["'x\u0100'", "'\u00e9'", "#sym", "3"]))),
+    st.tuples(st.just(","), st.tuples(_STRING)),
+    st.tuples(st.just("indexOf:"), st.tuples(st.sampled_from(["$a", "$-", "$\u0100", "7"]))),
+    st.tuples(st.just("copyReplaceAll:with:"), st.tuples(_STRING, _STRING)),
+    st.tuples(st.just("copyReplaceAll:with:"), st.tuples(st.just("'a'"), st.just("'\u0100'"))),
+)
+
+
+def _outcome(code: str) -> tuple[bool, str | None, str]:
+    outcome = Image.new().evaluate(code)
+    return outcome.has_error, outcome.error_class, outcome.print_string
+
+
+# (the first evaluation in a process raises the recursion limit, which hypothesis notes)
+@pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_RECEIVER, st.lists(_MESSAGE, min_size=1, max_size=4))
+def test_any_chain_answers_what_perform_answers(
+    base: str, sends: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    """Random receivers (ASCII, Latin-1, wide, Symbols, Integers small and large) and
+    random chains of the messages with usual cases, against perform: one by one: the
+    same answer, class and error."""
+    chain = reference = f"({base})"
+    for selector, args in sends:
+        chain = f"({chain} {_keyword(selector, args)})"
+        reference = f"({reference} {_perform(selector, args)})"
+    probe = "{{{0}. {0} class}}"
+    assert _outcome(probe.format(chain)) == _outcome(probe.format(reference)), chain
