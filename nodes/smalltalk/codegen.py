@@ -137,9 +137,46 @@ class Generator:
     def method(self, node: ast.Method) -> str:
         root = self.analysis.root
         assert root is not None
+        params = self.analysis.root_decls[: len(node.params)]
+        blocks = len(self.module.blocks)
+        fn, lines = self.method_body(node, frozenset())
+        if fn.int_tested and len(self.module.blocks) == blocks and not (
+            root.bears_frame or root.is_home
+        ):
+            # A copy for int arguments, where their SmallInteger fast paths need no
+            # test: chosen once on entry (`fib: n` tests n three times otherwise). Not for
+            # a method with real blocks (they would be generated twice) or a frame.
+            _int_fn, int_lines = self.method_body(node, frozenset(fn.int_tested))
+            assert lines[: len(_TICK)] == int_lines[: len(_TICK)] == ["    " + t for t in _TICK]
+            guard = " and ".join(f"type({name}) is int" for name in sorted(fn.int_tested))
+            lines = [
+                *lines[: len(_TICK)],
+                f"    if {guard}:",
+                *["    " + line for line in int_lines[len(_TICK) :]],
+                *lines[len(_TICK) :],
+            ]
+        names = [b.local if not b.captured else f"_a{i}" for i, b in enumerate(params)]
+        # Two entries: `method(it, self, args)` for Interpreter.send and the primitives,
+        # `positional(it, self, *args)` for the inline caches of generated sends.
+        self.module.lines += [f"def positional({', '.join(['it', 'self', *names])}):", *lines]
+        self.module.lines += [
+            "def method(it, self, args):",
+            "    return positional(it, self, *args)",
+            "method.positional = positional",
+        ]
+        return "method"
+
+    def method_body(
+        self, node: ast.Method, known_int: frozenset[str]
+    ) -> tuple[_Function, list[str]]:
+        """The body of a method's function (`wrap`ped), its arguments in `known_int`
+        taken to be Python ints."""
+        root = self.analysis.root
+        assert root is not None
         fn = _Function(self, root)
         params = self.analysis.root_decls[: len(node.params)]
         fn.memoize_types(params)
+        fn.known_int = known_int
         temps = self.analysis.root_decls[len(node.params) :]
         uncounted = 0
 
@@ -157,19 +194,7 @@ class Generator:
         entry: tuple[str, ...] = _TICK if fn.leaf else _ENTER
         if fn.leaf or root.bears_frame or root.is_home:
             uncounted = 0
-        names = [b.local if not b.captured else f"_a{i}" for i, b in enumerate(params)]
-        # Two entries: `method(it, self, args)` for Interpreter.send and the primitives,
-        # `positional(it, self, *args)` for the inline caches of generated sends.
-        head = [f"def positional({', '.join(['it', 'self', *names])}):"]
-        self.module.lines += head + fn.wrap(
-            body, params, tail="return self", entry=entry, uncounted=uncounted
-        )
-        self.module.lines += [
-            "def method(it, self, args):",
-            "    return positional(it, self, *args)",
-            "method.positional = positional",
-        ]
-        return "method"
+        return fn, fn.wrap(body, params, tail="return self", entry=entry, uncounted=uncounted)
 
     def doit(self, node: ast.DoIt) -> str:
         root = self.analysis.root
@@ -238,6 +263,10 @@ class _Function(UsualSends):
         # read once on entry (`wrap`) when some fast path or send site asks for it.
         self.type_memo: dict[str, str] = {}
         self.types_used: set[str] = set()
+        # Arguments a SmallInteger fast path tested for int, and (in a method's copy
+        # for int arguments, see `Generator.method`) the ones known to be ints.
+        self.int_tested: set[str] = set()
+        self.known_int: frozenset[str] = frozenset()
 
     def memoize_types(self, params: list[Binding]) -> None:
         """The arguments whose type() one read on entry can stand for: Python locals
@@ -245,6 +274,15 @@ class _Function(UsualSends):
         for index, binding in enumerate(params):
             if not binding.captured and not binding.assigned:
                 self.type_memo[binding.local] = f"_T{index}"
+
+    def int_test(self, code: str) -> str | None:
+        """The test that `code` is a Python int (None: known to be, see
+        `Generator.method`), for a SmallInteger fast path."""
+        if code in self.known_int:
+            return None
+        if code in self.type_memo:
+            self.int_tested.add(code)
+        return f"{self.type_of(code)} is int"
 
     def type_of(self, code: str) -> str:
         """A Python expression for `type(code)`."""
@@ -710,8 +748,8 @@ class _Function(UsualSends):
         op, guard = _INT_OPS[selector]
         literal_b = isinstance(node.args[0], ast.Literal) and type(node.args[0].value) is int
         literal_a = isinstance(node.receiver, ast.Literal) and type(node.receiver.value) is int
-        tests = [] if literal_a else [f"{self.type_of(a)} is int"]
-        tests += [] if literal_b else [f"{self.type_of(b)} is int"]
+        tests = [test for x, literal in ((a, literal_a), (b, literal_b))
+                 if not literal and (test := self.int_test(x))]
         if guard == "mul":
             tests += [f"-{_BIG} < {x} < {_BIG}" for x, lit in ((a, literal_a), (b, literal_b))
                       if not lit]
@@ -721,8 +759,9 @@ class _Function(UsualSends):
         name = self.temp()
         fallback = f"it.send({a}, {selector!r}, ({b},))"
         if not tests:
-            tests = ["True"]
-        self.emit(f"{name} = {a} {op} {b} if {' and '.join(tests)} else {fallback}")
+            self.emit(f"{name} = {a} {op} {b}")
+        else:
+            self.emit(f"{name} = {a} {op} {b} if {' and '.join(tests)} else {fallback}")
         return (name, True)
 
     def cascade(self, node: ast.Cascade, want: bool = True) -> Atom:
@@ -976,8 +1015,10 @@ class _Function(UsualSends):
             return None
         a, b = self.operands([node.receiver, node.args[0]])
         op = _INT_OPS[node.selector][0]
-        tests = [f"{self.type_of(x)} is int" for x in (a, b) if not _is_simple_int(x)]
-        tests = list(dict.fromkeys(tests)) or ["True"]
+        tests = [test for x in (a, b) if not _is_simple_int(x) and (test := self.int_test(x))]
+        tests = list(dict.fromkeys(tests))
+        if not tests:
+            return f"({a} {op} {b})"
         slow = f"it.as_bool(it.send({a}, {node.selector!r}, ({b},)), {fallback})"
         return f"({a} {op} {b} if {' and '.join(tests)} else {slow})"
 

@@ -87,6 +87,35 @@ def test_integer_fast_paths_fall_back_to_sends_for_other_operands() -> None:
     assert Image.new().evaluate("7 // 0").error_class == "ZeroDivide"
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ("3 and: 4", "#(14 3 false 12 3)"),
+        ("(SmallInteger maxVal) and: 1", None),  # LargeInteger sums, still Python ints
+        ("2.5 and: 1", "#(7.0 2 false 2.5 3)"),
+        ("(1/2) and: (1/3)", "an Array((5/3) 1 false (1/6) 2)"),
+        ("0 and: 0", "#(0 1 true 0 2)"),
+    ],
+)
+def test_a_method_whose_arguments_are_tested_for_small_integers_answers_alike_for_all(
+    args: str, expected: str | None
+) -> None:
+    # The method has a copy for int arguments (chosen on entry, its fast paths untested)
+    # beside the general one: both must answer what the sends answer.
+    image = with_class(
+        "Object subclass: #K. K compile: 'mix: a and: b "
+        "| c | c := a + b. ^{c * 2. a // 1 max: 1. a = b. a * b. c < 3 ifTrue: [2] ifFalse: [3]}'"
+    )
+    answer = ps(f"K new mix: {args}", image)
+    if expected is None:
+        big = 2**60 - 1
+        assert answer == f"#({(big + 1) * 2} {big} false {big} 3)", answer
+    else:
+        assert answer == expected
+    assert Image.new().evaluate("Object subclass: #K. K compile: 'twice: a ^a + a'. "
+                                "K new twice: 'x'").error_class == "MessageNotUnderstood"
+
+
 # ---------------------------------------------------------------------- limits
 
 
