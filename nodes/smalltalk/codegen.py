@@ -631,11 +631,14 @@ class _Function(UsualSends):
         to_self: bool,
         borrowed: list[tuple[int, str, str]] | None = None,
         want: bool = True,
+        usual: bool = True,
     ) -> Atom:
+        """A send that is not inlined: its usual cases first (unless `usual` is false: a
+        chain's way out, see `UsualSends.plain_chain`), then the inline cache."""
         name = self.temp()
         borrowed = borrowed or []
         cases = []
-        for case in [] if to_self else USUAL_CASES.get(selector, []):
+        for case in USUAL_CASES.get(selector, []) if usual and not to_self else []:
             test = self.usual_test(case, rcv, args, borrowed)
             if test is not None:
                 cases.append(case)

@@ -85,7 +85,8 @@ class UsualSends:
         def borrowable(self, nodes: list[ast.Expr], args: list[str]) -> Borrowed: ...
         def plain(self, node: ast.Send) -> bool: ...
         def plain_send(self, rcv: str, selector: str, args: list[str], to_self: bool,
-                       borrowed: Borrowed | None = None, want: bool = True) -> Atom: ...
+                       borrowed: Borrowed | None = None, want: bool = True,
+                       usual: bool = True) -> Atom: ...
 
     def chain(self, node: ast.Send) -> list[ast.Send] | None:
         """`node` and the sends it is a chain of, innermost first, when each answers a
@@ -148,18 +149,20 @@ class UsualSends:
             self.plain_chain(sends, Link(rcv, text, args, borrowed), name, want)
 
     def plain_chain(self, sends: list[ast.Send], link: Link, name: str, want: bool) -> None:
-        """`sends` as plain sends, the first to the link's receiver (made of its text)."""
+        """`sends` as sends through their inline caches, the first to the link's
+        receiver (made of its text). The way out of a chain, so without the usual cases:
+        the code stays linear in the chain's length, not quadratic."""
         rcv, text, args, borrowed = link.rcv, link.text, link.args, link.borrowed
         if text is not None:
             rcv = self.temp()
             self.emit(f"{rcv} = {'new_byte_string' if text[1] else 'new_string'}({text[0]})")
         value = self.plain_send(rcv, sends[0].selector, args, False, borrowed,
-                                want or len(sends) > 1)[0]
+                                want or len(sends) > 1, usual=False)[0]
         for index, send in enumerate(sends[1:], 2):
             send_args = self.operands(list(send.args))
             send_borrowed = self.borrowable(list(send.args), send_args)
             value = self.plain_send(value, send.selector, send_args, False, send_borrowed,
-                                    want or index < len(sends))[0]
+                                    want or index < len(sends), usual=False)[0]
         self.emit(f"{name} = {value}")
 
     def usual_test(
