@@ -150,8 +150,9 @@ class UsualSends:
 
     def plain_chain(self, sends: list[ast.Send], link: Link, name: str, want: bool) -> None:
         """`sends` as sends through their inline caches, the first to the link's
-        receiver (made of its text). The way out of a chain, so without the usual cases:
-        the code stays linear in the chain's length, not quadratic."""
+        receiver (made of its text). The way out of a chain, taken rarely, so without
+        the usual cases: each link has one, holding the sends after it, and this keeps
+        those small (a chain of n links writes n(n+1)/2 sends on its ways out)."""
         rcv, text, args, borrowed = link.rcv, link.text, link.args, link.borrowed
         if text is not None:
             rcv = self.temp()
