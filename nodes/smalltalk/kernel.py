@@ -140,10 +140,12 @@ def new_string(text: str) -> StString:
 
 
 def new_byte_string(text: str) -> StString:
-    """A ByteString of `text`, which the caller knows is byte text no longer than a String
-    that exists (a usual case's answer: `reversed`, `asUppercase` of ASCII text, an
-    Integer's digits): `new_string` without the size check and the choice of class."""
+    """A ByteString of `text`, which the caller knows is byte text (a usual case's
+    answer: `reversed` of a ByteString, `asUppercase` of ASCII text, an Integer's
+    digits): `new_string` without the choice of class."""
     allowance = current_allowance()
+    if len(text) > allowance.max_string:
+        check_string(len(text))
     allowance.objects_left -= 1
     if allowance.objects_left < 0:
         raise LimitExceeded("heap", "ResourceLimit: too many objects")

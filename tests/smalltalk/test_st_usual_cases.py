@@ -218,3 +218,13 @@ def test_any_chain_answers_what_perform_answers(
         reference = f"({reference} {_perform(selector, args)})"
     probe = "{{{0}. {0} class}}"
     assert _outcome(probe.format(chain)) == _outcome(probe.format(reference)), chain
+
+
+def test_a_written_in_printstring_meets_the_string_limit_as_the_primitive_does() -> None:
+    code = "123456789 printString"
+    with pytest.raises(LimitExceeded) as caught:
+        Image.new().evaluate(code, limits=Limits(max_string=5))
+    assert caught.value.kind == "string"
+    with pytest.raises(LimitExceeded):
+        Image.new().evaluate(f"{code[:-12]} perform: #printString", limits=Limits(max_string=5))
+    assert ps(code, max_string=9) == "'123456789'"
