@@ -142,7 +142,8 @@ def new_string(text: str) -> StString:
 def new_byte_string(text: str) -> StString:
     """A ByteString of `text`, which the caller knows is byte text (a usual case's
     answer: `reversed` of a ByteString, `asUppercase` of ASCII text, an Integer's
-    digits): `new_string` without the choice of class."""
+    digits): `new_string` without the choice of class, and like it written out in full
+    (no call to a shared helper: one Python call per String, on the hottest path)."""
     allowance = current_allowance()
     if len(text) > allowance.max_string:
         check_string(len(text))
