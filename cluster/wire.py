@@ -11,7 +11,9 @@ The model is deliberately small:
 - :class:`WireConnection` owns one socket and one ``hiredis.Reader``. :meth:`roundtrip` writes
   a batch of commands in one ``send`` and reads exactly that many replies: one network round
   trip, whatever the batch size. Error replies come back as :class:`ReplyError` values in the
-  list (as Redis sends them, for example inside EXEC), never raised.
+  list (as Redis sends them, for example inside EXEC), never raised; except "not here, not
+  now" replies (:data:`REDIRECTS`), raised as :class:`WireRedirect`: all of them on a
+  router's connections, LOADING (a restarted Redis still reading its data) on every one.
 - A connection is used by one task at a time (checked out of :class:`WirePool`), so a WATCH
   belongs to its holder until EXEC, DISCARD or UNWATCH. A holder that leaves without ending its
   WATCH marks the connection, and the next holder's first batch starts with UNWATCH (no extra
@@ -50,6 +52,11 @@ class WireError(ConnectionError):
 REDIRECTS = ("MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN")
 """Error replies that mean "not here, not now" (a failover or a slot move in progress): the
 command was not run, so the caller may run it again once the topology is known again."""
+
+NOT_YET = ("LOADING",)
+"""The redirects a single server answers too: it restarted and is still loading its data.
+Raised on every connection, or they would reach code that parses replies (an ``HGETALL``
+answered ``-LOADING`` is not a hash) and turn a restart into request errors."""
 
 
 class WireRedirect(WireError):
@@ -230,11 +237,10 @@ class WireConnection:
             if isinstance(exc, trio.BrokenResourceError | trio.ClosedResourceError | OSError):
                 raise WireError(f"redis connection lost ({exc.__class__.__name__})") from exc
             raise
-        if self.check_redirects:
-            redirect = redirect_in(replies)
-            if redirect is not None:
-                # The stream is intact: the connection stays usable.
-                raise WireRedirect(redirect, replies[skip:])
+        redirect = redirect_in(replies)
+        if redirect is not None and (self.check_redirects or redirect.startswith(NOT_YET)):
+            # The stream is intact: the connection stays usable.
+            raise WireRedirect(redirect, replies[skip:])
         return replies[skip:]
 
     async def receive(self) -> Any:
@@ -319,7 +325,7 @@ class WirePool:
         self.stats = stats or WireStats()
         self.check_redirects = check_redirects
         """Raise :class:`WireRedirect` for MOVED, READONLY... (set by :mod:`cluster.router`;
-        a standalone Redis has nowhere else to send us)."""
+        a standalone Redis has nowhere else to send us: only :data:`NOT_YET` is raised)."""
         self.closed = False
         self._free: list[WireConnection] = []
         self._slots = trio.Semaphore(max_connections)

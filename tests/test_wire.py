@@ -10,11 +10,15 @@ Rules: loopback only, the shared test redis-server on a free port, a time cap pe
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 import trio
 from conftest import redis_call
 
-from cluster.wire import Endpoint, ReplyError, WireError, WirePool
+from cluster.ops.embedded_redis import RedisServer
+from cluster.wire import Endpoint, ReplyError, WireError, WirePool, WireRedirect
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -141,3 +145,48 @@ async def test_without_the_watchdog_a_round_trip_is_still_bounded(redis):
             await wire.roundtrip([("BLPOP", "never", 5)])
     finally:
         await wire.aclose()
+
+
+async def test_a_redis_still_loading_its_data_raises_instead_of_answering_values(tmp_path):
+    # A real restart: a server saves a million keys, and a new one on the same dir loads
+    # them, answering clients between chunks (-LOADING) while it does. A reply list with
+    # -LOADING in it would reach code that parses replies (an HGETALL answered -LOADING is
+    # not a hash); it must raise WireRedirect (a WireError: the store's "unavailable",
+    # which requests wait out) and leave the connection usable.
+    first = RedisServer(data_dir=tmp_path, extra_args=("--enable-debug-command", "local"))
+    first.start()
+    try:
+        first.command("DEBUG", "POPULATE", "1000000")
+        first.command("SAVE")
+    finally:
+        first.stop()
+    second = RedisServer(
+        port=first.port, data_dir=tmp_path,
+        extra_args=("--loading-process-events-interval-bytes", "1024"),
+    )
+    binary = shutil.which("redis-server")
+    assert binary is not None
+    second.process = subprocess.Popen(
+        second.command_line(binary), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wire = WirePool(Endpoint.from_url(second.url), timeout=2)
+    loading = answered = 0
+    try:
+        with trio.fail_after(20):
+            while not answered:
+                try:
+                    replies = await wire.roundtrip([("GET", "key:1"), ("DBSIZE",)])
+                except WireRedirect as exc:
+                    assert exc.kind == "LOADING"
+                    loading += 1
+                    await trio.sleep(0.001)
+                except WireError:  # not listening yet
+                    await trio.sleep(0.01)
+                else:
+                    assert not any(isinstance(reply, ReplyError) for reply in replies), replies
+                    assert replies == ["value:1", 1_000_000]
+                    answered += 1
+        assert loading > 0, "the server finished loading before it was asked: not a test"
+    finally:
+        await wire.aclose()
+        second.stop()
