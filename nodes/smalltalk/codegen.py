@@ -571,6 +571,13 @@ class _Function(UsualSends):
         chain = self.chain(node) if self.plain(node) else None
         if chain is not None:
             return self.fused(chain, want)
+        found = self.text_argument(node.selector, node.args[0], want) if (
+            len(node.args) == 1 and self.plain(node)) else None
+        if found is not None:
+            arg = node.args[0]
+            assert isinstance(arg, ast.Send)
+            rcv, *arg_operands = self.operands([node.receiver, arg.receiver, *arg.args])
+            return self.text_argument_send(rcv, node.selector, found, arg, arg_operands, want)
         selector = node.selector
         is_super = isinstance(node.receiver, ast.Variable) and node.receiver.name == "super"
         rcv, *args = self.operands([node.receiver, *node.args])
@@ -776,6 +783,15 @@ class _Function(UsualSends):
             for index, message in enumerate(part):
                 # (a part's last message answers the cascade's value, or nothing)
                 used = index < len(part) - 1 or (want and number == len(node.parts) - 1)
+                found = self.text_argument(message.selector, message.args[0], used) if (
+                    len(message.args) == 1 and not (index == 0 and is_super)) else None
+                if found is not None:
+                    arg = message.args[0]
+                    assert isinstance(arg, ast.Send)
+                    arg_operands = self.operands([arg.receiver, *arg.args])
+                    target = self.text_argument_send(target, message.selector, found, arg,
+                                                     arg_operands, used)[0]
+                    continue
                 args = self.operands(list(message.args))
                 if index == 0 and is_super:
                     target = self.super_send(message.selector, args)[0]

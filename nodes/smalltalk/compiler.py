@@ -34,6 +34,7 @@ from .kernel import (
 from .limits import check_collection
 from .objects import BlockCode, Char, Frame, Method, StBlock, StClass
 from .parser import parse_doit, parse_method
+from .primitives.streams import write_text
 from .primitives.support import (
     collect_new,
     dict_key,
@@ -101,6 +102,7 @@ class Compiler:
             "new_array": new_array,
             "new_string": new_string,
             "new_byte_string": new_byte_string,
+            "write_text": write_text,  # (a usual case's `text_arg`: nextPutAll:)
             "materialize": materialize,
             # what primitives run with a block written inline (codegen `block_message`)
             "iteration_values": iteration_values,

@@ -10,7 +10,7 @@ is part of: everything here writes lines into that function.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 # A send's String literal arguments: (index, text, the line that made the fresh copy).
 Borrowed = list[tuple[int, str, str]]
+
+
+def _same_level() -> AbstractContextManager[None]:
+    """In place of `indented()` where a branch has no `if` above it."""
+    return nullcontext()
 
 
 @dataclass
@@ -173,16 +178,20 @@ class UsualSends:
         args: list[str],
         borrowed: Borrowed,
         text: tuple[str, bool] | None = None,
+        text_arg: bool = False,
     ) -> str | None:
         """The test that a send is the primitive's usual case (receiver and argument
         types, the receiver's class, the case's own test), or None when it never is.
         With `text` the receiver is the Python str `text[0]` (see `fused_step`): a
         ByteString when it is byte text (`text[1]`: known to be; else ASCII is what is
-        tested for, anything else takes the plain path)."""
+        tested for, anything else takes the plain path). With `text_arg` the one argument
+        is a Python str standing for a String (see `text_argument`)."""
         names = self.usual_names(rcv, args, borrowed)
         py_type, class_name, _classes = RECEIVERS[case.receiver]
         wanted: list[tuple[str, type | None]] = [] if text is not None else [(rcv, py_type)]
-        wanted += [(names[f"a{index}"], ARGUMENTS[kind]) for index, kind in enumerate(case.args)]
+        if not text_arg:
+            wanted += [(names[f"a{index}"], ARGUMENTS[kind])
+                       for index, kind in enumerate(case.args)]
         tests = [] if text is None or text[1] else [f"{text[0]}.isascii()"]
         for code, wanted_type in wanted:
             known = self.static_type(code)
@@ -194,7 +203,8 @@ class UsualSends:
         if class_name is not None and text is None:
             tests.append(f"{rcv}.cls is {self.gen.constant(SYSTEM_CLASSES[class_name])}")
         if case.test:
-            tests.append(_usual_code(case.test, names, text))
+            test = case.test.replace("{a0}.chars", "{a0}") if text_arg else case.test
+            tests.append(_usual_code(test, names, text))
         return " and ".join(tests) or "True"
 
     def static_type(self, code: str) -> type | None:
@@ -243,3 +253,73 @@ class UsualSends:
             self.emit(line)
         self.emit(f"{name} = {fn}({', '.join(['it', rcv, *args])})")
 
+
+    # ------------------------------------------------------------------ text arguments
+    def text_argument(
+        self, selector: str, arg: ast.Expr, want: bool
+    ) -> tuple[UsualCase, str, UsualCase] | None:
+        """For a one-argument send whose argument is a send answering a new String by
+        its usual case (`ws nextPutAll: i printString`, `'n = ' , n printString`): the
+        send's usual case, its work over the argument's text (`{text}`), and the
+        argument's usual case. None when not so: the argument String is made as usual."""
+        if not (isinstance(arg, ast.Send) and self.plain(arg)):
+            return None
+        inner = next((case for case in USUAL_CASES.get(arg.selector, ())
+                      if case.value and _text_form(case.value) is not None), None)
+        if inner is None:
+            return None
+        for case in USUAL_CASES.get(selector, ()):
+            if len(case.args) != 1 or case.test.count("{a0}") != case.test.count("{a0}.chars"):
+                continue
+            if case.value and case.value.count("{a0}") == case.value.count("{a0}.chars"):
+                return case, case.value.replace("{a0}.chars", "{text}"), inner
+            if case.text_arg and not want:
+                return case, case.text_arg, inner
+        return None
+
+    def text_argument_send(
+        self,
+        rcv: str,
+        selector: str,
+        found: tuple[UsualCase, str, UsualCase],
+        arg: ast.Send,
+        arg_operands: list[str],
+        want: bool,
+    ) -> Atom:
+        """`rcv selector arg` (see `text_argument`), `rcv` and the argument send's
+        operands already evaluated: while both sends take their usual cases, the
+        argument's String is never made; where one does not, it is made then (what the
+        argument send would have answered) and the send goes through the inline cache."""
+        case, template, inner = found
+        arg_rcv, *arg_args = arg_operands
+        arg_borrowed = self.borrowable(list(arg.args), arg_args)
+        name = self.temp()
+        test = self.usual_test(inner, arg_rcv, arg_args, arg_borrowed)
+        if test is not None:
+            form = _text_form(_usual_code(
+                inner.value, self.usual_names(arg_rcv, arg_args, arg_borrowed), None))
+            assert form is not None
+            self.emit(f"if {test}:")
+            with self.indented():
+                chars = self.temp()
+                self.emit(f"{chars} = {form[0]}")
+                outer = self.usual_test(case, rcv, [chars], [], text_arg=True)
+                if outer is not None:
+                    self.emit(f"if {outer}:")
+                    with self.indented():
+                        self.emit(f"{name} = {template.format(r=rcv, text=chars)}")
+                    self.emit("else:")
+                with self.indented() if outer is not None else _same_level():
+                    made = self.temp()
+                    maker = "new_byte_string" if form[1] else "new_string"
+                    self.emit(f"{made} = {maker}({chars})")
+                    value = self.plain_send(rcv, selector, [made], False, None, want,
+                                            usual=False)[0]
+                    self.emit(f"{name} = {value}")
+            self.emit("else:")
+        with self.indented() if test is not None else _same_level():
+            made = self.plain_send(arg_rcv, arg.selector, arg_args, False, arg_borrowed,
+                                   usual=False)[0]
+            value = self.plain_send(rcv, selector, [made], False, None, want, usual=False)[0]
+            self.emit(f"{name} = {value}")
+        return (name, True)

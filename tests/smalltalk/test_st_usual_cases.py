@@ -228,3 +228,88 @@ def test_a_written_in_printstring_meets_the_string_limit_as_the_primitive_does()
     with pytest.raises(LimitExceeded):
         Image.new().evaluate(f"{code[:-12]} perform: #printString", limits=Limits(max_string=5))
     assert ps(code, max_string=9) == "'123456789'"
+
+
+# ---------------------------------------------------------------------- text arguments
+
+TEXT_ARGUMENTS = [
+    "'n = ' , 42 printString",
+    "'a' , 'bc' reversed",
+    "'a' , #sym reversed",
+    "'a' , 3.5 printString",
+    "'a' , (2 raisedTo: 70) printString",
+    "'a' , 'x\u0100' reversed",
+    "'a\u0100' , 'xy' asUppercase",
+    "#sym , 7 printString",
+    "3 , 4 printString",
+    "('ab' , 'cd' reversed) , 5 printString",
+]
+
+
+@pytest.mark.parametrize("code", TEXT_ARGUMENTS)
+def test_a_string_argument_answered_by_a_usual_case_is_as_if_made(code: str) -> None:
+    # The argument's String is never made while both sends take their usual cases.
+    rcv, _, arg = code.rpartition(" , ")
+    arg_rcv, _, arg_selector = arg.rpartition(" ")
+    reference = f"({rcv}) perform: #, with: (({arg_rcv}) perform: #{arg_selector})"
+    probe = "{{{0}. ({0}) class}}"
+    assert _outcome(probe.format(code)) == _outcome(probe.format(reference)), code
+
+
+STREAM_WRITES = [
+    ("String new", "ws nextPutAll: 42 printString; nextPutAll: 'xy' reversed"),
+    ("String new", "ws nextPutAll: 'x\u0100' reversed. ws nextPutAll: 3 printString"),
+    ("String new", "ws nextPutAll: 3.5 printString; nextPutAll: #sym reversed"),
+    ("Array new", "ws nextPutAll: 12 printString; nextPutAll: 'ab' reversed"),
+    ("String new", "ws nextPutAll: (2 raisedTo: 70) printString"),
+]
+
+
+@pytest.mark.parametrize(("collection", "writes"), STREAM_WRITES)
+def test_a_stream_written_a_usual_case_answer_gets_its_text(collection: str, writes: str) -> None:
+    code = "| ws | ws := WriteStream on: {0}. {1}. {{ws contents. ws position}}"
+    performed = writes.replace("nextPutAll: ", "perform: #nextPutAll: with: ")
+    assert _outcome(code.format(collection, writes)) == _outcome(
+        code.format(collection, performed))
+
+
+def test_a_used_answer_of_nextputall_is_still_its_argument_string() -> None:
+    code = (
+        "| ws a | ws := WriteStream on: String new. a := ws nextPutAll: 42 printString. "
+        "{a. a class. ws contents. ([ (ReadStream on: 'x') nextPutAll: 1 printString ] "
+        "on: Error do: [:e | e messageText])}"
+    )
+    assert ps(code) == (
+        "an Array('42' ByteString '42' 'This message is not appropriate for this object')"
+    )
+    # (its answer unused: the usual case's test still refuses a ReadStream)
+    unused = "[(ReadStream on: 'x') nextPutAll: 1 printString. nil] on: Error do: [:e | 0]"
+    assert ps(unused) == "0"
+
+
+def test_an_argument_string_never_made_is_not_charged() -> None:
+    # 1,100 numbers written, under a limit of 1,000 objects: their Strings are never made.
+    loop = "| ws s | ws := WriteStream on: String new. 1 to: 1100 do: [:i | {0}]. ws contents size"
+    digits = sum(len(str(i)) for i in range(1, 1101))
+    assert ps(loop.format("ws nextPutAll: i printString"), max_objects=1000) == str(digits)
+    # Through a variable, each String is made, and charged.
+    with pytest.raises(LimitExceeded):
+        Image.new().evaluate(loop.format("s := i printString. ws nextPutAll: s"),
+                             limits=Limits(max_objects=1000))
+
+
+@pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_RECEIVER, _RECEIVER, _MESSAGE.filter(lambda m: not m[1]))
+def test_any_text_argument_answers_what_perform_answers(
+    base: str, arg_base: str, message: tuple[str, tuple[str, ...]]
+) -> None:
+    selector = message[0]
+    code = f"({base}) , (({arg_base}) {selector})"
+    reference = f"({base}) perform: #, with: (({arg_base}) perform: #{selector})"
+    probe = "{{{0}. ({0}) class}}"
+    assert _outcome(probe.format(code)) == _outcome(probe.format(reference)), code
+    stream = ("| ws r | ws := WriteStream on: String new. r := [ws nextPutAll: {0}. nil] "
+              "on: Error do: [:e | e class]. {{r. ws contents}}")
+    assert _outcome(stream.format(f"(({arg_base}) {selector})")) == _outcome(
+        stream.format(f"(({arg_base}) perform: #{selector})")), code

@@ -43,13 +43,16 @@ class UsualCase:
     calls the primitive itself, directly. A `value` must do exactly what the primitive
     does for such a send, must not keep or answer an argument (a String literal
     argument may be a shared object, see `borrows_strings`) and must not fail other than
-    by a resource limit."""
+    by a resource limit. `text_arg`, for a one-argument send whose answer is not used:
+    what the send does when its argument is a String given as its text, the str `{text}`
+    (codegen `UsualSends.text_argument`)."""
 
     receiver: str
     args: tuple[str, ...] = ()
     value: str = ""
     test: str = ""
     fn: Callable[..., Any] | None = None
+    text_arg: str = ""
 
 
 # selector -> its usual cases, filled by `install` (only cases it verified).
@@ -109,7 +112,11 @@ def borrows_strings(fn: Positional) -> Positional:
 
 
 def usual_case(
-    receiver: str, args: tuple[str, ...] = (), value: str = "", test: str = ""
+    receiver: str,
+    args: tuple[str, ...] = (),
+    value: str = "",
+    test: str = "",
+    text_arg: str = "",
 ) -> Callable[[Positional], Positional]:
     """Give the positional primitive `fn` a usual case (see UsualCase), for each of the
     selectors it is registered for."""
@@ -118,7 +125,7 @@ def usual_case(
         if receiver not in RECEIVERS or not all(kind in ARGUMENTS for kind in args):
             raise TypeError(f"unknown receiver or argument kind in {receiver} {args}")
         cases = fn.__dict__.setdefault("usual_cases", [])
-        cases.append(UsualCase(receiver, args, value, test, fn))
+        cases.append(UsualCase(receiver, args, value, test, fn, text_arg))
         return fn
 
     return register

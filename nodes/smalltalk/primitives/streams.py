@@ -297,7 +297,7 @@ def _writable(it: Interpreter, stream: StStream) -> bool:
 
 @positional_primitive("PositionableStream", "nextPutAll:")
 @borrows_strings
-@usual_case("WriteStream", ("any",))
+@usual_case("WriteStream", ("any",), text_arg="write_text(it, {r}, {text})")
 def _next_put_all(it: Interpreter, rcv: Any, item: Any) -> Any:
     if type(item) is StString and type(rcv.coll) is StString and rcv.cls is not _READ:
         # (the usual case, without the general checks; write_text's first case inline)
