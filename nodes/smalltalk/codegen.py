@@ -284,6 +284,16 @@ class _Function(UsualSends):
             self.int_tested.add(code)
         return f"{self.type_of(code)} is int"
 
+    def static_type(self, code: str) -> type | None:
+        """The Python type of `code` when it is a constant (a value's Python type never
+        changes), else None."""
+        constants = self.gen.module.constants
+        if code in constants:
+            return type(constants[code])
+        if _is_simple_int(code):
+            return int
+        return {"None": type(None), "True": bool, "False": bool}.get(code)
+
     def type_of(self, code: str) -> str:
         """A Python expression for `type(code)`."""
         memo = self.type_memo.get(code)
@@ -568,16 +578,16 @@ class _Function(UsualSends):
         return [self.spill(a) if not _is_simple(a[0]) else a[0] for a in atoms]
 
     def send(self, node: ast.Send, want: bool = True) -> Atom:
-        chain = self.chain(node) if self.plain(node) else None
-        if chain is not None:
-            return self.fused(chain, want)
-        found = self.text_argument(node.selector, node.args[0], want) if (
-            len(node.args) == 1 and self.plain(node)) else None
-        if found is not None:
-            arg = node.args[0]
-            assert isinstance(arg, ast.Send)
-            rcv, *arg_operands = self.operands([node.receiver, arg.receiver, *arg.args])
-            return self.text_argument_send(rcv, node.selector, found, arg, arg_operands, want)
+        if self.plain(node):
+            chain = self.chain(node)
+            if chain is not None:
+                return self.fused(chain, want)
+            found = self.text_argument(node.selector, node.args[0], want) if (
+                len(node.args) == 1) else None
+            if found is not None:
+                arg = found.arg
+                rcv, *arg_operands = self.operands([node.receiver, arg.receiver, *arg.args])
+                return self.text_argument_send(rcv, node.selector, found, arg_operands, want)
         selector = node.selector
         is_super = isinstance(node.receiver, ast.Variable) and node.receiver.name == "super"
         rcv, *args = self.operands([node.receiver, *node.args])
@@ -786,10 +796,8 @@ class _Function(UsualSends):
                 found = self.text_argument(message.selector, message.args[0], used) if (
                     len(message.args) == 1 and not (index == 0 and is_super)) else None
                 if found is not None:
-                    arg = message.args[0]
-                    assert isinstance(arg, ast.Send)
-                    arg_operands = self.operands([arg.receiver, *arg.args])
-                    target = self.text_argument_send(target, message.selector, found, arg,
+                    arg_operands = self.operands([found.arg.receiver, *found.arg.args])
+                    target = self.text_argument_send(target, message.selector, found,
                                                      arg_operands, used)[0]
                     continue
                 args = self.operands(list(message.args))

@@ -31,6 +31,18 @@ def _same_level() -> AbstractContextManager[None]:
 
 
 @dataclass
+class TextArgument:
+    """A send whose String argument can stay a str (`UsualSends.text_argument`): the
+    send's usual case, what it does with the argument's text (its `value` reading
+    `{a0}.chars`, or its `text_arg`), and the argument: a send and its usual case."""
+
+    case: UsualCase
+    template: str
+    inner: UsualCase
+    arg: ast.Send
+
+
+@dataclass
 class Link:
     """One send of a chain (`UsualSends.fused`): its receiver, or the Python str standing
     for it (`text`: the str's name and whether it is known to be byte text), and its
@@ -42,12 +54,34 @@ class Link:
     borrowed: Borrowed
 
 
-def _usual_code(template: str, names: dict[str, str], text: tuple[str, bool] | None) -> str:
-    """A usual case's test or value for these operands; with `text`, for a receiver that
-    is that Python str (the case reads it only as `{r}.chars`)."""
+def _usual_code(
+    template: str,
+    names: dict[str, str],
+    text: tuple[str, bool] | None = None,
+    arg_text: str | None = None,
+) -> str:
+    """A usual case's test, value or `text_arg` for these operands; with `text`, for a
+    receiver that is that Python str, with `arg_text` for an argument that is that str
+    (the case reads them only as `{r}.chars`, `{a0}.chars`; a `text_arg` names the
+    argument's text `{text}`)."""
     if text is not None:
         template = template.replace("{r}.chars", text[0])
+    if arg_text is not None:
+        template = template.replace("{a0}.chars", arg_text).replace("{text}", arg_text)
     return template.format(**names)
+
+
+def _reads_only_chars(template: str, operand: str) -> bool:
+    """Whether `template` reads `operand` (`{r}`, `{a0}`) only as its characters
+    (`{r}.chars`): a Python str can then stand in for that String."""
+    return template.count(operand) == template.count(operand + ".chars")
+
+
+def _made(text: tuple[str, bool]) -> str:
+    """The String of a Python str standing for one (`text`: its name and whether it is
+    known to be byte text), made as the send that answered it would have (the inverse
+    of `_text_form`)."""
+    return f"{'new_byte_string' if text[1] else 'new_string'}({text[0]})"
 
 
 def _text_form(value: str) -> tuple[str, bool] | None:
@@ -63,9 +97,8 @@ def _reads_text_case(selector: str) -> UsualCase | None:
     """The selector's ByteString usual case, if it reads its receiver only as text
     (`{r}.chars`): one a Python str can stand in for."""
     for case in USUAL_CASES.get(selector, ()):
-        template = case.test + case.value
         if (case.receiver == "ByteString" and case.value
-                and template.count("{r}") == template.count("{r}.chars")):
+                and _reads_only_chars(case.test + case.value, "{r}")):
             return case
     return None
 
@@ -86,6 +119,7 @@ class UsualSends:
         def indented(self) -> AbstractContextManager[None]: ...
         def temp(self) -> str: ...
         def type_of(self, code: str) -> str: ...
+        def static_type(self, code: str) -> type | None: ...
         def operands(self, nodes: list[ast.Expr]) -> list[str]: ...
         def borrowable(self, nodes: list[ast.Expr], args: list[str]) -> Borrowed: ...
         def plain(self, node: ast.Send) -> bool: ...
@@ -161,7 +195,7 @@ class UsualSends:
         rcv, text, args, borrowed = link.rcv, link.text, link.args, link.borrowed
         if text is not None:
             rcv = self.temp()
-            self.emit(f"{rcv} = {'new_byte_string' if text[1] else 'new_string'}({text[0]})")
+            self.emit(f"{rcv} = {_made(text)}")
         value = self.plain_send(rcv, sends[0].selector, args, False, borrowed,
                                 want or len(sends) > 1, usual=False)[0]
         for index, send in enumerate(sends[1:], 2):
@@ -203,19 +237,8 @@ class UsualSends:
         if class_name is not None and text is None:
             tests.append(f"{rcv}.cls is {self.gen.constant(SYSTEM_CLASSES[class_name])}")
         if case.test:
-            test = case.test.replace("{a0}.chars", "{a0}") if text_arg else case.test
-            tests.append(_usual_code(test, names, text))
+            tests.append(_usual_code(case.test, names, text, args[0] if text_arg else None))
         return " and ".join(tests) or "True"
-
-    def static_type(self, code: str) -> type | None:
-        """The Python type of `code` when it is a constant (a value's Python type never
-        changes), else None."""
-        constants = self.gen.module.constants
-        if code in constants:
-            return type(constants[code])
-        if code.lstrip("(-").rstrip(")").isdigit():  # (an int literal)
-            return int
-        return {"None": type(None), "True": bool, "False": bool}.get(code)
 
     def usual_names(
         self, rcv: str, args: list[str], borrowed: Borrowed
@@ -253,15 +276,12 @@ class UsualSends:
             self.emit(line)
         self.emit(f"{name} = {fn}({', '.join(['it', rcv, *args])})")
 
-
     # ------------------------------------------------------------------ text arguments
-    def text_argument(
-        self, selector: str, arg: ast.Expr, want: bool
-    ) -> tuple[UsualCase, str, UsualCase] | None:
+    def text_argument(self, selector: str, arg: ast.Expr, want: bool) -> TextArgument | None:
         """For a one-argument send whose argument is a send answering a new String by
         its usual case (`ws nextPutAll: i printString`, `'n = ' , n printString`): the
-        send's usual case, its work over the argument's text (`{text}`), and the
-        argument's usual case. None when not so: the argument String is made as usual."""
+        two usual cases and what the send does with the argument's text. None when not
+        so: the argument String is made as usual."""
         if not (isinstance(arg, ast.Send) and self.plain(arg)):
             return None
         inner = next((case for case in USUAL_CASES.get(arg.selector, ())
@@ -269,35 +289,29 @@ class UsualSends:
         if inner is None:
             return None
         for case in USUAL_CASES.get(selector, ()):
-            if len(case.args) != 1 or case.test.count("{a0}") != case.test.count("{a0}.chars"):
+            if len(case.args) != 1 or not _reads_only_chars(case.test, "{a0}"):
                 continue
-            if case.value and case.value.count("{a0}") == case.value.count("{a0}.chars"):
-                return case, case.value.replace("{a0}.chars", "{text}"), inner
+            if case.value and _reads_only_chars(case.value, "{a0}"):
+                return TextArgument(case, case.value, inner, arg)
             if case.text_arg and not want:
-                return case, case.text_arg, inner
+                return TextArgument(case, case.text_arg, inner, arg)
         return None
 
     def text_argument_send(
-        self,
-        rcv: str,
-        selector: str,
-        found: tuple[UsualCase, str, UsualCase],
-        arg: ast.Send,
-        arg_operands: list[str],
-        want: bool,
+        self, rcv: str, selector: str, found: TextArgument, arg_operands: list[str], want: bool
     ) -> Atom:
         """`rcv selector arg` (see `text_argument`), `rcv` and the argument send's
         operands already evaluated: while both sends take their usual cases, the
         argument's String is never made; where one does not, it is made then (what the
         argument send would have answered) and the send goes through the inline cache."""
-        case, template, inner = found
+        case, inner, arg = found.case, found.inner, found.arg
         arg_rcv, *arg_args = arg_operands
         arg_borrowed = self.borrowable(list(arg.args), arg_args)
         name = self.temp()
         test = self.usual_test(inner, arg_rcv, arg_args, arg_borrowed)
         if test is not None:
             form = _text_form(_usual_code(
-                inner.value, self.usual_names(arg_rcv, arg_args, arg_borrowed), None))
+                inner.value, self.usual_names(arg_rcv, arg_args, arg_borrowed)))
             assert form is not None
             self.emit(f"if {test}:")
             with self.indented():
@@ -307,12 +321,12 @@ class UsualSends:
                 if outer is not None:
                     self.emit(f"if {outer}:")
                     with self.indented():
-                        self.emit(f"{name} = {template.format(r=rcv, text=chars)}")
+                        value = _usual_code(found.template, {"r": rcv}, arg_text=chars)
+                        self.emit(f"{name} = {value}")
                     self.emit("else:")
                 with self.indented() if outer is not None else _same_level():
                     made = self.temp()
-                    maker = "new_byte_string" if form[1] else "new_string"
-                    self.emit(f"{made} = {maker}({chars})")
+                    self.emit(f"{made} = {_made((chars, form[1]))}")
                     value = self.plain_send(rcv, selector, [made], False, None, want,
                                             usual=False)[0]
                     self.emit(f"{name} = {value}")
